@@ -1,0 +1,116 @@
+// Command strata is the Strata server: a Weaviate-compatible vector
+// database whose strongest part is backup and restore.
+//
+//	strata serve [--host 127.0.0.1] [--port 8080] [--scheme http]
+//	strata version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"strata/internal/api"
+	"strata/internal/config"
+	"strata/internal/db"
+)
+
+// version is the Strata build version (set with -ldflags "-X main.version=…").
+var version = "0.1.0-dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: strata serve [--host H] [--port P] | strata version")
+		return 2
+	}
+	switch args[0] {
+	case "version", "--version":
+		fmt.Fprintf(stdout, "strata %s (Weaviate API %s)\n", version, api.APIVersion)
+		return 0
+	case "serve":
+		cfg, err := config.Load(args[1:], getenv, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "strata: configuration: %v\n", err)
+			return 2
+		}
+		if err := serve(cfg, stderr); err != nil {
+			fmt.Fprintf(stderr, "strata: %v\n", err)
+			return 1
+		}
+		return 0
+	default:
+		fmt.Fprintf(stderr, "strata: unknown command %q (use serve or version)\n", args[0])
+		return 2
+	}
+}
+
+func serve(cfg config.Config, stderr io.Writer) error {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+	for _, m := range cfg.UnknownModules {
+		log.Warn("ENABLE_MODULES names a module Strata does not provide; ignoring it", "module", m)
+	}
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// Serve liveness (and 503 readiness) while the database opens.
+	var handler atomic.Pointer[http.Handler]
+	var starting http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/.well-known/live" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	handler.Store(&starting)
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 30 * time.Second,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	database, err := db.Open(db.Options{DataPath: cfg.DataPath, AutoSchema: cfg.AutoSchema, Logger: log})
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	var ready http.Handler = api.New(cfg, database, log, version)
+	handler.Store(&ready)
+	log.Info("strata is ready", "address", ln.Addr().String(), "data", cfg.DataPath, "version", version)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			database.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	log.Info("shutting down")
+	handler.Store(&starting)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	return database.Close()
+}

@@ -1,0 +1,180 @@
+// Package api is Strata's HTTP layer: it decodes and validates requests,
+// calls the database, and encodes responses and errors in Weaviate's wire
+// shapes. Error-to-status mapping lives in one function (statusOf). It holds
+// no data of its own.
+package api
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"strata/internal/config"
+	"strata/internal/db"
+	"strata/internal/graphql"
+)
+
+// APIVersion is the Weaviate API level Strata implements (reported by /v1/meta).
+const APIVersion = "1.35.0"
+
+// Server serves the REST API for one database.
+type Server struct {
+	cfg     config.Config
+	db      *db.DB
+	log     *slog.Logger
+	gql     *graphql.Executor
+	version string // Strata build version
+	handler http.Handler
+}
+
+// New builds the API server.
+func New(cfg config.Config, database *db.DB, log *slog.Logger, version string) *Server {
+	s := &Server{cfg: cfg, db: database, log: log, version: version}
+	s.gql = graphql.NewExecutor(gqlBackend{database}, cfg.QueryDefaultsLimitGraphQL, cfg.QueryMaximumResults)
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.recoverer, s.limitBody, s.authenticate)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeBinding(w, &bindingError{Code: http.StatusNotFound, Message: fmt.Sprintf("path %s was not found", r.URL.Path)})
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) { methodNotAllowed(r, w, req) })
+
+	r.Get("/v1/.well-known/live", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	r.Get("/v1/.well-known/ready", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	r.Get("/v1/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
+	r.Get("/v1/meta", s.getMeta)
+	r.Get("/v1/nodes", s.getNodes)
+	r.Get("/v1/nodes/{class}", s.getNodes)
+
+	r.Get("/v1/schema", s.listClasses)
+	r.Post("/v1/schema", s.createClass)
+	r.Get("/v1/schema/{class}", s.getClass)
+	r.Head("/v1/schema/{class}", s.getClass)
+	r.Put("/v1/schema/{class}", s.updateClass)
+	r.Delete("/v1/schema/{class}", s.deleteClass)
+	r.Post("/v1/schema/{class}/properties", s.addProperty)
+	r.Get("/v1/schema/{class}/shards", s.getShards)
+	r.Post("/v1/schema/{class}/tenants", s.addTenants)
+	r.Get("/v1/schema/{class}/tenants", s.listTenants)
+	r.Put("/v1/schema/{class}/tenants", s.updateTenants)
+	r.Delete("/v1/schema/{class}/tenants", s.deleteTenants)
+	r.Get("/v1/schema/{class}/tenants/{tenant}", s.getTenant)
+	r.Head("/v1/schema/{class}/tenants/{tenant}", s.getTenant)
+
+	r.Get("/v1/objects", s.listObjects)
+	r.Post("/v1/objects", s.createObject)
+	r.Post("/v1/objects/validate", s.validateObject)
+	r.Get("/v1/objects/{class}/{id}", s.getObject)
+	r.Head("/v1/objects/{class}/{id}", s.headObject)
+	r.Put("/v1/objects/{class}/{id}", s.replaceObject)
+	r.Patch("/v1/objects/{class}/{id}", s.mergeObject)
+	r.Delete("/v1/objects/{class}/{id}", s.deleteObject)
+	r.Get("/v1/objects/{id}", s.getObject)
+	r.Head("/v1/objects/{id}", s.headObject)
+	r.Put("/v1/objects/{id}", s.replaceObject)
+	r.Patch("/v1/objects/{id}", s.mergeObject)
+	r.Delete("/v1/objects/{id}", s.deleteObject)
+
+	r.Post("/v1/batch/objects", s.batchObjects)
+	r.Delete("/v1/batch/objects", s.batchDelete)
+
+	r.Post("/v1/graphql", s.graphQL)
+	return r
+}
+
+// methodNotAllowed answers 405 with the Allow header and Weaviate's message.
+func methodNotAllowed(router chi.Routes, w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodPost, http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if router.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			allowed = append(allowed, m)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeBinding(w, &bindingError{Code: http.StatusMethodNotAllowed,
+		Message: fmt.Sprintf("method %s is not allowed, but [%s] are", r.Method, strings.Join(allowed, ","))})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				writeMessage(w, http.StatusInternalServerError, fmt.Sprintf("internal error: %v", v))
+			}
+		}()
+		start := time.Now()
+		next.ServeHTTP(w, r)
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
+	})
+}
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			writeBinding(w, &bindingError{Code: http.StatusRequestEntityTooLarge,
+				Message: fmt.Sprintf("request body too large: the limit is %d bytes", s.cfg.MaxBodyBytes)})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate enforces API keys when they are enabled. /.well-known stays open.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	if !s.cfg.APIKeyEnabled && s.cfg.AnonymousAccess {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/.well-known/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		auth := r.Header.Get("Authorization")
+		if auth == "" {
+			if s.cfg.AnonymousAccess {
+				next.ServeHTTP(w, r)
+				return
+			}
+			writeBinding(w, &bindingError{Code: http.StatusUnauthorized,
+				Message: "anonymous access not enabled. Please authenticate through one of the available methods: [api-key]"})
+			return
+		}
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || !s.validKey(strings.TrimSpace(token)) {
+			writeBinding(w, &bindingError{Code: http.StatusUnauthorized, Message: "unauthorized: invalid api key"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) validKey(token string) bool {
+	if !s.cfg.APIKeyEnabled {
+		return false
+	}
+	valid := false
+	for _, k := range s.cfg.APIKeys {
+		if subtle.ConstantTimeCompare([]byte(k), []byte(token)) == 1 {
+			valid = true
+		}
+	}
+	return valid
+}

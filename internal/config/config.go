@@ -1,0 +1,227 @@
+// Package config owns Strata's typed configuration: it is filled once at
+// start-up from command-line flags and Weaviate-compatible environment
+// variables. Nothing else in the server reads the environment.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// Config is the complete server configuration.
+type Config struct {
+	Host   string // REST listen host
+	Port   int    // REST listen port
+	Scheme string // only "http" is served
+
+	DataPath       string // PERSISTENCE_DATA_PATH
+	NodeName       string // CLUSTER_HOSTNAME
+	BackupFSPath   string // BACKUP_FILESYSTEM_PATH
+	EnabledModules []string
+	UnknownModules []string // names in ENABLE_MODULES Strata does not provide (logged)
+
+	AnonymousAccess bool     // AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED
+	APIKeyEnabled   bool     // AUTHENTICATION_APIKEY_ENABLED
+	APIKeys         []string // AUTHENTICATION_APIKEY_ALLOWED_KEYS
+	APIKeyUsers     []string // AUTHENTICATION_APIKEY_USERS
+
+	QueryDefaultsLimit        int // QUERY_DEFAULTS_LIMIT (REST list)
+	QueryDefaultsLimitGraphQL int // QUERY_DEFAULTS_LIMIT_GRAPHQL
+	QueryMaximumResults       int // QUERY_MAXIMUM_RESULTS
+	AutoSchema                bool
+	MaxBodyBytes              int64 // STRATA_MAX_BODY_BYTES: larger request bodies get 413
+
+	LogLevel slog.Level // LOG_LEVEL
+}
+
+// KnownModules are the module names Strata provides.
+var KnownModules = map[string]bool{
+	"backup-filesystem": true,
+}
+
+// Default returns the embedded default configuration: data in ./data,
+// filesystem backups in ./backups, 127.0.0.1:8080, anonymous access.
+func Default() Config {
+	return Config{
+		Host:                      "127.0.0.1",
+		Port:                      8080,
+		Scheme:                    "http",
+		DataPath:                  "./data",
+		NodeName:                  "node1",
+		BackupFSPath:              "./backups",
+		EnabledModules:            []string{"backup-filesystem"},
+		AnonymousAccess:           true,
+		QueryDefaultsLimit:        10,
+		QueryDefaultsLimitGraphQL: 100,
+		QueryMaximumResults:       10000,
+		AutoSchema:                true,
+		MaxBodyBytes:              256 << 20,
+		LogLevel:                  slog.LevelInfo,
+	}
+}
+
+// ModuleEnabled reports whether the named module is enabled.
+func (c Config) ModuleEnabled(name string) bool {
+	for _, m := range c.EnabledModules {
+		if m == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Load builds the configuration for `strata serve` from args (flags, without
+// the sub-command) and getenv. A malformed value is an error naming the
+// flag or variable.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	c := Default()
+	if err := c.applyEnv(getenv); err != nil {
+		return Config{}, err
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Host, "host", c.Host, "host to listen on")
+	fs.IntVar(&c.Port, "port", c.Port, "port to listen on")
+	fs.StringVar(&c.Scheme, "scheme", c.Scheme, "scheme to serve (http)")
+	fs.StringVar(&c.DataPath, "data-path", c.DataPath, "data directory (PERSISTENCE_DATA_PATH)")
+	// Weaviate images pass these; accept and ignore them.
+	fs.String("read-timeout", "", "accepted for compatibility, ignored")
+	fs.String("write-timeout", "", "accepted for compatibility, ignored")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.Scheme != "http" {
+		return Config{}, fmt.Errorf("--scheme: only \"http\" is supported, got %q", c.Scheme)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		return Config{}, fmt.Errorf("--port: %d is out of range", c.Port)
+	}
+	return c, nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	boolean := func(name string, dst *bool) error {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return nil
+		}
+		b, err := strconv.ParseBool(strings.ToLower(v))
+		if err != nil {
+			switch strings.ToLower(v) {
+			case "on", "yes", "enabled":
+				b = true
+			case "off", "no", "disabled":
+				b = false
+			default:
+				return fmt.Errorf("%s: %q is not a boolean (use true or false)", name, v)
+			}
+		}
+		*dst = b
+		return nil
+	}
+	positive := func(name string, dst *int) error {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%s: %q is not a positive whole number", name, v)
+		}
+		*dst = n
+		return nil
+	}
+	list := func(name string) []string {
+		var out []string
+		for _, p := range strings.Split(getenv(name), ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+
+	str("PERSISTENCE_DATA_PATH", &c.DataPath)
+	str("CLUSTER_HOSTNAME", &c.NodeName)
+	str("BACKUP_FILESYSTEM_PATH", &c.BackupFSPath)
+	if mods := list("ENABLE_MODULES"); len(mods) > 0 {
+		c.EnabledModules = nil
+		for _, m := range mods {
+			if KnownModules[m] {
+				c.EnabledModules = append(c.EnabledModules, m)
+			} else {
+				c.UnknownModules = append(c.UnknownModules, m)
+			}
+		}
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{
+		{"AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED", &c.AnonymousAccess},
+		{"AUTHENTICATION_APIKEY_ENABLED", &c.APIKeyEnabled},
+		{"AUTOSCHEMA_ENABLED", &c.AutoSchema},
+	} {
+		if err := boolean(b.name, b.dst); err != nil {
+			return err
+		}
+	}
+	if c.APIKeyEnabled && strings.TrimSpace(getenv("AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED")) == "" {
+		// With API keys on, anonymous access is off unless asked for explicitly.
+		c.AnonymousAccess = false
+	}
+	c.APIKeys = list("AUTHENTICATION_APIKEY_ALLOWED_KEYS")
+	c.APIKeyUsers = list("AUTHENTICATION_APIKEY_USERS")
+	if c.APIKeyEnabled && len(c.APIKeys) == 0 {
+		return fmt.Errorf("AUTHENTICATION_APIKEY_ALLOWED_KEYS: must list at least one key when AUTHENTICATION_APIKEY_ENABLED is true")
+	}
+	if c.APIKeyEnabled && len(c.APIKeyUsers) > 1 && len(c.APIKeyUsers) != len(c.APIKeys) {
+		return fmt.Errorf("AUTHENTICATION_APIKEY_USERS: has %d entries, expected 1 or as many as AUTHENTICATION_APIKEY_ALLOWED_KEYS (%d)", len(c.APIKeyUsers), len(c.APIKeys))
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{
+		{"QUERY_DEFAULTS_LIMIT", &c.QueryDefaultsLimit},
+		{"QUERY_DEFAULTS_LIMIT_GRAPHQL", &c.QueryDefaultsLimitGraphQL},
+		{"QUERY_MAXIMUM_RESULTS", &c.QueryMaximumResults},
+	} {
+		if err := positive(p.name, p.dst); err != nil {
+			return err
+		}
+	}
+	if v := strings.TrimSpace(getenv("STRATA_MAX_BODY_BYTES")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("STRATA_MAX_BODY_BYTES: %q is not a positive whole number", v)
+		}
+		c.MaxBodyBytes = n
+	}
+	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
+		switch strings.ToLower(v) {
+		case "trace", "debug":
+			c.LogLevel = slog.LevelDebug
+		case "info":
+			c.LogLevel = slog.LevelInfo
+		case "warn", "warning":
+			c.LogLevel = slog.LevelWarn
+		case "error", "fatal", "panic":
+			c.LogLevel = slog.LevelError
+		default:
+			return fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warning, error", v)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+// Package db owns the database: the persisted schema (classes and tenants)
+// and the shards that hold each class's objects. It validates objects
+// against the schema, routes them to shards, and answers reads and
+// searches. It knows nothing of HTTP; errors carry a Kind the API maps.
+package db
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"strata/internal/schema"
+	"strata/internal/shard"
+)
+
+// Options configure a DB.
+type Options struct {
+	DataPath   string
+	AutoSchema bool
+	Logger     *slog.Logger
+	CacheBytes int64 // shared pebble block cache; 0 = 64 MiB
+}
+
+// DB is the database. Safe for concurrent use.
+type DB struct {
+	opts  Options
+	log   *slog.Logger
+	cache *pebble.Cache
+
+	// mu guards the schema (classes, their records and shard maps). Object
+	// reads and writes hold it for reading; schema changes for writing.
+	mu      sync.RWMutex
+	classes map[string]*collection
+	closed  bool
+}
+
+// collection is one class and its open shards.
+type collection struct {
+	rec    *classRecord
+	shards map[string]*shard.Shard // shard name → open shard (HOT only)
+}
+
+// Open opens the database in opts.DataPath, creating it if needed. It removes
+// shard directories that no class owns (left by a crash during a delete).
+func Open(opts Options) (*DB, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = 64 << 20
+	}
+	if err := os.MkdirAll(filepath.Join(opts.DataPath, classesDir), 0o755); err != nil {
+		return nil, fmt.Errorf("create data path: %w", err)
+	}
+	recs, err := loadCatalog(opts.DataPath)
+	if err != nil {
+		return nil, err
+	}
+	d := &DB{opts: opts, log: opts.Logger, cache: pebble.NewCache(opts.CacheBytes), classes: map[string]*collection{}}
+	for _, rec := range recs {
+		c := &collection{rec: rec, shards: map[string]*shard.Shard{}}
+		d.classes[rec.Class.Class] = c
+		for _, name := range c.hotShards() {
+			if _, err := d.openShard(c, name); err != nil {
+				d.Close()
+				return nil, err
+			}
+		}
+	}
+	if err := d.removeOrphans(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes every shard.
+func (d *DB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	var errs []error
+	for _, c := range d.classes {
+		for name, s := range c.shards {
+			errs = append(errs, s.Close())
+			delete(c.shards, name)
+		}
+	}
+	d.cache.Unref()
+	return errors.Join(errs...)
+}
+
+func (d *DB) classDir(class string) string {
+	return filepath.Join(d.opts.DataPath, classesDir, class)
+}
+
+func (d *DB) shardDir(class, shardName string) string {
+	return filepath.Join(d.classDir(class), shardName)
+}
+
+// hotShards lists the shards of a class that are open for reads and writes.
+func (c *collection) hotShards() []string {
+	if !c.rec.Class.MultiTenant() {
+		return []string{c.rec.Shard}
+	}
+	var out []string
+	for t, st := range c.rec.Tenants {
+		if st == TenantHot {
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (d *DB) openShard(c *collection, name string) (*shard.Shard, error) {
+	if s := c.shards[name]; s != nil {
+		return s, nil
+	}
+	class := c.rec.Class
+	dist := map[string]string{"": class.Distance("")}
+	for vn := range class.VectorConfig {
+		dist[vn] = class.Distance(vn)
+	}
+	dir := d.shardDir(class.Class, name)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("create class dir: %w", err)
+	}
+	s, err := shard.Open(dir, shard.Options{Distances: dist, Cache: d.cache, Logger: d.log})
+	if err != nil {
+		return nil, err
+	}
+	c.shards[name] = s
+	return s, nil
+}
+
+// removeOrphans deletes class and shard directories the catalog does not know.
+func (d *DB) removeOrphans() error {
+	root := filepath.Join(d.opts.DataPath, classesDir)
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", root, err)
+	}
+	for _, e := range entries {
+		c := d.classes[e.Name()]
+		if c == nil {
+			d.log.Warn("removing data of a class not in the schema", "dir", filepath.Join(root, e.Name()))
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				return err
+			}
+			continue
+		}
+		shards, err := os.ReadDir(filepath.Join(root, e.Name()))
+		if err != nil {
+			return err
+		}
+		for _, s := range shards {
+			if !c.ownsShard(s.Name()) {
+				dir := filepath.Join(root, e.Name(), s.Name())
+				d.log.Warn("removing data of a shard not in the schema", "dir", dir)
+				if err := os.RemoveAll(dir); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (c *collection) ownsShard(name string) bool {
+	if !c.rec.Class.MultiTenant() {
+		return name == c.rec.Shard
+	}
+	_, ok := c.rec.Tenants[name]
+	return ok
+}
+
+// records returns the catalog in a stable order. Caller holds d.mu.
+func (d *DB) records() []*classRecord {
+	out := make([]*classRecord, 0, len(d.classes))
+	for _, c := range d.classes {
+		out = append(out, c.rec)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Class.Class < out[j].Class.Class })
+	return out
+}
+
+// persist writes the catalog with rec replacing (or adding) the record of
+// its class, or removing class `remove`. The in-memory state is changed by
+// the caller only after persist succeeds.
+func (d *DB) persist(rec *classRecord, remove string) error {
+	recs := d.records()
+	out := recs[:0:0]
+	replaced := false
+	for _, r := range recs {
+		switch {
+		case r.Class.Class == remove:
+		case rec != nil && r.Class.Class == rec.Class.Class:
+			out = append(out, rec)
+			replaced = true
+		default:
+			out = append(out, r)
+		}
+	}
+	if rec != nil && !replaced {
+		out = append(out, rec)
+	}
+	return saveCatalog(d.opts.DataPath, out)
+}
+
+// randomShardName returns a 12-character shard name like Weaviate's.
+func randomShardName() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// lookup finds a class by name (normalised). Caller holds d.mu.
+func (d *DB) lookup(name string) *collection {
+	return d.classes[schema.NormalizeClassName(name)]
+}
+
+// similarClass finds an existing class whose name differs only in case.
+func (d *DB) similarClass(name string) string {
+	for n := range d.classes {
+		if strings.EqualFold(n, name) {
+			return n
+		}
+	}
+	return ""
+}
+
+// ClassNames lists the names of all classes, sorted.
+func (d *DB) ClassNames() []string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	names := make([]string, 0, len(d.classes))
+	for n := range d.classes {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

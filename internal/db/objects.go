@@ -1,0 +1,543 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"strata/internal/schema"
+	"strata/internal/shard"
+	"strata/internal/vector"
+)
+
+// Object is a stored object with its class and tenant.
+type Object struct {
+	Class  string
+	Tenant string
+	shard.Object
+}
+
+// ObjectInput is an object as a client writes it. Properties must come from
+// a JSON decoder with UseNumber; they are validated and normalised in place.
+type ObjectInput struct {
+	Class      string
+	Tenant     string
+	ID         uuid.UUID // uuid.Nil = generate one
+	Properties map[string]any
+	Vector     []float32
+	Vectors    map[string][]float32
+}
+
+func nowMillis() int64 { return time.Now().UnixMilli() }
+
+// ensureSchema creates, with auto-schema, the classes, properties and
+// tenants the inputs need but that do not exist yet. Without auto-schema it
+// does nothing; validation then reports what is missing.
+func (d *DB) ensureSchema(ins []*ObjectInput) error {
+	if !d.needsSchemaChange(ins) {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	for _, in := range ins {
+		name := schema.NormalizeClassName(in.Class)
+		col := d.classes[name]
+		if col == nil && d.opts.AutoSchema && schema.ValidClassName(name) {
+			if _, err := d.createClassLocked(&schema.Class{Class: name}); err != nil {
+				return err
+			}
+			col = d.classes[name]
+		}
+		if col == nil {
+			continue
+		}
+		if d.opts.AutoSchema {
+			var props []*schema.Property
+			seen := map[string]bool{}
+			for k, v := range in.Properties {
+				pn := schema.NormalizePropertyName(k)
+				if col.rec.Class.Property(pn) != nil || seen[pn] {
+					continue
+				}
+				if p, ok := schema.InferProperty(pn, v, now); ok {
+					props = append(props, p)
+					seen[pn] = true
+				}
+			}
+			sort.Slice(props, func(i, j int) bool { return props[i].Name < props[j].Name })
+			if len(props) > 0 {
+				if _, err := d.addPropertiesLocked(col, props); err != nil {
+					return err
+				}
+			}
+		}
+		mt := col.rec.Class.MultiTenancyConfig
+		if in.Tenant != "" && mt != nil && mt.Enabled && mt.AutoTenantCreation && schema.ValidTenantName(in.Tenant) {
+			if _, ok := col.rec.Tenants[in.Tenant]; !ok {
+				if err := d.addTenantsLocked(col, []Tenant{{Name: in.Tenant}}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (d *DB) needsSchemaChange(ins []*ObjectInput) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for _, in := range ins {
+		col := d.lookup(in.Class)
+		if col == nil {
+			if d.opts.AutoSchema {
+				return true
+			}
+			continue
+		}
+		if d.opts.AutoSchema {
+			for k, v := range in.Properties {
+				if v != nil && col.rec.Class.Property(schema.NormalizePropertyName(k)) == nil {
+					return true
+				}
+			}
+		}
+		mt := col.rec.Class.MultiTenancyConfig
+		if in.Tenant != "" && mt != nil && mt.Enabled && mt.AutoTenantCreation {
+			if _, ok := col.rec.Tenants[in.Tenant]; !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// prepare validates one input and builds the record to store. Caller holds d.mu.
+func (d *DB) prepare(in *ObjectInput, now int64) (*collection, *shard.Shard, *shard.Object, error) {
+	if in.ID == uuid.Nil {
+		in.ID = uuid.New()
+	}
+	if in.Class == "" {
+		return nil, nil, nil, invalidf("invalid object: the given class is empty")
+	}
+	col := d.lookup(in.Class)
+	if col == nil {
+		return nil, nil, nil, invalidf("invalid object: class %q not found in schema", schema.NormalizeClassName(in.Class))
+	}
+	class := col.rec.Class
+	s, err := d.shardFor(col, in.Tenant)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if in.Properties == nil {
+		in.Properties = map[string]any{}
+	}
+	if err := class.ValidateProperties(in.Properties); err != nil {
+		return nil, nil, nil, invalidf("invalid object: %s", err.Error())
+	}
+	if err := checkVectors(class, in); err != nil {
+		return nil, nil, nil, err
+	}
+	id := in.ID
+	var props json.RawMessage
+	if len(in.Properties) > 0 {
+		if props, err = json.Marshal(in.Properties); err != nil {
+			return nil, nil, nil, invalidf("invalid object: properties: %s", err.Error())
+		}
+	}
+	return col, s, &shard.Object{
+		ID: id, Properties: props, Vector: in.Vector, Vectors: in.Vectors,
+		CreationTimeUnix: now, LastUpdateTimeUnix: now,
+	}, nil
+}
+
+func checkVectors(class *schema.Class, in *ObjectInput) error {
+	if len(class.VectorConfig) > 0 && in.Vector != nil {
+		if len(class.VectorConfig) == 1 && len(in.Vectors) == 0 {
+			// A single named vector: accept the legacy field for it.
+			for name := range class.VectorConfig {
+				in.Vectors = map[string][]float32{name: in.Vector}
+			}
+			in.Vector = nil
+		} else {
+			return invalidf("invalid object: class %s uses named vectors; send vectors under \"vectors\"", class.Class)
+		}
+	}
+	for name, v := range in.Vectors {
+		if _, ok := class.VectorConfig[name]; !ok {
+			return invalidf("invalid object: vector %q is not configured for class %s", name, class.Class)
+		}
+		if len(v) == 0 {
+			delete(in.Vectors, name)
+		}
+	}
+	if len(in.Vectors) == 0 {
+		in.Vectors = nil
+	}
+	if len(in.Vector) == 0 {
+		in.Vector = nil
+	}
+	return nil
+}
+
+// mapShardErr turns shard-level errors into user-facing ones.
+func mapShardErr(id uuid.UUID, err error) error {
+	var dim *vector.DimensionError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &dim):
+		return &Error{Kind: KindInvalid, Msg: "invalid object: " + err.Error(), Err: err}
+	case errors.Is(err, shard.ErrExists):
+		return invalidf("id '%s' already exists", id)
+	}
+	return err
+}
+
+// AddObject inserts a new object; an existing id is an error.
+func (d *DB) AddObject(ctx context.Context, in *ObjectInput) (*Object, error) {
+	if err := d.ensureSchema([]*ObjectInput{in}); err != nil {
+		return nil, err
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	col, s, rec, err := d.prepare(in, nowMillis())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Insert(rec); err != nil {
+		return nil, mapShardErr(rec.ID, err)
+	}
+	return &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}, nil
+}
+
+// BatchResult is the outcome of one object of a batch.
+type BatchResult struct {
+	Object *Object // as stored (also set for failures, with the input's id)
+	Err    error
+}
+
+// PutObjects upserts objects (batch import). Per-object failures do not
+// stop the others. Each shard's objects are written in one synced batch.
+func (d *DB) PutObjects(ctx context.Context, ins []*ObjectInput) ([]BatchResult, error) {
+	results := make([]BatchResult, len(ins))
+	if err := d.ensureSchema(ins); err != nil {
+		return nil, err
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	now := nowMillis()
+	type group struct {
+		s    *shard.Shard
+		idx  []int
+		recs []*shard.Object
+	}
+	groups := map[*shard.Shard]*group{}
+	var order []*group
+	for i, in := range ins {
+		col, s, rec, err := d.prepare(in, now)
+		if err != nil {
+			results[i] = BatchResult{Object: &Object{Class: schema.NormalizeClassName(in.Class), Tenant: in.Tenant,
+				Object: shard.Object{ID: in.ID, Vector: in.Vector, Vectors: in.Vectors}}, Err: err}
+			continue
+		}
+		results[i].Object = &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}
+		g := groups[s]
+		if g == nil {
+			g = &group{s: s}
+			groups[s] = g
+			order = append(order, g)
+		}
+		g.idx = append(g.idx, i)
+		g.recs = append(g.recs, rec)
+	}
+	for _, g := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		errs, err := g.s.Put(g.recs)
+		if err != nil {
+			return nil, err
+		}
+		for j, e := range errs {
+			if e != nil {
+				results[g.idx[j]].Err = mapShardErr(g.recs[j].ID, e)
+			}
+		}
+	}
+	return results, nil
+}
+
+// GetObject reads one object; KindNotFound if the class or object is missing.
+func (d *DB) GetObject(ctx context.Context, class string, id uuid.UUID, tenant string, withVectors bool) (*Object, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	col := d.lookup(class)
+	if col == nil {
+		return nil, classNotFound(schema.NormalizeClassName(class))
+	}
+	s, err := d.shardFor(col, tenant)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.Get(id, withVectors)
+	if errors.Is(err, shard.ErrNotFound) {
+		return nil, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("object %s not found", id), Err: ErrObjectNotFound}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Object{Class: col.rec.Class.Class, Tenant: tenant, Object: *o}, nil
+}
+
+// FindObject looks an id up in every class without multi-tenancy (or, with
+// a tenant, in every multi-tenant class that has it). Used by the class-less
+// legacy endpoints.
+func (d *DB) FindObject(ctx context.Context, id uuid.UUID, tenant string, withVectors bool) (*Object, error) {
+	for _, name := range d.ClassNames() {
+		o, err := d.GetObject(ctx, name, id, tenant, withVectors)
+		if err == nil {
+			return o, nil
+		}
+	}
+	return nil, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("object %s not found", id), Err: ErrObjectNotFound}
+}
+
+// ReplaceObject replaces an existing object (PUT): properties and vectors
+// are replaced, creation time is kept.
+func (d *DB) ReplaceObject(ctx context.Context, in *ObjectInput) (*Object, error) {
+	return d.update(ctx, in, false)
+}
+
+// MergeObject merges properties into an existing object (PATCH); a given
+// vector replaces the old one.
+func (d *DB) MergeObject(ctx context.Context, in *ObjectInput) (*Object, error) {
+	return d.update(ctx, in, true)
+}
+
+func (d *DB) update(ctx context.Context, in *ObjectInput, merge bool) (*Object, error) {
+	if err := d.ensureSchema([]*ObjectInput{in}); err != nil {
+		return nil, err
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	col := d.lookup(in.Class)
+	if col == nil {
+		return nil, classNotFound(schema.NormalizeClassName(in.Class))
+	}
+	s, err := d.shardFor(col, in.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	// The shard serialises writers; a concurrent writer between this read
+	// and the put is a last-writer-wins race, as in Weaviate.
+	old, err := s.Get(in.ID, true)
+	if errors.Is(err, shard.ErrNotFound) {
+		return nil, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("object %s not found", in.ID), Err: ErrObjectNotFound}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if merge {
+		if len(old.Properties) > 0 {
+			prev := map[string]any{}
+			dec := json.NewDecoder(bytes.NewReader(old.Properties))
+			dec.UseNumber()
+			if err := dec.Decode(&prev); err != nil {
+				return nil, fmt.Errorf("decode stored properties: %w", err)
+			}
+			for k, v := range in.Properties {
+				prev[schema.NormalizePropertyName(k)] = v
+			}
+			in.Properties = prev
+		}
+		if in.Vector == nil {
+			in.Vector = old.Vector
+		}
+		if in.Vectors == nil {
+			in.Vectors = old.Vectors
+		}
+	}
+	_, _, rec, err := d.prepare(in, nowMillis())
+	if err != nil {
+		return nil, err
+	}
+	rec.CreationTimeUnix = old.CreationTimeUnix
+	errs, err := s.Put([]*shard.Object{rec})
+	if err != nil {
+		return nil, err
+	}
+	if errs[0] != nil {
+		return nil, mapShardErr(rec.ID, errs[0])
+	}
+	return &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}, nil
+}
+
+// DeleteObject deletes an object; deleting a missing object is not an error.
+func (d *DB) DeleteObject(ctx context.Context, class string, id uuid.UUID, tenant string) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	col := d.lookup(class)
+	if col == nil {
+		return classNotFound(schema.NormalizeClassName(class))
+	}
+	s, err := d.shardFor(col, tenant)
+	if err != nil {
+		return err
+	}
+	_, err = s.Delete(id)
+	return err
+}
+
+// ListParams select a page of objects.
+type ListParams struct {
+	Class       string // "" = every class without multi-tenancy
+	Tenant      string
+	Limit       int
+	Offset      int
+	After       *uuid.UUID // cursor: objects with id > After (requires Class)
+	WithVectors bool
+}
+
+// ListObjects returns a page of objects in ascending id order.
+func (d *DB) ListObjects(ctx context.Context, p ListParams) ([]*Object, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	var cols []*collection
+	if p.Class != "" {
+		col := d.lookup(p.Class)
+		if col == nil {
+			return nil, classNotFound(schema.NormalizeClassName(p.Class))
+		}
+		cols = append(cols, col)
+	} else {
+		for _, r := range d.records() {
+			if r.Class.MultiTenant() == (p.Tenant != "") {
+				cols = append(cols, d.classes[r.Class.Class])
+			}
+		}
+	}
+	out := make([]*Object, 0, min(p.Limit, 1024))
+	skip := p.Offset
+	for _, col := range cols {
+		if len(out) >= p.Limit {
+			break
+		}
+		if p.Tenant != "" && col.rec.Class.MultiTenant() {
+			if _, ok := col.rec.Tenants[p.Tenant]; !ok && p.Class == "" {
+				continue
+			}
+		}
+		s, err := d.shardFor(col, p.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		className := col.rec.Class.Class
+		err = s.Scan(p.After, p.WithVectors, func(o *shard.Object) bool {
+			if ctx.Err() != nil {
+				return false
+			}
+			if skip > 0 {
+				skip--
+				return true
+			}
+			out = append(out, &Object{Class: className, Tenant: p.Tenant, Object: *o})
+			return len(out) < p.Limit
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, ctx.Err()
+}
+
+// SearchParams describe a vector search (or, without Vector, a listing).
+type SearchParams struct {
+	Class       string // exact name
+	Tenant      string
+	Vector      []float32
+	VectorName  string
+	MaxDistance *float32
+	Limit       int
+	Offset      int
+	After       *uuid.UUID
+	WithVectors bool
+}
+
+// SearchHit is one search result; Distance is nil for listings.
+type SearchHit struct {
+	Object   *Object
+	Distance *float32
+}
+
+// Search runs an exact nearest-neighbour search in one class's shard.
+func (d *DB) Search(ctx context.Context, p SearchParams) ([]SearchHit, error) {
+	if p.Vector == nil {
+		objs, err := d.ListObjects(ctx, ListParams{Class: p.Class, Tenant: p.Tenant, Limit: p.Limit,
+			Offset: p.Offset, After: p.After, WithVectors: p.WithVectors})
+		if err != nil {
+			return nil, err
+		}
+		hits := make([]SearchHit, len(objs))
+		for i, o := range objs {
+			hits[i] = SearchHit{Object: o}
+		}
+		return hits, nil
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	col := d.classes[p.Class]
+	if col == nil {
+		return nil, classNotFound(p.Class)
+	}
+	s, err := d.shardFor(col, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := s.Search(p.VectorName, p.Vector, p.Offset+p.Limit, p.MaxDistance)
+	if err != nil {
+		var dim *vector.DimensionError
+		if errors.As(err, &dim) {
+			return nil, invalidf("vector search: %s", err.Error())
+		}
+		return nil, err
+	}
+	if p.Offset >= len(hits) {
+		return nil, nil
+	}
+	hits = hits[p.Offset:]
+	out := make([]SearchHit, 0, len(hits))
+	for _, h := range hits {
+		o, err := s.Get(h.ID, p.WithVectors)
+		if errors.Is(err, shard.ErrNotFound) {
+			continue // deleted since the search
+		}
+		if err != nil {
+			return nil, err
+		}
+		dist := h.Distance
+		out = append(out, SearchHit{Object: &Object{Class: p.Class, Tenant: p.Tenant, Object: *o}, Distance: &dist})
+	}
+	return out, nil
+}
+
+// Count returns the number of objects of a class (for a tenant).
+func (d *DB) Count(ctx context.Context, class, tenant string) (int64, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	col := d.classes[class]
+	if col == nil {
+		return 0, classNotFound(class)
+	}
+	s, err := d.shardFor(col, tenant)
+	if err != nil {
+		return 0, err
+	}
+	return int64(s.Count()), nil
+}

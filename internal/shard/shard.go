@@ -1,0 +1,425 @@
+// Package shard owns one shard: a pebble store holding the shard's objects
+// and the in-memory vector indexes built from them. Every acknowledged
+// write is synced to pebble's WAL before it returns. The package knows
+// nothing of HTTP, schemas or other shards.
+package shard
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/google/uuid"
+
+	"strata/internal/vector"
+)
+
+// Errors callers test for.
+var (
+	ErrNotFound = errors.New("object not found")
+	ErrExists   = errors.New("object already exists")
+	ErrClosed   = errors.New("shard is closed")
+)
+
+// Key prefixes inside a shard's pebble store.
+const (
+	prefixObject = 'o' // 'o' + 16-byte UUID → object record
+)
+
+// Options configure a shard.
+type Options struct {
+	// Distances maps vector name ("" = the legacy vector) to its distance.
+	// Vectors whose name is not listed use cosine.
+	Distances map[string]string
+	Cache     *pebble.Cache // shared block cache; nil = pebble's default
+	Logger    *slog.Logger
+}
+
+// Shard is one pebble store plus its vector indexes. Safe for concurrent use.
+type Shard struct {
+	dir  string
+	opts Options
+	db   *pebble.DB
+
+	writeMu sync.Mutex // serialises writers, so existence checks, counts and indexes agree
+	mu      sync.RWMutex
+	indexes map[string]vector.Index
+	count   int
+	closed  bool
+}
+
+// Open opens (or creates) the shard in dir and rebuilds its vector indexes
+// from the stored objects.
+func Open(dir string, opts Options) (*Shard, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	po := &pebble.Options{
+		Cache:        opts.Cache,
+		MemTableSize: 32 << 20,
+		Logger:       pebbleLogger{opts.Logger.With("shard", dir)},
+	}
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("open shard store %s: %w", dir, err)
+	}
+	s := &Shard{dir: dir, opts: opts, db: db, indexes: map[string]vector.Index{}}
+	if err := s.rebuild(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dir is the shard's directory.
+func (s *Shard) Dir() string { return s.dir }
+
+func (s *Shard) rebuild() error {
+	return s.Scan(nil, true, func(o *Object) bool {
+		s.count++
+		s.indexObject(o)
+		return true
+	})
+}
+
+// index returns (creating) the index of a vector name. Caller holds writeMu or mu.
+func (s *Shard) index(name string) vector.Index {
+	s.mu.RLock()
+	idx := s.indexes[name]
+	s.mu.RUnlock()
+	if idx != nil {
+		return idx
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if idx = s.indexes[name]; idx != nil {
+		return idx
+	}
+	dist := s.opts.Distances[name]
+	if dist == "" {
+		dist = vector.Cosine
+	}
+	f, err := vector.NewFlat(dist)
+	if err != nil {
+		// Distances are validated with the schema; fall back rather than lose data.
+		s.opts.Logger.Error("bad distance, using cosine", "vector", name, "err", err)
+		f, _ = vector.NewFlat(vector.Cosine)
+	}
+	s.indexes[name] = f
+	return f
+}
+
+func (s *Shard) indexObject(o *Object) {
+	if o.Vector != nil {
+		if err := s.index("").Add(vector.ID(o.ID), o.Vector); err != nil {
+			s.opts.Logger.Error("index vector", "id", o.ID, "err", err)
+		}
+	}
+	for name, v := range o.Vectors {
+		if err := s.index(name).Add(vector.ID(o.ID), v); err != nil {
+			s.opts.Logger.Error("index vector", "id", o.ID, "vector", name, "err", err)
+		}
+	}
+}
+
+func (s *Shard) unindex(id uuid.UUID, old *Object) {
+	if old == nil {
+		return
+	}
+	if old.Vector != nil {
+		s.index("").Delete(vector.ID(id))
+	}
+	for name := range old.Vectors {
+		s.index(name).Delete(vector.ID(id))
+	}
+}
+
+// checkDims verifies o's vectors against the indexes and against dims
+// already claimed earlier in the same batch.
+func (s *Shard) checkDims(o *Object, claimed map[string]int) error {
+	check := func(name string, v []float32) error {
+		if len(v) == 0 {
+			return fmt.Errorf("vector %q is empty", name)
+		}
+		want := s.index(name).Dimensions()
+		if want == 0 {
+			want = claimed[name]
+		}
+		if want != 0 && len(v) != want {
+			return &vector.DimensionError{Got: len(v), Want: want}
+		}
+		return nil
+	}
+	if o.Vector != nil {
+		if err := check("", o.Vector); err != nil {
+			return err
+		}
+	}
+	for name, v := range o.Vectors {
+		if err := check(name, v); err != nil {
+			return fmt.Errorf("vector %q: %w", name, err)
+		}
+	}
+	if o.Vector != nil && claimed[""] == 0 {
+		claimed[""] = len(o.Vector)
+	}
+	for name, v := range o.Vectors {
+		if claimed[name] == 0 {
+			claimed[name] = len(v)
+		}
+	}
+	return nil
+}
+
+func objectKey(id uuid.UUID) []byte {
+	k := make([]byte, 17)
+	k[0] = prefixObject
+	copy(k[1:], id[:])
+	return k
+}
+
+// Put upserts objects in one synced batch. It returns one error per object
+// (nil = stored); objects that fail validation are skipped, the rest are
+// written. A non-nil second result is a storage failure: nothing was written.
+func (s *Shard) Put(objs []*Object) ([]error, error) {
+	return s.write(objs, false)
+}
+
+// Insert stores a new object; it fails with ErrExists if the id is taken.
+func (s *Shard) Insert(o *Object) error {
+	errs, err := s.write([]*Object{o}, true)
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	errs := make([]error, len(objs))
+	olds := make([]*Object, len(objs))
+	claimed := map[string]int{}
+	b := s.db.NewBatch()
+	defer b.Close()
+	seen := make(map[uuid.UUID]int, len(objs))
+	added := 0
+	var buf []byte
+	for i, o := range objs {
+		if err := s.checkDims(o, claimed); err != nil {
+			errs[i] = err
+			continue
+		}
+		old, err := s.get(o.ID, true)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, err
+		case mustBeNew:
+			errs[i] = ErrExists
+			continue
+		}
+		if j, dup := seen[o.ID]; dup {
+			// A later duplicate in the same batch wins; the earlier one is replaced.
+			old = objs[j]
+		} else if old == nil {
+			added++
+		}
+		seen[o.ID] = i
+		olds[i] = old
+		buf = o.encode(buf)
+		if err := b.Set(objectKey(o.ID), buf, nil); err != nil {
+			return nil, fmt.Errorf("batch set: %w", err)
+		}
+	}
+	if b.Empty() {
+		return errs, nil
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return nil, fmt.Errorf("commit batch: %w", err)
+	}
+	for i, o := range objs {
+		if errs[i] != nil {
+			continue
+		}
+		s.unindex(o.ID, olds[i])
+		s.indexObject(o)
+	}
+	s.mu.Lock()
+	s.count += added
+	s.mu.Unlock()
+	return errs, nil
+}
+
+// Delete removes an object; it reports whether it existed.
+func (s *Shard) Delete(id uuid.UUID) (bool, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.isClosed() {
+		return false, ErrClosed
+	}
+	old, err := s.get(id, true)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := s.db.Delete(objectKey(id), pebble.Sync); err != nil {
+		return false, fmt.Errorf("delete object: %w", err)
+	}
+	s.unindex(id, old)
+	s.mu.Lock()
+	s.count--
+	s.mu.Unlock()
+	return true, nil
+}
+
+// Get reads one object; ErrNotFound if it does not exist.
+func (s *Shard) Get(id uuid.UUID, withVectors bool) (*Object, error) {
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	return s.get(id, withVectors)
+}
+
+func (s *Shard) get(id uuid.UUID, withVectors bool) (*Object, error) {
+	v, closer, err := s.db.Get(objectKey(id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get object %s: %w", id, err)
+	}
+	defer closer.Close()
+	o, err := decodeObject(id, v, withVectors)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// Exists reports whether an object exists.
+func (s *Shard) Exists(id uuid.UUID) (bool, error) {
+	_, err := s.Get(id, false)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Scan calls fn for objects in ascending id order, starting after the given
+// id (nil = from the first), until fn returns false.
+func (s *Shard) Scan(after *uuid.UUID, withVectors bool, fn func(*Object) bool) error {
+	if s.isClosed() {
+		return ErrClosed
+	}
+	lower := []byte{prefixObject}
+	if after != nil {
+		lower = append(objectKey(*after), 0) // smallest key greater than after
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: []byte{prefixObject + 1}})
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()
+		if len(k) != 17 {
+			continue
+		}
+		id, _ := uuid.FromBytes(k[1:])
+		o, err := decodeObject(id, it.Value(), withVectors)
+		if err != nil {
+			return fmt.Errorf("object %s: %w", id, err)
+		}
+		if !fn(o) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// Count is the number of objects in the shard.
+func (s *Shard) Count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.count
+}
+
+// Hit is a search result.
+type Hit struct {
+	ID       uuid.UUID
+	Distance float32
+}
+
+// Search finds the k nearest objects to query in the named vector's index.
+func (s *Shard) Search(vectorName string, query []float32, k int, maxDistance *float32) ([]Hit, error) {
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	s.mu.RLock()
+	idx := s.indexes[vectorName]
+	s.mu.RUnlock()
+	if idx == nil {
+		return nil, nil
+	}
+	res, err := idx.Search(query, k, maxDistance, nil)
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]Hit, len(res))
+	for i, r := range res {
+		hits[i] = Hit{ID: uuid.UUID(r.ID), Distance: r.Distance}
+	}
+	return hits, nil
+}
+
+// Dimensions returns the vector length of the named index (0 if unset).
+func (s *Shard) Dimensions(vectorName string) int {
+	s.mu.RLock()
+	idx := s.indexes[vectorName]
+	s.mu.RUnlock()
+	if idx == nil {
+		return 0
+	}
+	return idx.Dimensions()
+}
+
+func (s *Shard) isClosed() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}
+
+// Close flushes nothing extra (the WAL is synced per write) and closes the store.
+func (s *Shard) Close() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...))
+}
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...))
+}
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...))
+	panic(fmt.Sprintf(format, args...))
+}
