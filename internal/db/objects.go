@@ -243,8 +243,12 @@ func (d *DB) PutObjects(ctx context.Context, ins []*ObjectInput) ([]BatchResult,
 	for i, in := range ins {
 		col, s, rec, err := d.prepare(in, now)
 		if err != nil {
+			echo, _ := json.Marshal(in.Properties) // best effort: echo what was sent
+			if len(in.Properties) == 0 {
+				echo = nil
+			}
 			results[i] = BatchResult{Object: &Object{Class: schema.NormalizeClassName(in.Class), Tenant: in.Tenant,
-				Object: shard.Object{ID: in.ID, Vector: in.Vector, Vectors: in.Vectors}}, Err: err}
+				Object: shard.Object{ID: in.ID, Properties: echo, Vector: in.Vector, Vectors: in.Vectors}}, Err: err}
 			continue
 		}
 		results[i].Object = &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}

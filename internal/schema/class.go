@@ -64,7 +64,7 @@ func (c *Class) MultiTenant() bool {
 // Property returns the property with the given (already normalised) name.
 func (c *Class) Property(name string) *Property {
 	for _, p := range c.Properties {
-		if p.Name == name {
+		if p != nil && p.Name == name {
 			return p
 		}
 	}

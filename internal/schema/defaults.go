@@ -84,7 +84,9 @@ func (c *Class) SetDefaults() {
 		})
 	}
 	for _, p := range c.Properties {
-		p.SetDefaults()
+		if p != nil {
+			p.SetDefaults()
+		}
 	}
 }
 
@@ -141,7 +143,9 @@ func (p *Property) SetDefaults() {
 		p.IndexRangeFilters = ptr(false)
 	}
 	for _, n := range p.NestedProperties {
-		n.SetDefaults()
+		if n != nil {
+			n.SetDefaults()
+		}
 	}
 }
 

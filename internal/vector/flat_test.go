@@ -324,14 +324,14 @@ func TestFlatSearchMaxDistance(t *testing.T) {
 		}
 	}
 	q := []float32{0, 0}
-	max := float32(9) // distances are i²: 0,1,4,9 qualify; 9 is kept (<=)
-	got, err := f.Search(q, 100, &max, nil)
+	maxD := float32(9) // distances are i²: 0,1,4,9 qualify; 9 is kept (<=)
+	got, err := f.Search(q, 100, &maxD, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameResults(t, "maxDistance", got, []Result{{idOf(0), 0}, {idOf(1), 1}, {idOf(2), 4}, {idOf(3), 9}})
 	// k smaller than the qualifying set.
-	got, err = f.Search(q, 2, &max, nil)
+	got, err = f.Search(q, 2, &maxD, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

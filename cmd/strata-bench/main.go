@@ -1,0 +1,216 @@
+// Command strata-bench measures a Weaviate-compatible server (Strata or
+// Weaviate itself) through its REST API, so both can be measured the same
+// way on the same machine.
+//
+//	strata-bench import --url http://127.0.0.1:8080 --class Bench --objects 100000 --dims 128
+//	strata-bench list   --url http://127.0.0.1:8080 --class Bench --page 1000
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "import":
+		err = runImport(os.Args[2:])
+	case "list":
+		err = runList(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "strata-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type client struct {
+	url    string
+	apiKey string
+	http   *http.Client
+}
+
+func (c *client) do(method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.url+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, msg)
+	}
+	if out == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func commonFlags(fs *flag.FlagSet) (*client, *string) {
+	c := &client{http: &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "server base URL")
+	fs.StringVar(&c.apiKey, "api-key", "", "API key, if the server needs one")
+	class := fs.String("class", "Bench", "class to use")
+	return c, class
+}
+
+func runImport(args []string) error {
+	fs := flag.NewFlagSet("import", flag.ExitOnError)
+	c, class := commonFlags(fs)
+	objects := fs.Int("objects", 100000, "number of objects")
+	dims := fs.Int("dims", 128, "vector dimensions")
+	batch := fs.Int("batch", 1000, "objects per batch request")
+	workers := fs.Int("workers", 2, "concurrent batch requests")
+	seed := fs.Uint64("seed", 1, "random seed")
+	recreate := fs.Bool("recreate", true, "delete and create the class first")
+	fs.Parse(args)
+
+	if *recreate {
+		if err := c.do(http.MethodDelete, "/v1/schema/"+*class, nil, nil); err != nil {
+			return err
+		}
+		cls := map[string]any{"class": *class, "vectorizer": "none", "properties": []map[string]any{
+			{"name": "title", "dataType": []string{"text"}},
+			{"name": "count", "dataType": []string{"int"}},
+		}}
+		if err := c.do(http.MethodPost, "/v1/schema", cls, nil); err != nil {
+			return err
+		}
+	}
+	batches := make(chan []map[string]any, *workers)
+	go func() {
+		rng := rand.New(rand.NewPCG(*seed, 0))
+		for start := 0; start < *objects; start += *batch {
+			n := min(*batch, *objects-start)
+			objs := make([]map[string]any, n)
+			for i := range objs {
+				v := make([]float32, *dims)
+				for j := range v {
+					v[j] = rng.Float32()*2 - 1
+				}
+				var idb [16]byte
+				for j := range idb {
+					idb[j] = byte(rng.Uint32())
+				}
+				id, _ := uuid.FromBytes(idb[:])
+				objs[i] = map[string]any{"class": *class, "id": id.String(), "vector": v,
+					"properties": map[string]any{"title": fmt.Sprintf("object %d", start+i), "count": start + i}}
+			}
+			batches <- objs
+		}
+		close(batches)
+	}()
+	var done, failed atomic.Int64
+	var firstErr error
+	var once sync.Once
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < *workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for objs := range batches {
+				var res []struct {
+					Result struct {
+						Status string `json:"status"`
+					} `json:"result"`
+				}
+				if err := c.do(http.MethodPost, "/v1/batch/objects", map[string]any{"objects": objs}, &res); err != nil {
+					once.Do(func() { firstErr = err })
+					failed.Add(int64(len(objs)))
+					continue
+				}
+				for _, r := range res {
+					if r.Result.Status != "SUCCESS" {
+						failed.Add(1)
+					}
+				}
+				done.Add(int64(len(objs)))
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if firstErr != nil {
+		return firstErr
+	}
+	fmt.Printf("import: %d objects x %d dims in %.2fs = %.0f objects/s (batch %d, %d workers, %d failed)\n",
+		done.Load(), *dims, took.Seconds(), float64(done.Load())/took.Seconds(), *batch, *workers, failed.Load())
+	if failed.Load() > 0 {
+		return fmt.Errorf("%d objects failed", failed.Load())
+	}
+	return nil
+}
+
+func runList(args []string) error {
+	fs := flag.NewFlagSet("list", flag.ExitOnError)
+	c, class := commonFlags(fs)
+	page := fs.Int("page", 1000, "objects per page")
+	withVector := fs.Bool("vector", true, "include vectors")
+	fs.Parse(args)
+
+	start := time.Now()
+	total := 0
+	after := ""
+	for {
+		path := fmt.Sprintf("/v1/objects?class=%s&limit=%d", *class, *page)
+		if *withVector {
+			path += "&include=vector"
+		}
+		if after != "" {
+			path += "&after=" + after
+		}
+		var res struct {
+			Objects []struct {
+				ID string `json:"id"`
+			} `json:"objects"`
+		}
+		if err := c.do(http.MethodGet, path, nil, &res); err != nil {
+			return err
+		}
+		if len(res.Objects) == 0 {
+			break
+		}
+		total += len(res.Objects)
+		after = res.Objects[len(res.Objects)-1].ID
+	}
+	took := time.Since(start)
+	fmt.Printf("list: %d objects (page %d, vectors %v) in %.2fs = %.0f objects/s\n",
+		total, *page, *withVector, took.Seconds(), float64(total)/took.Seconds())
+	return nil
+}
