@@ -23,9 +23,6 @@ type Location struct {
 	Line   int `json:"line"`
 }
 
-// Error implements the error interface.
-func (e *Error) Error() string { return e.Message }
-
 // newError builds an error located at the given AST positions (nil ones are skipped).
 func newError(path []any, msg string, positions ...*ast.Position) *Error {
 	e := &Error{Message: msg, Path: path}

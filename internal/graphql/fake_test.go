@@ -16,7 +16,7 @@ type fakeBackend struct {
 	classes  map[string]*schema.Class
 	results  map[string][]Result // by class
 	counts   map[string]int64    // by class + "/" + tenant
-	errs     map[string]error    // Search/Count error by class
+	errs     map[string]error    // Search/Count error by class, or by class + "/" + tenant
 	queries  []Query
 	countReq []string // class/tenant of each Count call
 }
@@ -25,7 +25,7 @@ func (f *fakeBackend) Class(name string) *schema.Class { return f.classes[name] 
 
 func (f *fakeBackend) Search(_ context.Context, q Query) ([]Result, error) {
 	f.queries = append(f.queries, q)
-	if err := f.errs[q.Class]; err != nil {
+	if err := f.err(q.Class, q.Tenant); err != nil {
 		return nil, err
 	}
 	return f.results[q.Class], nil
@@ -33,10 +33,17 @@ func (f *fakeBackend) Search(_ context.Context, q Query) ([]Result, error) {
 
 func (f *fakeBackend) Count(_ context.Context, class, tenant string) (int64, error) {
 	f.countReq = append(f.countReq, class+"/"+tenant)
-	if err := f.errs[class]; err != nil {
+	if err := f.err(class, tenant); err != nil {
 		return 0, err
 	}
 	return f.counts[class+"/"+tenant], nil
+}
+
+func (f *fakeBackend) err(class, tenant string) error {
+	if err := f.errs[class]; err != nil {
+		return err
+	}
+	return f.errs[class+"/"+tenant]
 }
 
 var (

@@ -1,0 +1,125 @@
+package graphql
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"strata/internal/schema"
+)
+
+// nearVector fills the vector search fields of q from the nearVector argument.
+func nearVector(class *schema.Class, v any, q *Query) error {
+	in, ok := v.(map[string]any)
+	if !ok {
+		return badValue("nearVector", "an input object", v)
+	}
+	m := map[string]any{}
+	for k, val := range in {
+		if val != nil {
+			m[k] = val
+		}
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		switch k {
+		case "vector", "distance", "certainty", "targetVectors":
+		case "targets", "vectorPerTarget", "vectors":
+			return fmt.Errorf("nearVector: %s is not supported yet", k)
+		default:
+			return fmt.Errorf("unknown field %q in argument \"nearVector\"", k)
+		}
+	}
+
+	raw, ok := m["vector"]
+	if !ok {
+		return errors.New("nearVector: field \"vector\" is required")
+	}
+	vec, err := vectorArg("nearVector.vector", raw)
+	if err != nil {
+		return err
+	}
+	if len(vec) == 0 {
+		return errors.New("nearVector: vector must not be empty")
+	}
+	var targets []string
+	if t, ok := m["targetVectors"]; ok {
+		if targets, err = stringListArg("nearVector.targetVectors", t); err != nil {
+			return err
+		}
+	}
+	name, err := targetVector(class, targets)
+	if err != nil {
+		return err
+	}
+
+	d, hasDistance := m["distance"]
+	c, hasCertainty := m["certainty"]
+	switch {
+	case hasDistance && hasCertainty:
+		return errors.New("cannot provide distance and certainty")
+	case hasDistance:
+		dist, err := floatArg("nearVector.distance", d)
+		if err != nil {
+			return err
+		}
+		maxDist := float32(dist)
+		q.MaxDistance = &maxDist
+	case hasCertainty:
+		cert, err := floatArg("nearVector.certainty", c)
+		if err != nil {
+			return err
+		}
+		if err := certaintyCompatible(class, name); err != nil {
+			return err
+		}
+		maxDist := float32(2 * (1 - cert))
+		q.MaxDistance = &maxDist
+	}
+	q.Vector, q.VectorName = vec, name
+	return nil
+}
+
+// targetVector picks the vector to search: the one named (at most one), the
+// only named vector of the class, or the legacy unnamed vector ("").
+func targetVector(class *schema.Class, targets []string) (string, error) {
+	if len(targets) > 1 {
+		return "", errors.New("multiple target vectors are not supported yet")
+	}
+	if len(targets) == 1 {
+		if _, ok := class.VectorConfig[targets[0]]; !ok {
+			return "", fmt.Errorf("class %s does not have named vector %v configured. Available named vectors %v",
+				class.Class, targets[0], vectorNames(class))
+		}
+		return targets[0], nil
+	}
+	switch len(class.VectorConfig) {
+	case 0:
+		return "", nil
+	case 1:
+		return vectorNames(class)[0], nil
+	default:
+		return "", fmt.Errorf("class %s has multiple vectors, but no target vectors were provided", class.Class)
+	}
+}
+
+func vectorNames(class *schema.Class) []string {
+	names := make([]string, 0, len(class.VectorConfig))
+	for n := range class.VectorConfig {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// certaintyCompatible rejects certainty on a vector index that is not cosine.
+func certaintyCompatible(class *schema.Class, vectorName string) error {
+	if d := class.Distance(vectorName); d != schema.DistanceCosine {
+		return fmt.Errorf("can't compute and return certainty when vector index is configured with %s distance", d)
+	}
+	return nil
+}
