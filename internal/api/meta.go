@@ -104,4 +104,3 @@ func (s *Server) getNodes(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"nodes": []nodeStatus{node}})
 }
-
