@@ -320,7 +320,8 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request) {
 		}
 		p.After = &id
 	} else if p.Offset+p.Limit > s.cfg.QueryMaximumResults {
-		p.Limit = max(0, s.cfg.QueryMaximumResults-p.Offset)
+		writeMessage(w, http.StatusUnprocessableEntity, "query maximum results exceeded")
+		return
 	}
 	objs, err := s.db.ListObjects(r.Context(), p)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -84,7 +85,8 @@ func (s *Shard) rebuild() error {
 	})
 }
 
-// index returns (creating) the index of a vector name. Caller holds writeMu or mu.
+// index returns (creating) the index of a vector name. It takes mu itself;
+// callers must not hold it.
 func (s *Shard) index(name string) vector.Index {
 	s.mu.RLock()
 	idx := s.indexes[name]
@@ -142,6 +144,11 @@ func (s *Shard) checkDims(o *Object, claimed map[string]int) error {
 	check := func(name string, v []float32) error {
 		if len(v) == 0 {
 			return fmt.Errorf("vector %q is empty", name)
+		}
+		for i, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("vector has a non-finite value at position %d", i)
+			}
 		}
 		want := s.index(name).Dimensions()
 		if want == 0 {

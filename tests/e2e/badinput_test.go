@@ -98,9 +98,11 @@ func TestBadInput(t *testing.T) {
 		r := s.do(t, http.MethodPost, "/v1/objects", map[string]any{
 			"class": "Article", "properties": map[string]any{"wordCount": "bad"}, "vector": []float32{1, 0, 0},
 		})
-		wantErrorMessage(t, r, http.StatusUnprocessableEntity, "wordCount")
+		wantErrorMessage(t, r, http.StatusUnprocessableEntity,
+			"invalid integer property 'wordCount' on class 'Article': requires an integer, the given value is 'bad'")
 		r = s.do(t, http.MethodPost, "/v1/objects", `{"class":"Article","properties":{"wordCount":1.5},"vector":[1,0,0]}`)
-		wantErrorMessage(t, r, http.StatusUnprocessableEntity, "wordCount")
+		wantErrorMessage(t, r, http.StatusUnprocessableEntity,
+			"invalid integer property 'wordCount' on class 'Article': the JSON number '1.5' could not be converted to an int")
 		// Via PUT on the existing object.
 		r = s.do(t, http.MethodPut, "/v1/objects/Article/"+id, map[string]any{
 			"class": "Article", "id": id, "properties": map[string]any{"wordCount": "bad"}, "vector": []float32{1, 0, 0},
@@ -111,7 +113,7 @@ func TestBadInput(t *testing.T) {
 		r = s.do(t, http.MethodPost, "/v1/batch/objects", map[string]any{"objects": []any{map[string]any{
 			"class": "Article", "id": badID, "properties": map[string]any{"wordCount": "bad"}, "vector": []float32{0, 1, 0},
 		}}})
-		wantBatchFailure(t, r, badID, "wordCount")
+		wantBatchFailure(t, r, badID, "invalid integer property 'wordCount' on class 'Article'")
 	})
 
 	run("bad UUID", func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -137,6 +138,45 @@ func TestGraphQLNearVectorAndAggregate(t *testing.T) {
 		}
 	}
 
+	// Raw GraphQL: _additional vector is bit-identical, creationTimeUnix is
+	// a string of the object's creation time in ms.
+	var gq struct {
+		Data struct {
+			Get struct {
+				Article []struct {
+					Additional struct {
+						ID                 string    `json:"id"`
+						Vector             []float32 `json:"vector"`
+						CreationTimeUnix   *string   `json:"creationTimeUnix"`
+						LastUpdateTimeUnix *string   `json:"lastUpdateTimeUnix"`
+					} `json:"_additional"`
+				} `json:"Article"`
+			} `json:"Get"`
+		} `json:"data"`
+		Errors []any `json:"errors"`
+	}
+	r := s.do(t, http.MethodPost, "/v1/graphql", map[string]any{
+		"query": "{ Get { Article(limit: 3) { _additional { id vector creationTimeUnix lastUpdateTimeUnix } } } }",
+	})
+	wantStatus(t, r, http.StatusOK)
+	r.JSON(t, &gq)
+	if len(gq.Errors) > 0 || len(gq.Data.Get.Article) != 3 {
+		t.Fatalf("raw GraphQL Get: %s", r)
+	}
+	for i, a := range gq.Data.Get.Article {
+		if a.Additional.ID != ids[i] {
+			t.Errorf("raw GraphQL [%d]: id %s, want %s", i, a.Additional.ID, ids[i])
+		}
+		wantVector(t, "GraphQL _additional.vector of "+a.Additional.ID, a.Additional.Vector, byID[a.Additional.ID].Vector)
+		o := getObject(t, s, "Article", a.Additional.ID, "", false)
+		if a.Additional.CreationTimeUnix == nil || *a.Additional.CreationTimeUnix != strconv.FormatInt(o.CreationTimeUnix, 10) {
+			t.Errorf("GraphQL _additional.creationTimeUnix %v, want the string %q", a.Additional.CreationTimeUnix, strconv.FormatInt(o.CreationTimeUnix, 10))
+		}
+		if a.Additional.LastUpdateTimeUnix == nil || *a.Additional.LastUpdateTimeUnix != strconv.FormatInt(o.LastUpdateTimeUnix, 10) {
+			t.Errorf("GraphQL _additional.lastUpdateTimeUnix %v, want the string %q", a.Additional.LastUpdateTimeUnix, strconv.FormatInt(o.LastUpdateTimeUnix, 10))
+		}
+	}
+
 	// Aggregate.
 	if cnt := aggregateCount(t, s, "Article", ""); cnt != n {
 		t.Errorf("Aggregate meta count %d, want %d", cnt, n)
@@ -151,7 +191,7 @@ func TestGraphQLNearVectorAndAggregate(t *testing.T) {
 		t.Errorf("unknown class: errors %q, want one containing %q", msg, `Cannot query field "Nope"`)
 	}
 	// Empty query: 422.
-	r := s.do(t, http.MethodPost, "/v1/graphql", map[string]any{"query": ""})
+	r = s.do(t, http.MethodPost, "/v1/graphql", map[string]any{"query": ""})
 	wantErrorMessage(t, r, http.StatusUnprocessableEntity, "query cannot be empty")
 }
 
