@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -222,7 +223,7 @@ func (o testObject) model(class string) *models.Object {
 			"title":     o.Title,
 			"wordCount": o.Count,
 		},
-		Vector: models.C11yVector(o.Vector),
+		Vector: models.C11yVector(slices.Clone(o.Vector)),
 	}
 }
 
