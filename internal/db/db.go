@@ -40,7 +40,9 @@ type DB struct {
 	// reads and writes hold it for reading; schema changes for writing.
 	mu      sync.RWMutex
 	classes map[string]*collection
-	closed  bool
+	// reserved holds names of classes being restored: they cannot be created meanwhile.
+	reserved map[string]bool
+	closed   bool
 }
 
 // collection is one class and its open shards.
@@ -65,7 +67,7 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{opts: opts, log: opts.Logger, cache: pebble.NewCache(opts.CacheBytes), classes: map[string]*collection{}}
+	d := &DB{opts: opts, log: opts.Logger, cache: pebble.NewCache(opts.CacheBytes), classes: map[string]*collection{}, reserved: map[string]bool{}}
 	for _, rec := range recs {
 		c := &collection{rec: rec, shards: map[string]*shard.Shard{}}
 		d.classes[rec.Class.Class] = c

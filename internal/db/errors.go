@@ -3,46 +3,30 @@ package db
 import (
 	"errors"
 	"fmt"
+
+	"strata/internal/apperr"
 )
 
-// Kind classifies a database error for the API layer, which maps kinds to
-// HTTP statuses in one place.
-type Kind int
+// Error, Kind and their values are apperr's, re-exported for callers of db.
+type (
+	Error = apperr.Error
+	Kind  = apperr.Kind
+)
 
 // Error kinds.
 const (
-	KindInternal Kind = iota // a server fault (5xx)
-	KindInvalid              // bad input (422)
-	KindNotFound             // the addressed class, tenant or object does not exist (404)
-	KindForbidden
+	KindInternal  = apperr.Internal
+	KindInvalid   = apperr.Invalid
+	KindNotFound  = apperr.NotFound
+	KindForbidden = apperr.Forbidden
 )
 
-// Error is a database error with a user-facing message and a kind.
-type Error struct {
-	Kind Kind
-	Msg  string
-	Err  error // optional cause
-}
-
-func (e *Error) Error() string { return e.Msg }
-func (e *Error) Unwrap() error { return e.Err }
-
-func invalidf(format string, args ...any) error {
-	return &Error{Kind: KindInvalid, Msg: fmt.Sprintf(format, args...)}
-}
-
-func notFoundf(format string, args ...any) error {
-	return &Error{Kind: KindNotFound, Msg: fmt.Sprintf(format, args...)}
-}
-
-// KindOf returns the kind of err (KindInternal for foreign errors).
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return KindInternal
-}
+var (
+	invalidf  = apperr.Invalidf
+	notFoundf = apperr.NotFoundf
+	// KindOf returns the kind of err (KindInternal for foreign errors).
+	KindOf = apperr.KindOf
+)
 
 // ErrClassNotFound is wrapped by errors about a missing class.
 var ErrClassNotFound = errors.New("class not found")

@@ -60,6 +60,9 @@ func (d *DB) createClassLocked(c *schema.Class) (*schema.Class, error) {
 	if d.classes[c.Class] != nil {
 		return nil, invalidf("class name %s already exists", c.Class)
 	}
+	if d.reserved[c.Class] {
+		return nil, invalidf("class name %s already exists: it is being restored from a backup", c.Class)
+	}
 	if similar := d.similarClass(c.Class); similar != "" {
 		return nil, invalidf("class name %q already exists as a similar class %q", c.Class, similar)
 	}
