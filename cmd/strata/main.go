@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"strata/internal/api"
+	"strata/internal/backup"
 	"strata/internal/config"
 	"strata/internal/db"
 )
@@ -91,7 +92,13 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		srv.Close()
 		return err
 	}
-	var ready http.Handler = api.New(cfg, database, log, version)
+	backups, err := openBackups(cfg, database, log)
+	if err != nil {
+		srv.Close()
+		database.Close()
+		return err
+	}
+	var ready http.Handler = api.New(cfg, database, backups, log, version)
 	handler.Store(&ready)
 	log.Info("strata is ready", "address", ln.Addr().String(), "data", cfg.DataPath, "version", version)
 
@@ -101,6 +108,7 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	case <-ctx.Done():
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
+			backups.Close()
 			database.Close()
 			return fmt.Errorf("serve: %w", err)
 		}
@@ -112,5 +120,23 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
+	backups.Close()
 	return database.Close()
+}
+
+// openBackups configures the enabled backup backends and the backup
+// manager, which fails jobs a crash interrupted.
+func openBackups(cfg config.Config, database *db.DB, log *slog.Logger) (*backup.Manager, error) {
+	var backends []backup.Backend
+	if cfg.ModuleEnabled("backup-filesystem") {
+		fsb, err := backup.NewFilesystem(cfg.BackupFSPath)
+		if err != nil {
+			return nil, err
+		}
+		backends = append(backends, fsb)
+	}
+	return backup.New(context.Background(), backup.Options{
+		DB: database, DataPath: cfg.DataPath, Node: cfg.NodeName, ServerVersion: api.APIVersion,
+		Backends: backends, Logger: log,
+	})
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"strata/internal/backup"
 	"strata/internal/config"
 	"strata/internal/db"
 )
@@ -25,8 +27,12 @@ func newTestServer(tb testing.TB) *httptest.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(New(cfg, d, slog.New(slog.NewTextHandler(io.Discard, nil)), "test"))
-	tb.Cleanup(func() { srv.Close(); d.Close() })
+	mgr, err := backup.New(context.Background(), backup.Options{DB: d, DataPath: cfg.DataPath, Node: "node1", ServerVersion: APIVersion})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(New(cfg, d, mgr, slog.New(slog.NewTextHandler(io.Discard, nil)), "test"))
+	tb.Cleanup(func() { srv.Close(); mgr.Close(); d.Close() })
 	return srv
 }
 

@@ -13,15 +13,7 @@ import (
 const grpcMaxMessageSize = 104858000
 
 func (s *Server) getMeta(w http.ResponseWriter, r *http.Request) {
-	modules := map[string]any{}
-	for _, m := range s.cfg.EnabledModules {
-		switch m {
-		case "backup-filesystem":
-			modules[m] = map[string]any{"backupsPath": s.cfg.BackupFSPath}
-		default:
-			modules[m] = map[string]any{}
-		}
-	}
+	modules := s.backups.BackendMeta()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"hostname":           fmt.Sprintf("%s://%s:%d", s.cfg.Scheme, s.cfg.Host, s.cfg.Port),
 		"version":            APIVersion,

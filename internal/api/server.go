@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"strata/internal/backup"
 	"strata/internal/config"
 	"strata/internal/db"
 	"strata/internal/graphql"
@@ -27,6 +28,7 @@ const APIVersion = "1.35.0"
 type Server struct {
 	cfg     config.Config
 	db      *db.DB
+	backups *backup.Manager
 	log     *slog.Logger
 	gql     *graphql.Executor
 	version string // Strata build version
@@ -34,8 +36,8 @@ type Server struct {
 }
 
 // New builds the API server.
-func New(cfg config.Config, database *db.DB, log *slog.Logger, version string) *Server {
-	s := &Server{cfg: cfg, db: database, log: log, version: version}
+func New(cfg config.Config, database *db.DB, backups *backup.Manager, log *slog.Logger, version string) *Server {
+	s := &Server{cfg: cfg, db: database, backups: backups, log: log, version: version}
 	s.gql = graphql.NewExecutor(gqlBackend{database}, cfg.QueryDefaultsLimitGraphQL, cfg.QueryMaximumResults)
 	s.handler = s.routes()
 	return s
@@ -92,6 +94,14 @@ func (s *Server) routes() http.Handler {
 	r.Delete("/v1/batch/objects", s.batchDelete)
 
 	r.Post("/v1/graphql", s.graphQL)
+
+	r.Post("/v1/backups/{backend}", s.createBackup)
+	r.Get("/v1/backups/{backend}", s.listBackups)
+	r.Get("/v1/backups/{backend}/{id}", s.backupStatus)
+	r.Delete("/v1/backups/{backend}/{id}", s.cancelBackup)
+	r.Post("/v1/backups/{backend}/{id}/restore", s.restoreBackup)
+	r.Get("/v1/backups/{backend}/{id}/restore", s.restoreStatus)
+	r.Delete("/v1/backups/{backend}/{id}/restore", s.cancelRestore)
 	return r
 }
 

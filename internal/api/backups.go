@@ -1,0 +1,237 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"strata/internal/backup"
+)
+
+// backupConfig is the "config" of a create or restore request.
+type backupConfig struct {
+	Endpoint         string  `json:"Endpoint"`
+	Bucket           string  `json:"Bucket"`
+	Path             string  `json:"Path"`
+	CPUPercentage    int     `json:"CPUPercentage"`
+	ChunkSize        int     `json:"ChunkSize"`
+	CompressionLevel *string `json:"CompressionLevel"`
+	UsersOptions     *string `json:"usersOptions"`
+	RolesOptions     *string `json:"rolesOptions"`
+}
+
+type backupCreateRequest struct {
+	ID              string        `json:"id"`
+	Include         []string      `json:"include"`
+	Exclude         []string      `json:"exclude"`
+	Config          *backupConfig `json:"config"`
+	IncrementalBase *string       `json:"incremental_base_backup_id"`
+	IncludeUsers    []string      `json:"includeUsers"`
+}
+
+type backupRestoreRequest struct {
+	Include        []string          `json:"include"`
+	Exclude        []string          `json:"exclude"`
+	Config         *backupConfig     `json:"config"`
+	NodeMapping    map[string]string `json:"node_mapping"`
+	OverwriteAlias bool              `json:"overwriteAlias"`
+}
+
+var compressionLevels = []string{"DefaultCompression", "BestSpeed", "BestCompression", "ZstdDefaultCompression", "ZstdBestSpeed", "ZstdBestCompression", "NoCompression"}
+
+// validate applies the request schema's rules (binding errors).
+func (c *backupConfig) validate(restore bool) error {
+	if c == nil {
+		return nil
+	}
+	if c.CPUPercentage > 80 {
+		return &bindingError{Code: 608, Message: "config.CPUPercentage in body should be less than or equal to 80"}
+	}
+	if c.CPUPercentage < 0 {
+		return &bindingError{Code: 609, Message: "config.CPUPercentage in body should be greater than or equal to 1"}
+	}
+	if !restore && c.CompressionLevel != nil && !contains(compressionLevels, *c.CompressionLevel) {
+		return &bindingError{Code: 606, Message: fmt.Sprintf("config.CompressionLevel in body should be one of %v", compressionLevels)}
+	}
+	if restore {
+		for name, v := range map[string]*string{"usersOptions": c.UsersOptions, "rolesOptions": c.RolesOptions} {
+			if v != nil && *v != "noRestore" && *v != "all" {
+				return &bindingError{Code: 606, Message: fmt.Sprintf("config.%s in body should be one of [noRestore all]", name)}
+			}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *backupConfig) get() backupConfig {
+	if c == nil {
+		return backupConfig{}
+	}
+	return *c
+}
+
+// apiTime renders timestamps as Weaviate does: UTC, milliseconds, zero time included.
+func apiTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// sizeGiB is the API's "size": GiB before compression, omitted when zero.
+func sizeGiB(bytes int64) any {
+	if bytes == 0 {
+		return nil
+	}
+	return float64(bytes) / (1 << 30)
+}
+
+func (s *Server) createBackup(w http.ResponseWriter, r *http.Request) {
+	var req backupCreateRequest
+	if err := decodeBody(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := req.Config.validate(false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.IncrementalBase != nil && *req.IncrementalBase != "" {
+		writeMessage(w, http.StatusUnprocessableEntity, "incremental backups (incremental_base_backup_id) are not supported yet: create a full backup")
+		return
+	}
+	if len(req.IncludeUsers) > 0 {
+		writeMessage(w, http.StatusUnprocessableEntity, "'includeUsers' was set but dynamic DB users are not enabled")
+		return
+	}
+	cfg := req.Config.get()
+	level := ""
+	if cfg.CompressionLevel != nil {
+		level = *cfg.CompressionLevel
+	}
+	backend := chi.URLParam(r, "backend")
+	info, err := s.backups.Create(r.Context(), backend, backup.CreateRequest{
+		ID: req.ID, Include: req.Include, Exclude: req.Exclude, Bucket: cfg.Bucket, Path: cfg.Path,
+		CPUPercentage: cfg.CPUPercentage, CompressionLevel: level,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := map[string]any{"backend": backend, "classes": info.Classes, "id": info.ID, "path": info.Home, "status": backup.StatusStarted}
+	if info.Bucket != "" {
+		out["bucket"] = info.Bucket
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) backupStatus(w http.ResponseWriter, r *http.Request) {
+	backend, id := chi.URLParam(r, "backend"), chi.URLParam(r, "id")
+	q := r.URL.Query()
+	info, err := s.backups.CreateStatus(r.Context(), backend, id, q.Get("bucket"), q.Get("path"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := map[string]any{"backend": backend, "id": id, "path": info.Home, "status": info.Status,
+		"startedAt": apiTime(info.StartedAt), "completedAt": apiTime(info.CompletedAt)}
+	if info.Error != "" {
+		out["error"] = info.Error
+	}
+	if size := sizeGiB(info.SizeBytes); size != nil && info.Status == backup.StatusSuccess {
+		out["size"] = size
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) cancelBackup(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if err := s.backups.Cancel(r.Context(), chi.URLParam(r, "backend"), chi.URLParam(r, "id"), q.Get("bucket"), q.Get("path")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listBackups(w http.ResponseWriter, r *http.Request) {
+	order := r.URL.Query().Get("order")
+	if order == "" {
+		order = "desc"
+	}
+	if order != "asc" && order != "desc" {
+		writeBinding(w, &bindingError{Code: 606, Message: "order in query should be one of [asc desc]"})
+		return
+	}
+	infos, err := s.backups.List(r.Context(), chi.URLParam(r, "backend"), order)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]map[string]any, 0, len(infos))
+	for _, in := range infos {
+		item := map[string]any{"classes": in.Classes, "id": in.ID, "status": in.Status,
+			"startedAt": apiTime(in.StartedAt), "completedAt": apiTime(in.CompletedAt)}
+		if size := sizeGiB(in.SizeBytes); size != nil && in.Status == backup.StatusSuccess {
+			item["size"] = size
+		}
+		out = append(out, item)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) restoreBackup(w http.ResponseWriter, r *http.Request) {
+	var req backupRestoreRequest
+	if err := decodeBody(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := req.Config.validate(true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cfg := req.Config.get()
+	backend := chi.URLParam(r, "backend")
+	info, err := s.backups.Restore(r.Context(), backend, backup.RestoreRequest{
+		ID: chi.URLParam(r, "id"), Include: req.Include, Exclude: req.Exclude, Bucket: cfg.Bucket, Path: cfg.Path,
+		CPUPercentage: cfg.CPUPercentage, NodeMapping: req.NodeMapping,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := map[string]any{"backend": backend, "classes": info.Classes, "id": info.ID, "path": info.Home, "status": info.Status}
+	if info.Bucket != "" {
+		out["bucket"] = info.Bucket
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) restoreStatus(w http.ResponseWriter, r *http.Request) {
+	backend, id := chi.URLParam(r, "backend"), chi.URLParam(r, "id")
+	q := r.URL.Query()
+	info, err := s.backups.RestoreStatus(r.Context(), backend, id, q.Get("bucket"), q.Get("path"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := map[string]any{"backend": backend, "id": id, "path": info.Home, "status": info.Status}
+	if info.Error != "" {
+		out["error"] = info.Error
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) cancelRestore(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if err := s.backups.CancelRestore(r.Context(), chi.URLParam(r, "backend"), chi.URLParam(r, "id"), q.Get("bucket"), q.Get("path")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,447 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"strata/internal/apperr"
+	"strata/internal/backup/archive"
+	"strata/internal/backup/layout"
+	"strata/internal/db"
+)
+
+// CreateRequest is a request to create a backup.
+type CreateRequest struct {
+	ID               string
+	Include, Exclude []string
+	Bucket, Path     string // overrides
+	CPUPercentage    int
+	CompressionLevel string
+}
+
+// Create validates a backup request, records the backup as STARTED in the
+// backend and starts it in the background. Checks run in Weaviate's order.
+func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequest) (Info, error) {
+	if req.ID == "" {
+		return Info{}, validateID(req.ID)
+	}
+	be, err := m.backendFor(backendName, "backend")
+	if err != nil {
+		return Info{}, err
+	}
+	if err := validateID(req.ID); err != nil {
+		return Info{}, err
+	}
+	codec, err := archive.ParseLevel(req.CompressionLevel)
+	if err != nil {
+		return Info{}, apperr.Invalidf("%s", err.Error())
+	}
+	classes, err := m.selectClasses(req.Include, req.Exclude)
+	if err != nil {
+		return Info{}, err
+	}
+	loc, err := be.Locate(req.Bucket, req.Path)
+	if err != nil {
+		return Info{}, err
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, found, err := readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID))
+	if err != nil {
+		return Info{}, apperr.Invalidf("check if backup %q exists at %q: %v", req.ID, loc.Home(req.ID), err)
+	}
+	running := m.backup != nil
+	// SUCCESS and FAILED ids are taken; CANCELED and never-finished ones
+	// (not running here) may be reused.
+	if found && (old.Status == StatusSuccess || old.Status == StatusFailed || (running && m.backup.id == req.ID)) {
+		return Info{}, apperr.Invalidf("backup %q already exists at %q", req.ID, loc.Home(req.ID))
+	}
+	if running {
+		return Info{}, apperr.Invalidf("backup %s already in progress", m.backup.id)
+	}
+
+	now := time.Now().UTC()
+	j := &job{kind: kindBackup, id: req.ID, loc: loc, be: be, desc: &Descriptor{
+		StartedAt: now, ID: req.ID, Status: StatusStarted, Version: FormatVersion,
+		ServerVersion: m.opts.ServerVersion, Leader: m.opts.Node,
+		CompressionType: string(codec.Compression), StrataFormat: StrataFormat,
+		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusStarted}},
+	}}
+	if err := m.writeRecord(kindBackup, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path}); err != nil {
+		return Info{}, fmt.Errorf("record backup job: %w", err)
+	}
+	if err := putJSON(ctx, loc.Store, layout.BackupDescriptor(req.ID), j.desc); err != nil {
+		m.removeRecord(kindBackup)
+		return Info{}, fmt.Errorf("coordinator: cannot init meta file: %w", err)
+	}
+	runCtx, cancel := context.WithCancelCause(context.Background())
+	j.cancel = cancel
+	m.backup = j
+	m.wg.Add(1)
+	go m.runBackup(runCtx, j, classes, codec, workers(req.CPUPercentage))
+	return j.info(), nil
+}
+
+// selectClasses applies include/exclude (with * and ? wildcards) to the
+// database's classes, with Weaviate's messages.
+func (m *Manager) selectClasses(include, exclude []string) ([]string, error) {
+	if len(include) > 0 && len(exclude) > 0 {
+		return nil, apperr.Invalidf("malformed request: 'include' and 'exclude' cannot both contain values")
+	}
+	seen := map[string]bool{}
+	for _, c := range include {
+		if seen[c] {
+			return nil, apperr.Invalidf("class list 'include' contains duplicate: %s", c)
+		}
+		seen[c] = true
+	}
+	all := m.opts.DB.ClassNames()
+	if len(all) == 0 {
+		return nil, apperr.Invalidf("no available classes to backup, there's nothing to do here")
+	}
+	return pickClasses(all, include, exclude, func(missing []string) error {
+		msgs := make([]string, len(missing))
+		for i, c := range missing {
+			msgs[i] = fmt.Sprintf("class %s doesn't exist", c)
+		}
+		return apperr.Invalidf("%s", strings.Join(msgs, "\n"))
+	}, "empty class list: please choose from : %v")
+}
+
+// pickClasses resolves include/exclude against the available names.
+// Wildcard entries that match nothing are named in the empty-list error.
+func pickClasses(available, include, exclude []string, missingErr func([]string) error, emptyFmt string) ([]string, error) {
+	isWild := func(s string) bool { return strings.ContainsAny(s, "*?[") }
+	var out []string
+	var unmatched []string
+	if len(include) > 0 {
+		var missing []string
+		for _, pat := range include {
+			if !isWild(pat) {
+				if !slices.Contains(available, pat) {
+					missing = append(missing, pat)
+				} else if !slices.Contains(out, pat) {
+					out = append(out, pat)
+				}
+				continue
+			}
+			matched := false
+			for _, c := range available {
+				if ok, _ := path.Match(pat, c); ok {
+					matched = true
+					if !slices.Contains(out, c) {
+						out = append(out, c)
+					}
+				}
+			}
+			if !matched {
+				unmatched = append(unmatched, pat)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, missingErr(missing)
+		}
+	} else {
+		for _, c := range available {
+			excluded := false
+			for _, pat := range exclude {
+				if ok, _ := path.Match(pat, c); ok || pat == c {
+					excluded = true
+				}
+			}
+			if !excluded {
+				out = append(out, c)
+			}
+		}
+	}
+	if len(out) == 0 {
+		msg := fmt.Sprintf(emptyFmt, available)
+		if len(unmatched) > 0 {
+			msg += fmt.Sprintf(" (no class matches %v)", unmatched)
+		}
+		return nil, apperr.Invalidf("%s", msg)
+	}
+	return out, nil
+}
+
+// chunkPlan is one chunk to write: files of one shard.
+type chunkPlan struct {
+	class, shard string
+	n            int
+	files        []planFile
+}
+
+type planFile struct {
+	name string // entry name inside the archive
+	path string // file on disk (in the snapshot)
+	size int64
+}
+
+func (m *Manager) runBackup(ctx context.Context, j *job, classes []string, codec archive.Codec, nWorkers int) {
+	defer m.wg.Done()
+	err := m.doBackup(ctx, j, classes, codec, nWorkers)
+	status, msg := StatusSuccess, ""
+	switch {
+	case err == nil:
+	case ctx.Err() != nil: // cancelled by the user or by shutdown
+		status, msg = StatusCanceled, context.Cause(ctx).Error()
+		if errors.Is(context.Cause(ctx), errShutdown) {
+			status = StatusFailed
+		}
+	default:
+		status, msg = StatusFailed, err.Error()
+	}
+	// The final descriptor write must happen even when ctx was cancelled.
+	if werr := j.transition(context.Background(), status, msg, 0); werr != nil {
+		m.log.Error("write final backup descriptor", "id", j.id, "err", werr)
+	} else {
+		m.removeRecord(kindBackup)
+	}
+	m.log.Info("backup finished", "id", j.id, "status", status, "error", msg)
+	m.mu.Lock()
+	m.backup = nil
+	m.mu.Unlock()
+}
+
+func (m *Manager) doBackup(ctx context.Context, j *job, classes []string, codec archive.Codec, nWorkers int) error {
+	if err := j.transition(ctx, StatusTransferring, "", 0); err != nil {
+		return err
+	}
+	snapDir := m.path("snapshots", j.id)
+	if err := os.RemoveAll(snapDir); err != nil {
+		return err
+	}
+	defer os.RemoveAll(snapDir)
+	snaps, err := m.opts.DB.Snapshot(ctx, classes, snapDir)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	manifest := &NodeManifest{
+		StartedAt: j.desc.StartedAt, ID: j.id, Status: StatusSuccess, Version: FormatVersion,
+		ServerVersion: m.opts.ServerVersion, CompressionType: string(codec.Compression), StrataFormat: StrataFormat,
+	}
+	var plans []*chunkPlan
+	descs := map[string]*ClassDescriptor{}
+	shardDescs := map[string]*ShardDescriptor{}
+	for _, snap := range snaps {
+		cd, err := m.classDescriptor(j.id, snap)
+		if err != nil {
+			return err
+		}
+		manifest.Classes = append(manifest.Classes, cd)
+		descs[snap.Class.Class] = cd
+		n := 0
+		for _, sh := range snap.Shards {
+			sd := &ShardDescriptor{Name: sh.Name, Node: m.opts.Node, Files: []string{}, FileInfo: []ShardFile{}}
+			cd.Shards = append(cd.Shards, sd)
+			shardDescs[snap.Class.Class+"/"+sh.Name] = sd
+			files, err := shardFiles(snap.Class.Class, sh)
+			if err != nil {
+				return err
+			}
+			var cur *chunkPlan
+			var curSize int64
+			for _, f := range files {
+				if cur == nil || curSize+f.size > m.opts.ChunkTargetSize && len(cur.files) > 0 {
+					n++
+					cur = &chunkPlan{class: snap.Class.Class, shard: sh.Name, n: n}
+					plans = append(plans, cur)
+					curSize = 0
+				}
+				cur.files = append(cur.files, f)
+				curSize += f.size
+			}
+		}
+	}
+
+	results := make([]chunkResult, len(plans))
+	if err := runPool(ctx, nWorkers, len(plans), func(ctx context.Context, i int) error {
+		r, err := m.writeChunk(ctx, j, plans[i], codec)
+		results[i] = r
+		return err
+	}); err != nil {
+		return err
+	}
+	var total int64
+	for i, p := range plans {
+		cd, sd := descs[p.class], shardDescs[p.class+"/"+p.shard]
+		if cd.Chunks == nil {
+			cd.Chunks, cd.ChunkInfo = map[int][]string{}, map[int]ChunkInfo{}
+		}
+		cd.Chunks[p.n] = []string{p.shard}
+		cd.ChunkInfo[p.n] = results[i].info
+		for _, fi := range results[i].files {
+			sd.Files = append(sd.Files, fi.Name)
+			sd.FileInfo = append(sd.FileInfo, ShardFile{FileInfo: fi, Chunk: p.n})
+			cd.PreCompressionSizeBytes += fi.Size
+			total += fi.Size
+		}
+	}
+	manifest.PreCompressionSizeBytes = total
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := putJSON(ctx, j.loc.Store, layout.NodeManifest(j.id, m.opts.Node), manifest); err != nil {
+		return fmt.Errorf("write node manifest: %w", err)
+	}
+	// The descriptor that says SUCCESS is written last, by runBackup; set the size first.
+	j.mu.Lock()
+	j.desc.PreCompressionSizeBytes = total
+	for _, n := range j.desc.Nodes {
+		n.PreCompressionSizeBytes = total
+	}
+	j.mu.Unlock()
+	return nil
+}
+
+// classDescriptor renders a class's schema and sharding state.
+func (m *Manager) classDescriptor(id string, snap db.ClassSnapshot) (*ClassDescriptor, error) {
+	schemaJSON, err := json.Marshal(snap.Class)
+	if err != nil {
+		return nil, err
+	}
+	st := shardingState{IndexID: snap.Class.Class, Config: snap.Class.ShardingConfig, Physical: map[string]physicalShard{},
+		PartitioningEnabled: snap.Class.MultiTenant(), ReplicationFactor: 1}
+	if snap.Class.MultiTenant() {
+		for t, status := range snap.Tenants {
+			st.Physical[t] = physicalShard{Name: t, BelongsToNodes: []string{m.opts.Node}, Status: status}
+		}
+	} else {
+		st.Physical[snap.Shard] = physicalShard{Name: snap.Shard, OwnsPercentage: 1, BelongsToNodes: []string{m.opts.Node}, Status: "HOT"}
+	}
+	stateJSON, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	return &ClassDescriptor{Name: snap.Class.Class, BackupID: id, Schema: schemaJSON, ShardingState: stateJSON,
+		Aliases: []byte("[]"), AliasesIncluded: true, Shards: []*ShardDescriptor{}}, nil
+}
+
+// shardFiles lists a shard snapshot's regular files, sorted by name.
+func shardFiles(class string, sh db.ShardSnapshot) ([]planFile, error) {
+	entries, err := os.ReadDir(sh.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("list snapshot of shard %s: %w", sh.Name, err)
+	}
+	var out []planFile
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			// Pebble keeps a flat directory; anything else would be silently lost.
+			return nil, fmt.Errorf("snapshot of shard %s holds %q, which is not a regular file", sh.Name, e.Name())
+		}
+		fi, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, planFile{name: layout.EntryPrefix(class, sh.Name) + e.Name(), path: filepath.Join(sh.Dir, e.Name()), size: fi.Size()})
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].name < out[k].name })
+	return out, nil
+}
+
+type chunkResult struct {
+	info  ChunkInfo
+	files []archive.FileInfo
+}
+
+// writeChunk streams one chunk: files → tar → compression → hash → store.
+func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec archive.Codec) (chunkResult, error) {
+	pr, pw := io.Pipe()
+	h := &countingHash{h: sha256.New()}
+	var res chunkResult
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := func() error {
+			w, err := archive.NewWriter(io.MultiWriter(pw, h), codec)
+			if err != nil {
+				return err
+			}
+			for _, f := range p.files {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				fi, err := w.AddPath(f.name, f.path)
+				if err != nil {
+					return fmt.Errorf("add %s: %w", f.name, err)
+				}
+				res.files = append(res.files, fi)
+			}
+			return w.Close()
+		}()
+		pw.CloseWithError(err)
+	}()
+	key := layout.Chunk(j.id, m.opts.Node, p.class, p.n)
+	err := j.loc.Store.Put(ctx, key, pr, -1)
+	pr.CloseWithError(errors.New("chunk upload ended"))
+	wg.Wait()
+	if err != nil {
+		return res, fmt.Errorf("write chunk %s: %w", key, err)
+	}
+	res.info = ChunkInfo{Size: h.n, SHA256: hex.EncodeToString(h.h.Sum(nil))}
+	return res, nil
+}
+
+// countingHash hashes and counts what is written through it.
+type countingHash struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}
+
+// runPool runs task(0..n-1) on up to size goroutines; the first error
+// cancels the rest and is returned.
+func runPool(ctx context.Context, size, n int, task func(context.Context, int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for w := 0; w < min(size, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := task(ctx, i); err != nil {
+					once.Do(func() { first = err; cancel(err) })
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,435 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"strata/internal/apperr"
+	"strata/internal/backup/archive"
+	"strata/internal/backup/layout"
+	"strata/internal/db"
+	"strata/internal/schema"
+)
+
+// RestoreRequest is a request to restore a backup.
+type RestoreRequest struct {
+	ID               string
+	Include, Exclude []string
+	Bucket, Path     string
+	CPUPercentage    int
+	NodeMapping      map[string]string
+}
+
+// Restore validates a restore request against the backup, records the
+// restore as TRANSFERRING and runs it in the background: chunks are
+// downloaded, verified and staged; only when everything checks out are the
+// classes installed, all in one step.
+func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRequest) (Info, error) {
+	be, err := m.backendFor(backendName, "backend")
+	if err != nil {
+		return Info{}, err
+	}
+	if len(req.Include) > 0 && len(req.Exclude) > 0 {
+		return Info{}, apperr.Invalidf("malformed request: 'include' and 'exclude' cannot both contain values")
+	}
+	seen := map[string]bool{}
+	for _, c := range req.Include {
+		if seen[c] {
+			return Info{}, apperr.Invalidf("class list 'include' contains duplicate: %s", c)
+		}
+		seen[c] = true
+	}
+	if err := validateID(req.ID); err != nil {
+		return Info{}, err
+	}
+	loc, err := be.Locate(req.Bucket, req.Path)
+	if err != nil {
+		return Info{}, err
+	}
+	home := loc.Home(req.ID)
+	d, found, err := readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID))
+	if err != nil {
+		return Info{}, apperr.Invalidf("find backup %s: %v", home, err)
+	}
+	if !found {
+		return Info{}, apperr.NotFoundf("backup id %q does not exist: %s not found in %s: metadata not found", req.ID, layout.BackupDescriptor(req.ID), loc.Store)
+	}
+	if d.ID != req.ID {
+		return Info{}, apperr.Invalidf("wrong backup file: restore request asked for %q but %s holds backup %q", req.ID, home, d.ID)
+	}
+	if d.Status != StatusSuccess {
+		return Info{}, apperr.Invalidf("invalid backup in scheduler %s status: %s", home, d.Status)
+	}
+	if err := checkVersion(d); err != nil {
+		return Info{}, err
+	}
+	srcNode, err := m.sourceNode(d, req.NodeMapping)
+	if err != nil {
+		return Info{}, err
+	}
+	manifest, err := m.readManifest(ctx, loc, req.ID, srcNode)
+	if err != nil {
+		return Info{}, err
+	}
+	var available []string
+	byName := map[string]*ClassDescriptor{}
+	for _, c := range manifest.Classes {
+		available = append(available, c.Name)
+		byName[c.Name] = c
+	}
+	classes, err := pickClasses(available, req.Include, req.Exclude, func(missing []string) error {
+		return apperr.Invalidf("class %s doesn't exist in the backup, but does have %v: ", missing[0], available)
+	}, "nothing left to restore: please choose from : %v")
+	if err != nil {
+		return Info{}, err
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.restore != nil {
+		return Info{}, apperr.Invalidf("restoration %s already in progress", m.restore.id)
+	}
+	now := time.Now().UTC()
+	rd := &Descriptor{StartedAt: now, ID: req.ID, Status: StatusTransferring, Version: d.Version,
+		ServerVersion: m.opts.ServerVersion, Leader: m.opts.Node, CompressionType: d.CompressionType,
+		PreCompressionSizeBytes: d.PreCompressionSizeBytes, StrataFormat: d.StrataFormat, NodeMapping: req.NodeMapping,
+		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusTransferring}}}
+	j := &job{kind: kindRestore, id: req.ID, loc: loc, be: be, desc: rd}
+	if err := m.writeRecord(kindRestore, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path}); err != nil {
+		return Info{}, fmt.Errorf("record restore job: %w", err)
+	}
+	if err := putJSON(ctx, loc.Store, layout.RestoreDescriptor(req.ID), rd); err != nil {
+		m.removeRecord(kindRestore)
+		return Info{}, fmt.Errorf("put initial metadata: %w", err)
+	}
+	descs := make([]*ClassDescriptor, len(classes))
+	for i, c := range classes {
+		descs[i] = byName[c]
+	}
+	runCtx, cancel := context.WithCancelCause(context.Background())
+	j.cancel = cancel
+	m.restore = j
+	m.wg.Add(1)
+	go m.runRestore(runCtx, j, srcNode, compressionOf(d), descs, workers(req.CPUPercentage))
+	info := j.info()
+	info.Status = StatusStarted // the response says STARTED, as in Weaviate
+	return info, nil
+}
+
+func compressionOf(d *Descriptor) archive.Compression {
+	if d.CompressionType == "" {
+		return archive.Gzip
+	}
+	return archive.Compression(d.CompressionType)
+}
+
+func checkVersion(d *Descriptor) error {
+	var missing []string
+	if d.ID == "" {
+		missing = append(missing, "id")
+	}
+	if d.Version == "" || d.ServerVersion == "" {
+		missing = append(missing, "versions")
+	}
+	if d.StartedAt.IsZero() {
+		missing = append(missing, "time")
+	}
+	if d.Error != "" {
+		missing = append(missing, "error")
+	}
+	if len(missing) > 0 {
+		return apperr.Invalidf("corrupted backup file: attribute mismatch: %v", missing)
+	}
+	if len(d.Nodes) == 0 {
+		return apperr.Invalidf("corrupted backup file: empty list of node descriptors")
+	}
+	if major, _, _ := strings.Cut(d.Version, "."); major > "2" || len(major) > 1 {
+		return apperr.Invalidf("unable to restore backup as it was produced by a higher version: %s > %s", d.Version, FormatVersion)
+	}
+	if d.StrataFormat == 0 {
+		return apperr.Invalidf("backup %q was not written by Strata: its shard files are in another database's internal format and cannot be restored here", d.ID)
+	}
+	if d.StrataFormat > StrataFormat {
+		return apperr.Invalidf("unable to restore backup as it was produced by a newer Strata (format %d > %d)", d.StrataFormat, StrataFormat)
+	}
+	switch compressionOf(d) {
+	case archive.Gzip, archive.Zstd, archive.None:
+	default:
+		return apperr.Invalidf("corrupted backup file: unknown compressionType %q", d.CompressionType)
+	}
+	return nil
+}
+
+// sourceNode picks the backup's node whose data this node restores.
+func (m *Manager) sourceNode(d *Descriptor, mapping map[string]string) (string, error) {
+	for from := range mapping {
+		if _, ok := d.Nodes[from]; !ok {
+			return "", apperr.Invalidf("node_mapping: %q is not a node of this backup (its nodes: %v)", from, sortedKeys(d.Nodes))
+		}
+	}
+	var nodes []string
+	for n := range d.Nodes {
+		target := n
+		if to, ok := mapping[n]; ok {
+			target = to
+		}
+		if target != m.opts.Node {
+			return "", apperr.Invalidf("backup node %q has no counterpart in this cluster (this node is %q): restore with \"node_mapping\": {%q: %q}", n, m.opts.Node, n, m.opts.Node)
+		}
+		nodes = append(nodes, n)
+	}
+	if len(nodes) != 1 {
+		return "", apperr.Invalidf("the backup has %d nodes mapped to this single node; restore into a cluster of the same size", len(nodes))
+	}
+	return nodes[0], nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (m *Manager) readManifest(ctx context.Context, loc *Location, id, node string) (*NodeManifest, error) {
+	key := layout.NodeManifest(id, node)
+	rc, err := loc.Store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("fetch meta of node %q: %w", node, err)
+	}
+	defer rc.Close()
+	var nm NodeManifest
+	if err := json.NewDecoder(rc).Decode(&nm); err != nil {
+		return nil, apperr.Invalidf("fetch meta of node %q: corrupted %s: %v", node, key, err)
+	}
+	if nm.ID != id || nm.StrataFormat == 0 {
+		return nil, apperr.Invalidf("fetch meta of node %q: %s does not belong to backup %q", node, key, id)
+	}
+	return &nm, nil
+}
+
+func (m *Manager) runRestore(ctx context.Context, j *job, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) {
+	defer m.wg.Done()
+	err := m.doRestore(ctx, j, srcNode, comp, classes, nWorkers)
+	status, msg := StatusSuccess, ""
+	switch {
+	case err == nil:
+	case ctx.Err() != nil && !errors.Is(context.Cause(ctx), errShutdown) && j.status() != StatusFinalizing:
+		status, msg = StatusCanceled, "restore canceled by user"
+	case ctx.Err() != nil:
+		status, msg = StatusFailed, context.Cause(ctx).Error()
+	default:
+		status, msg = StatusFailed, err.Error()
+	}
+	if werr := j.transition(context.Background(), status, msg, 0); werr != nil {
+		m.log.Error("write final restore descriptor", "id", j.id, "err", werr)
+	} else {
+		m.removeRecord(kindRestore)
+	}
+	m.log.Info("restore finished", "id", j.id, "status", status, "error", msg)
+	m.mu.Lock()
+	m.restore = nil
+	m.mu.Unlock()
+}
+
+func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) error {
+	// Fail at once, before transferring anything, if a class exists.
+	var exists []string
+	for _, c := range classes {
+		if m.opts.DB.ClassExists(c.Name) {
+			exists = append(exists, fmt.Sprintf("%q: error when trying to restore class: class name %s already exists", c.Name, c.Name))
+		}
+	}
+	if len(exists) > 0 {
+		return fmt.Errorf("could not restore classes: [%s]", strings.Join(exists, " "))
+	}
+	staging := m.path("staging", j.id)
+	if err := os.RemoveAll(staging); err != nil {
+		return err
+	}
+	defer os.RemoveAll(staging)
+	restored := make([]db.RestoredClass, len(classes))
+	type task struct {
+		class *ClassDescriptor
+		n     int
+	}
+	var tasks []task
+	for i, c := range classes {
+		rc, err := restoredClass(c, filepath.Join(staging, c.Name))
+		if err != nil {
+			return err
+		}
+		restored[i] = rc
+		if err := os.MkdirAll(rc.StagedDir, 0o755); err != nil {
+			return err
+		}
+		for _, sd := range c.Shards {
+			// Every shard gets a directory, also one whose files are all in other chunks or none.
+			if err := os.MkdirAll(filepath.Join(rc.StagedDir, sd.Name), 0o755); err != nil {
+				return err
+			}
+		}
+		for _, n := range sortedInts(c.Chunks) {
+			tasks = append(tasks, task{c, n})
+		}
+	}
+	var mu sync.Mutex
+	extracted := map[string]archive.FileInfo{}
+	err := runPool(ctx, nWorkers, len(tasks), func(ctx context.Context, i int) error {
+		files, err := m.fetchChunk(ctx, j, srcNode, comp, tasks[i].class, tasks[i].n, filepath.Join(staging, tasks[i].class.Name))
+		mu.Lock()
+		for _, f := range files {
+			extracted[tasks[i].class.Name+"\x00"+f.Name] = f
+		}
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range classes {
+		for _, sd := range c.Shards {
+			for _, f := range sd.FileInfo {
+				if _, ok := extracted[c.Name+"\x00"+f.Name]; !ok {
+					return fmt.Errorf("backup is incomplete: file %q of class %s is in no chunk", f.Name, c.Name)
+				}
+			}
+		}
+	}
+	if err := j.transition(ctx, StatusTransferred, "", 0); err != nil {
+		return err
+	}
+	if err := j.transition(ctx, StatusFinalizing, "", 0); err != nil {
+		return err
+	}
+	// From here on the restore is not cancellable.
+	if err := m.opts.DB.InstallClasses(context.WithoutCancel(ctx), restored); err != nil {
+		return fmt.Errorf("could not restore classes: %w", err)
+	}
+	return nil
+}
+
+func sortedInts(m map[int][]string) []int {
+	out := make([]int, 0, len(m))
+	for n := range m {
+		out = append(out, n)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// restoredClass decodes a class descriptor into what the database installs.
+func restoredClass(c *ClassDescriptor, stagedDir string) (db.RestoredClass, error) {
+	var cls schema.Class
+	if err := decodeJSON(c.Schema, &cls, "schema of class "+c.Name); err != nil {
+		return db.RestoredClass{}, err
+	}
+	if cls.Class != c.Name || !schema.ValidClassName(cls.Class) {
+		return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class descriptor %q holds the schema of %q", c.Name, cls.Class)
+	}
+	var st shardingState
+	if err := decodeJSON(c.ShardingState, &st, "sharding state of class "+c.Name); err != nil {
+		return db.RestoredClass{}, err
+	}
+	rc := db.RestoredClass{Class: &cls, StagedDir: stagedDir}
+	if cls.MultiTenant() {
+		rc.Tenants = map[string]string{}
+		for name, p := range st.Physical {
+			if !schema.ValidTenantName(name) {
+				return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class %s has an invalid tenant name %q", c.Name, name)
+			}
+			status := p.Status
+			if status == "" || status == db.TenantFrozen {
+				status = db.TenantCold
+			}
+			rc.Tenants[name] = status
+		}
+	} else {
+		for name := range st.Physical {
+			rc.Shard = name
+		}
+		if len(st.Physical) != 1 || !schema.ValidTenantName(rc.Shard) {
+			return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class %s must have exactly one valid shard", c.Name)
+		}
+	}
+	for _, sd := range c.Shards {
+		if !schema.ValidTenantName(sd.Name) {
+			return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class %s has an invalid shard name %q", c.Name, sd.Name)
+		}
+	}
+	return rc, nil
+}
+
+// fetchChunk downloads one chunk, extracts it into classDir verifying every
+// file, and checks the chunk's own size and checksum.
+func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp archive.Compression, c *ClassDescriptor, n int, classDir string) ([]archive.FileInfo, error) {
+	key := layout.Chunk(j.id, srcNode, c.Name, n)
+	shards := map[string]bool{}
+	for _, s := range c.Chunks[n] {
+		shards[s] = true
+	}
+	want := map[string]archive.FileInfo{}
+	for _, sd := range c.Shards {
+		for _, f := range sd.FileInfo {
+			if f.Chunk == n {
+				want[f.Name] = f.FileInfo
+			}
+		}
+	}
+	rc, err := j.loc.Store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("chunk %s: %w", key, err)
+	}
+	defer rc.Close()
+	h := &countingHash{h: sha256.New()}
+	tee := io.TeeReader(rc, h)
+	accept := func(name string) (string, error) {
+		for s := range shards {
+			if rest, ok := strings.CutPrefix(name, layout.EntryPrefix(c.Name, s)); ok && rest != "" && !strings.Contains(rest, "/") {
+				if _, listed := want[name]; !listed {
+					return "", fmt.Errorf("unexpected file %q", name)
+				}
+				return filepath.Join(s, rest), nil
+			}
+		}
+		return "", fmt.Errorf("entry %q does not belong to this chunk's shards", name)
+	}
+	files, err := archive.Extract(ctx, tee, comp, classDir, accept, want)
+	if err != nil {
+		return nil, fmt.Errorf("chunk %s: %w", key, err)
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil { // hash the rest (padding)
+		return nil, fmt.Errorf("chunk %s: %w", key, err)
+	}
+	if info, ok := c.ChunkInfo[n]; ok {
+		got := hex.EncodeToString(h.h.Sum(nil))
+		if h.n != info.Size || got != info.SHA256 {
+			return nil, fmt.Errorf("chunk %s: checksum mismatch: want %d bytes sha256 %s, got %d bytes sha256 %s", key, info.Size, info.SHA256, h.n, got)
+		}
+	}
+	if len(files) != len(want) {
+		for name := range want {
+			found := false
+			for _, f := range files {
+				found = found || f.Name == name
+			}
+			if !found {
+				return nil, fmt.Errorf("chunk %s: file %q is missing", key, name)
+			}
+		}
+	}
+	return files, nil
+}
