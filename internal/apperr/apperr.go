@@ -14,10 +14,10 @@ type Kind int
 
 // Error kinds.
 const (
-	Internal Kind = iota // a server fault (5xx)
-	Invalid              // bad input (422)
-	NotFound             // the addressed thing does not exist (404)
-	Forbidden            // not allowed (403)
+	Internal  Kind = iota // a server fault (5xx)
+	Invalid               // bad input (422)
+	NotFound              // the addressed thing does not exist (404)
+	Forbidden             // not allowed (403)
 )
 
 // Error is an error with a user-facing message and a kind.
