@@ -4,6 +4,7 @@
 //
 //	strata-bench import --url http://127.0.0.1:8080 --class Bench --objects 100000 --dims 128
 //	strata-bench list   --url http://127.0.0.1:8080 --class Bench --page 1000
+//	strata-bench backup --url http://127.0.0.1:8080 --classes Bench,Bench2 --pid <server pid> --latency --restore
 package main
 
 import (
@@ -24,7 +25,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list [flags]")
+		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list|backup [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -33,6 +34,8 @@ func main() {
 		err = runImport(os.Args[2:])
 	case "list":
 		err = runList(os.Args[2:])
+	case "backup":
+		err = runBackup(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -227,10 +227,12 @@ func (m *Manager) doBackup(ctx context.Context, j *job, classes []string, codec 
 		return err
 	}
 	defer os.RemoveAll(snapDir)
+	t0 := time.Now()
 	snaps, err := m.opts.DB.Snapshot(ctx, classes, snapDir)
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
+	m.log.Info("backup snapshot taken", "id", j.id, "classes", len(snaps), "took", time.Since(t0))
 	manifest := &NodeManifest{
 		StartedAt: j.desc.StartedAt, ID: j.id, Status: StatusSuccess, Version: FormatVersion,
 		ServerVersion: m.opts.ServerVersion, CompressionType: string(codec.Compression), StrataFormat: StrataFormat,
@@ -277,6 +279,7 @@ func (m *Manager) doBackup(ctx context.Context, j *job, classes []string, codec 
 	}); err != nil {
 		return err
 	}
+	m.log.Info("backup chunks written", "id", j.id, "chunks", len(plans), "workers", nWorkers, "took", time.Since(t0))
 	var total int64
 	for i, p := range plans {
 		cd, sd := descs[p.class], shardDescs[p.class+"/"+p.shard]

@@ -42,7 +42,7 @@ type fixture struct {
 	data  string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	data := t.TempDir()
 	d, err := db.Open(db.Options{DataPath: data})
@@ -59,7 +59,7 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{db: d, mgr: m, store: st, data: data}
 }
 
-func (f *fixture) addObjects(t *testing.T, class string, n, dims int) map[uuid.UUID]*db.Object {
+func (f *fixture) addObjects(t testing.TB, class string, n, dims int) map[uuid.UUID]*db.Object {
 	t.Helper()
 	ctx := context.Background()
 	if !f.db.ClassExists(class) {
@@ -103,7 +103,7 @@ func (f *fixture) objects(t *testing.T, class string) map[uuid.UUID]*db.Object {
 	return out
 }
 
-func wait(t *testing.T, get func() (Info, error)) Info {
+func wait(t testing.TB, get func() (Info, error)) Info {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -120,7 +120,7 @@ func wait(t *testing.T, get func() (Info, error)) Info {
 	return Info{}
 }
 
-func (f *fixture) backup(t *testing.T, req CreateRequest) Info {
+func (f *fixture) backup(t testing.TB, req CreateRequest) Info {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := f.mgr.Create(ctx, "filesystem", req); err != nil {
@@ -129,7 +129,7 @@ func (f *fixture) backup(t *testing.T, req CreateRequest) Info {
 	return wait(t, func() (Info, error) { return f.mgr.CreateStatus(ctx, "filesystem", req.ID, req.Bucket, req.Path) })
 }
 
-func (f *fixture) restore(t *testing.T, req RestoreRequest) Info {
+func (f *fixture) restore(t testing.TB, req RestoreRequest) Info {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := f.mgr.Restore(ctx, "filesystem", req); err != nil {

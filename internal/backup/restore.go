@@ -286,6 +286,7 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 			tasks = append(tasks, task{c, n})
 		}
 	}
+	t0 := time.Now()
 	var mu sync.Mutex
 	extracted := map[string]archive.FileInfo{}
 	err := runPool(ctx, nWorkers, len(tasks), func(ctx context.Context, i int) error {
@@ -309,6 +310,7 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 			}
 		}
 	}
+	m.log.Info("restore chunks verified and staged", "id", j.id, "chunks", len(tasks), "workers", nWorkers, "took", time.Since(t0))
 	if err := j.transition(ctx, StatusTransferred, "", 0); err != nil {
 		return err
 	}
@@ -319,6 +321,7 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 	if err := m.opts.DB.InstallClasses(context.WithoutCancel(ctx), restored); err != nil {
 		return fmt.Errorf("could not restore classes: %w", err)
 	}
+	m.log.Info("restore installed", "id", j.id, "classes", len(restored), "took", time.Since(t0))
 	return nil
 }
 

@@ -50,6 +50,9 @@ func sampleFiles() []testFile {
 		{"article/s1/lsm/objects/000002.sst", bytes.Repeat([]byte("vector data "), 400_000)},
 		{"article/s1/MANIFEST-000001", randBytes(5, 1<<20)},
 		{"article/s1/lsm/very/deep/dir/tree/f", []byte("deep")},
+		// Names USTAR cannot hold get PAX records.
+		{"article/s1/" + strings.Repeat("long-name-", 20) + "x.sst", []byte("long")},
+		{"article/s1/ünïcødé/файл", []byte("utf-8")},
 	}
 }
 

@@ -24,20 +24,23 @@ var benchData = sync.OnceValue(func() [][]byte {
 	out := make([][]byte, benchFiles)
 	for f := range out {
 		// Like a store of vectors: per record a 16-byte key (sequential id,
-		// then zeros) and a 384-dim float32 embedding with normally
-		// distributed components, half of them rounded to 3 decimals (as
-		// quantised or low-precision sources give). Mostly incompressible,
-		// with some structure.
+		// then zeros) and a 384-dim unit-length float32 embedding with
+		// normally distributed components. The mantissas are random; the
+		// sign/exponent bytes are skewed, which is what entropy coding can
+		// gain on real embeddings.
 		b := make([]byte, 0, benchFileSize)
+		var v [384]float64
 		for id := uint64(0); len(b) < benchFileSize; id++ {
 			b = binary.BigEndian.AppendUint64(b, uint64(f)<<40|id)
 			b = binary.BigEndian.AppendUint64(b, 0)
-			for d := range 384 {
-				v := r.NormFloat64() * 0.05
-				if d%2 == 1 {
-					v = math.Round(v*1000) / 1000
-				}
-				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
+			var norm float64
+			for d := range v {
+				v[d] = r.NormFloat64()
+				norm += v[d] * v[d]
+			}
+			norm = math.Sqrt(norm)
+			for d := range v {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v[d]/norm)))
 			}
 		}
 		out[f] = b[:benchFileSize]

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Backup/restore benchmark on the filesystem backend, next to the floor of
+# this machine (tar | zstd -1 and back) on the same data, in one run.
+#   ./scripts/bench-backup.sh [objects per class] [dims]     (defaults 100000 128)
+# Two classes are imported; results are printed for docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-100000}" DIMS="${2:-128}" PORT="${PORT:-18090}"
+WORK="$(mktemp -d /tmp/strata-bench.XXXXXX)"
+trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+go build -o "$WORK/strata" ./cmd/strata
+go build -o "$WORK/strata-bench" ./cmd/strata-bench
+PERSISTENCE_DATA_PATH="$WORK/data" BACKUP_FILESYSTEM_PATH="$WORK/backups" \
+  "$WORK/strata" serve --port "$PORT" > "$WORK/server.log" 2>&1 &
+PID=$!
+URL="http://127.0.0.1:$PORT"
+until curl -sf "$URL/v1/.well-known/ready" > /dev/null; do sleep 0.1; done
+
+echo "== import 2 x $N x $DIMS"
+"$WORK/strata-bench" import --url "$URL" --class BenchA --objects "$N" --dims "$DIMS" --seed 1
+"$WORK/strata-bench" import --url "$URL" --class BenchB --objects "$N" --dims "$DIMS" --seed 2
+echo "data directory: $(du -sh "$WORK/data/classes" | cut -f1)"
+
+echo "== strata backup + restore (default settings)"
+"$WORK/strata-bench" backup --url "$URL" --classes BenchA,BenchB --id bench1 --pid "$PID" --latency --restore
+echo "backup size on disk: $(du -sh "$WORK/backups/bench1" | cut -f1)"
+
+kill "$PID"; wait "$PID" 2>/dev/null || true
+echo "== floor: tar -c | zstd -1 > file; zstd -d | tar -x (same data directory, fsynced)"
+sync
+start=$(date +%s.%N)
+tar -c -C "$WORK/data" classes | zstd -1 -q -T1 > "$WORK/floor.tar.zst"
+sync "$WORK/floor.tar.zst"
+end=$(date +%s.%N)
+echo "tar | zstd -1: $(echo "$end - $start" | bc) s, $(du -sh "$WORK/floor.tar.zst" | cut -f1)"
+mkdir "$WORK/floor-x"
+start=$(date +%s.%N)
+zstd -d -q -c "$WORK/floor.tar.zst" | tar -x -C "$WORK/floor-x"
+sync
+end=$(date +%s.%N)
+echo "zstd -d | tar -x: $(echo "$end - $start" | bc) s"
