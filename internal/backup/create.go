@@ -75,7 +75,19 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 		return Info{}, apperr.Invalidf("backup %s already in progress", m.backup.id)
 	}
 
+	// The snapshot is taken before the response: the backup holds every
+	// write acknowledged before it and none acknowledged after.
 	now := time.Now().UTC()
+	snapDir := m.path("snapshots", req.ID)
+	if err := os.RemoveAll(snapDir); err != nil {
+		return Info{}, fmt.Errorf("clear snapshot dir: %w", err)
+	}
+	snaps, err := m.opts.DB.Snapshot(ctx, classes, snapDir)
+	if err != nil {
+		os.RemoveAll(snapDir)
+		return Info{}, fmt.Errorf("snapshot: %w", err)
+	}
+	m.log.Info("backup snapshot taken", "id", req.ID, "classes", len(snaps), "took", time.Since(now))
 	j := &job{kind: kindBackup, id: req.ID, loc: loc, be: be, desc: &Descriptor{
 		StartedAt: now, ID: req.ID, Status: StatusStarted, Version: FormatVersion,
 		ServerVersion: m.opts.ServerVersion, Leader: m.opts.Node,
@@ -83,9 +95,11 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusStarted}},
 	}}
 	if err := m.writeRecord(kindBackup, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path}); err != nil {
+		os.RemoveAll(snapDir)
 		return Info{}, fmt.Errorf("record backup job: %w", err)
 	}
 	if err := putJSON(ctx, loc.Store, layout.BackupDescriptor(req.ID), j.desc); err != nil {
+		os.RemoveAll(snapDir)
 		m.removeRecord(kindBackup)
 		return Info{}, fmt.Errorf("coordinator: cannot init meta file: %w", err)
 	}
@@ -93,7 +107,7 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 	j.cancel = cancel
 	m.backup = j
 	m.wg.Add(1)
-	go m.runBackup(runCtx, j, classes, codec, workers(req.CPUPercentage))
+	go m.runBackup(runCtx, j, snaps, snapDir, codec, workers(req.CPUPercentage))
 	return j.info(), nil
 }
 
@@ -170,11 +184,10 @@ func pickClasses(available, include, exclude []string, missingErr func([]string)
 		}
 	}
 	if len(out) == 0 {
-		msg := fmt.Sprintf(emptyFmt, available)
 		if len(unmatched) > 0 {
-			msg += fmt.Sprintf(" (no class matches %v)", unmatched)
+			return nil, apperr.Invalidf("empty class list: no class matches %v, please choose from : %v", unmatched, available)
 		}
-		return nil, apperr.Invalidf("%s", msg)
+		return nil, apperr.Invalidf(emptyFmt, available)
 	}
 	return out, nil
 }
@@ -192,9 +205,10 @@ type planFile struct {
 	size int64
 }
 
-func (m *Manager) runBackup(ctx context.Context, j *job, classes []string, codec archive.Codec, nWorkers int) {
+func (m *Manager) runBackup(ctx context.Context, j *job, snaps []db.ClassSnapshot, snapDir string, codec archive.Codec, nWorkers int) {
 	defer m.wg.Done()
-	err := m.doBackup(ctx, j, classes, codec, nWorkers)
+	defer os.RemoveAll(snapDir)
+	err := m.doBackup(ctx, j, snaps, codec, nWorkers)
 	status, msg := StatusSuccess, ""
 	switch {
 	case err == nil:
@@ -206,33 +220,14 @@ func (m *Manager) runBackup(ctx context.Context, j *job, classes []string, codec
 	default:
 		status, msg = StatusFailed, err.Error()
 	}
-	// The final descriptor write must happen even when ctx was cancelled.
-	if werr := j.transition(context.Background(), status, msg, 0); werr != nil {
-		m.log.Error("write final backup descriptor", "id", j.id, "err", werr)
-	} else {
-		m.removeRecord(kindBackup)
-	}
-	m.log.Info("backup finished", "id", j.id, "status", status, "error", msg)
-	m.mu.Lock()
-	m.backup = nil
-	m.mu.Unlock()
+	m.finish(j, status, msg)
 }
 
-func (m *Manager) doBackup(ctx context.Context, j *job, classes []string, codec archive.Codec, nWorkers int) error {
-	if err := j.transition(ctx, StatusTransferring, "", 0); err != nil {
+func (m *Manager) doBackup(ctx context.Context, j *job, snaps []db.ClassSnapshot, codec archive.Codec, nWorkers int) error {
+	if err := j.transition(ctx, StatusTransferring); err != nil {
 		return err
 	}
-	snapDir := m.path("snapshots", j.id)
-	if err := os.RemoveAll(snapDir); err != nil {
-		return err
-	}
-	defer os.RemoveAll(snapDir)
 	t0 := time.Now()
-	snaps, err := m.opts.DB.Snapshot(ctx, classes, snapDir)
-	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
-	}
-	m.log.Info("backup snapshot taken", "id", j.id, "classes", len(snaps), "took", time.Since(t0))
 	manifest := &NodeManifest{
 		StartedAt: j.desc.StartedAt, ID: j.id, Status: StatusSuccess, Version: FormatVersion,
 		ServerVersion: m.opts.ServerVersion, CompressionType: string(codec.Compression), StrataFormat: StrataFormat,

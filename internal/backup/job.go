@@ -43,26 +43,17 @@ func (j *job) status() Status {
 	return j.desc.Status
 }
 
-// transition moves the job to a status (with an error message for failures)
-// and writes the descriptor to the backend. Terminal states are final.
-func (j *job) transition(ctx context.Context, st Status, errMsg string, size int64) error {
+// transition moves a running job to a non-terminal status and writes the
+// descriptor to the backend (terminal states go through Manager.finish).
+func (j *job) transition(ctx context.Context, st Status) error {
 	j.mu.Lock()
-	if j.desc.Status.Terminal() {
+	if j.desc.Status == StatusCancelling {
 		j.mu.Unlock()
-		return nil
+		return context.Canceled // a cancel won the race; the run stops
 	}
-	j.desc.Status, j.desc.Error = st, errMsg
-	if size > 0 {
-		j.desc.PreCompressionSizeBytes = size
-	}
+	j.desc.Status, j.desc.Error = st, ""
 	for _, n := range j.desc.Nodes {
-		n.Status, n.Error = st, errMsg
-		if size > 0 {
-			n.PreCompressionSizeBytes = size
-		}
-	}
-	if st.Terminal() {
-		j.desc.CompletedAt = time.Now().UTC()
+		n.Status, n.Error = st, ""
 	}
 	b, err := json.MarshalIndent(j.desc, "", " ")
 	j.mu.Unlock()
@@ -70,6 +61,56 @@ func (j *job) transition(ctx context.Context, st Status, errMsg string, size int
 		return err
 	}
 	return j.loc.Store.Put(ctx, j.kind.descriptorKey(j.id), bytes.NewReader(b), int64(len(b)))
+}
+
+// beginCancel moves a running restore to CANCELLING unless it is past the
+// point of no return (FINALIZING). It reports the status that refused it.
+func (j *job) beginCancel() (refused Status) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	switch j.desc.Status {
+	case StatusFinalizing, StatusSuccess:
+		return j.desc.Status
+	}
+	j.desc.Status = StatusCancelling
+	for _, n := range j.desc.Nodes {
+		n.Status = StatusCancelling
+	}
+	return ""
+}
+
+// finish ends a job: the terminal descriptor is written first (also when the
+// job's context is cancelled), and only then does the job leave memory, so
+// nobody sees a terminal status that the backend does not hold yet, or a
+// finished job that still blocks the next one.
+func (m *Manager) finish(j *job, st Status, errMsg string) {
+	j.mu.Lock()
+	final := *j.desc
+	final.Status, final.Error, final.CompletedAt = st, errMsg, time.Now().UTC()
+	final.Nodes = map[string]*NodeStatus{}
+	for name, n := range j.desc.Nodes {
+		cp := *n
+		cp.Status, cp.Error = st, errMsg
+		final.Nodes[name] = &cp
+	}
+	j.mu.Unlock()
+	if err := putJSON(context.Background(), j.loc.Store, j.kind.descriptorKey(j.id), &final); err != nil {
+		// The local record stays, so the next start marks the job failed.
+		m.log.Error("write final descriptor", "kind", j.kind, "id", j.id, "err", err)
+	} else {
+		m.removeRecord(j.kind)
+	}
+	m.mu.Lock()
+	j.mu.Lock()
+	j.desc = &final
+	j.mu.Unlock()
+	if j.kind == kindBackup {
+		m.backup = nil
+	} else {
+		m.restore = nil
+	}
+	m.mu.Unlock()
+	m.log.Info(string(j.kind)+" finished", "id", j.id, "status", st, "error", errMsg)
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -268,7 +268,7 @@ func TestValidationErrors(t *testing.T) {
 		{CreateRequest{ID: "x", Include: []string{"Article"}, Exclude: []string{"Book"}}, "malformed request: 'include' and 'exclude' cannot both contain values"},
 		{CreateRequest{ID: "x", Include: []string{"Article", "Article"}}, "class list 'include' contains duplicate: Article"},
 		{CreateRequest{ID: "x", Include: []string{"Nope1", "Nope2"}}, "class Nope1 doesn't exist\nclass Nope2 doesn't exist"},
-		{CreateRequest{ID: "x", Include: []string{"Zz*"}}, "empty class list: please choose from : [Article Book] (no class matches [Zz*])"},
+		{CreateRequest{ID: "x", Include: []string{"Zz*"}}, "empty class list: no class matches [Zz*], please choose from : [Article Book]"},
 		{CreateRequest{ID: "x", Exclude: []string{"Article", "Book"}}, "empty class list: please choose from : [Article Book]"},
 	}
 	for _, tc := range cases {

@@ -234,15 +234,7 @@ func (m *Manager) runRestore(ctx context.Context, j *job, srcNode string, comp a
 	default:
 		status, msg = StatusFailed, err.Error()
 	}
-	if werr := j.transition(context.Background(), status, msg, 0); werr != nil {
-		m.log.Error("write final restore descriptor", "id", j.id, "err", werr)
-	} else {
-		m.removeRecord(kindRestore)
-	}
-	m.log.Info("restore finished", "id", j.id, "status", status, "error", msg)
-	m.mu.Lock()
-	m.restore = nil
-	m.mu.Unlock()
+	m.finish(j, status, msg)
 }
 
 func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) error {
@@ -311,10 +303,10 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 		}
 	}
 	m.log.Info("restore chunks verified and staged", "id", j.id, "chunks", len(tasks), "workers", nWorkers, "took", time.Since(t0))
-	if err := j.transition(ctx, StatusTransferred, "", 0); err != nil {
+	if err := j.transition(ctx, StatusTransferred); err != nil {
 		return err
 	}
-	if err := j.transition(ctx, StatusFinalizing, "", 0); err != nil {
+	if err := j.transition(ctx, StatusFinalizing); err != nil {
 		return err
 	}
 	// From here on the restore is not cancellable.

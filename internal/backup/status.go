@@ -159,15 +159,13 @@ func (m *Manager) CancelRestore(ctx context.Context, backendName, id, bucket, pa
 	j := m.restore
 	m.mu.Unlock()
 	if sameJob(j, be, loc, id) {
-		switch j.status() {
+		switch j.beginCancel() {
 		case StatusFinalizing:
 			return apperr.Invalidf("restore %q is applying schema changes and cannot be cancelled", id)
 		case StatusSuccess:
 			return apperr.Invalidf("restore %q already succeeded", id)
 		}
-		if err := j.transition(ctx, StatusCancelling, "", 0); err != nil {
-			return err
-		}
+		// CANCELLING is shown from memory; the run writes CANCELED when it stops.
 		j.cancel(context.Canceled)
 		return nil
 	}

@@ -127,6 +127,8 @@ func TestExtractRejects(t *testing.T) {
 			accept: func(string) (string, error) { return "/tmp/x", nil }, want: "not inside the destination"},
 		"accept-dot": {hdrs: []*tar.Header{reg("s/f")}, bodies: []string{"evil"},
 			accept: func(string) (string, error) { return "a/..", nil }, want: "not inside the destination"},
+		"file-as-dir": {hdrs: []*tar.Header{reg("s"), reg("s/f")}, bodies: []string{"x", "y"},
+			want: `"s" in the destination directory is not a directory`},
 		"dir-dotdot": {hdrs: []*tar.Header{{Typeflag: tar.TypeDir, Name: "../"}}, bodies: []string{""}, want: "invalid entry name"},
 		"split-part": {hdrs: []*tar.Header{{Typeflag: tar.TypeReg, Name: "s/big", PAXRecords: map[string]string{"WEAVIATE.fileOffset": "100"}}},
 			bodies: []string{"part"}, want: "WEAVIATE.fileOffset"},
