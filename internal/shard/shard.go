@@ -5,11 +5,14 @@
 package shard
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/google/uuid"
@@ -27,6 +30,13 @@ var (
 // Key prefixes inside a shard's pebble store.
 const (
 	prefixObject = 'o' // 'o' + 16-byte UUID → object record
+	prefixMeta   = 'm' // 'm' + name → shard metadata (see metaCount, metaDims)
+)
+
+// Metadata keys, written in the same batch as the objects they describe.
+var (
+	metaCount = []byte("mcount") // uvarint number of objects
+	metaDims  = []byte("mdims:") // + vector name → uvarint vector length
 )
 
 // Options configure a shard.
@@ -44,15 +54,21 @@ type Shard struct {
 	opts Options
 	db   *pebble.DB
 
-	writeMu sync.Mutex // serialises writers, so existence checks, counts and indexes agree
+	// writeMu serialises writers (and the index build), so existence
+	// checks, counts, dimensions and indexes agree with the store.
+	writeMu sync.Mutex
 	mu      sync.RWMutex
+	// indexes are built from the stored objects on first use (a search),
+	// not at open, so opening and restoring a shard is cheap.
 	indexes map[string]vector.Index
-	count   int
+	built   bool
+	dims    map[string]int // vector name → length, persisted
+	count   int            // persisted
 	closed  bool
 }
 
-// Open opens (or creates) the shard in dir and rebuilds its vector indexes
-// from the stored objects.
+// Open opens (or creates) the shard in dir. Vector indexes are built on
+// first use.
 func Open(dir string, opts Options) (*Shard, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -66,8 +82,8 @@ func Open(dir string, opts Options) (*Shard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open shard store %s: %w", dir, err)
 	}
-	s := &Shard{dir: dir, opts: opts, db: db, indexes: map[string]vector.Index{}}
-	if err := s.rebuild(); err != nil {
+	s := &Shard{dir: dir, opts: opts, db: db, dims: map[string]int{}}
+	if err := s.loadMeta(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -77,28 +93,63 @@ func Open(dir string, opts Options) (*Shard, error) {
 // Dir is the shard's directory.
 func (s *Shard) Dir() string { return s.dir }
 
-func (s *Shard) rebuild() error {
-	return s.Scan(nil, true, func(o *Object) bool {
-		s.count++
-		s.indexObject(o)
-		return true
-	})
+// loadMeta reads the object count and vector lengths.
+func (s *Shard) loadMeta() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixMeta}, UpperBound: []byte{prefixMeta + 1}})
+	if err != nil {
+		return fmt.Errorf("read shard metadata: %w", err)
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		k, v := it.Key(), it.Value()
+		n, size := binary.Uvarint(v)
+		if size <= 0 {
+			return fmt.Errorf("shard %s: corrupt metadata key %q", s.dir, k)
+		}
+		switch {
+		case bytes.Equal(k, metaCount):
+			s.count = int(n)
+		case bytes.HasPrefix(k, metaDims):
+			s.dims[string(k[len(metaDims):])] = int(n)
+		}
+	}
+	return it.Error()
 }
 
-// index returns (creating) the index of a vector name. It takes mu itself;
-// callers must not hold it.
-func (s *Shard) index(name string) vector.Index {
+// ensureIndexes builds the vector indexes from the stored objects if that
+// has not happened yet. Writers wait meanwhile, so no write is missed.
+func (s *Shard) ensureIndexes() error {
 	s.mu.RLock()
-	idx := s.indexes[name]
+	built := s.built
 	s.mu.RUnlock()
-	if idx != nil {
-		return idx
+	if built {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.built {
+		return nil
+	}
+	start := time.Now()
+	indexes := map[string]vector.Index{}
+	n := 0
+	err := s.Scan(nil, true, func(o *Object) bool {
+		n++
+		s.indexObjectInto(indexes, o)
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("build vector index: %w", err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if idx = s.indexes[name]; idx != nil {
-		return idx
-	}
+	s.indexes, s.built = indexes, true
+	s.mu.Unlock()
+	s.opts.Logger.Debug("vector indexes built", "shard", s.dir, "objects", n, "took", time.Since(start))
+	return nil
+}
+
+// newIndex creates the index of a vector name.
+func (s *Shard) newIndex(name string) vector.Index {
 	dist := s.opts.Distances[name]
 	if dist == "" {
 		dist = vector.Cosine
@@ -109,32 +160,48 @@ func (s *Shard) index(name string) vector.Index {
 		s.opts.Logger.Error("bad distance, using cosine", "vector", name, "err", err)
 		f, _ = vector.NewFlat(vector.Cosine)
 	}
-	s.indexes[name] = f
 	return f
 }
 
-func (s *Shard) indexObject(o *Object) {
-	if o.Vector != nil {
-		if err := s.index("").Add(vector.ID(o.ID), o.Vector); err != nil {
-			s.opts.Logger.Error("index vector", "id", o.ID, "err", err)
+// indexObjectInto adds o's vectors to indexes, creating indexes as needed.
+// Callers hold writeMu; indexes is either being built or s.indexes.
+func (s *Shard) indexObjectInto(indexes map[string]vector.Index, o *Object) {
+	add := func(name string, v []float32) {
+		idx := indexes[name]
+		if idx == nil {
+			idx = s.newIndex(name)
+			s.mu.Lock()
+			indexes[name] = idx
+			s.mu.Unlock()
 		}
-	}
-	for name, v := range o.Vectors {
-		if err := s.index(name).Add(vector.ID(o.ID), v); err != nil {
+		if err := idx.Add(vector.ID(o.ID), v); err != nil {
 			s.opts.Logger.Error("index vector", "id", o.ID, "vector", name, "err", err)
 		}
 	}
+	if o.Vector != nil {
+		add("", o.Vector)
+	}
+	for name, v := range o.Vectors {
+		add(name, v)
+	}
 }
 
-func (s *Shard) unindex(id uuid.UUID, old *Object) {
-	if old == nil {
-		return
+// reindex replaces old's vectors by o's in built indexes (o or old may be nil).
+// Callers hold writeMu.
+func (s *Shard) reindex(id uuid.UUID, old, o *Object) {
+	if !s.built {
+		return // the build will read the stored objects
 	}
-	if old.Vector != nil {
-		s.index("").Delete(vector.ID(id))
+	if old != nil {
+		if old.Vector != nil {
+			s.indexes[""].Delete(vector.ID(id))
+		}
+		for name := range old.Vectors {
+			s.indexes[name].Delete(vector.ID(id))
+		}
 	}
-	for name := range old.Vectors {
-		s.index(name).Delete(vector.ID(id))
+	if o != nil {
+		s.indexObjectInto(s.indexes, o)
 	}
 }
 
@@ -150,7 +217,7 @@ func (s *Shard) checkDims(o *Object, claimed map[string]int) error {
 				return fmt.Errorf("vector has a non-finite value at position %d", i)
 			}
 		}
-		want := s.index(name).Dimensions()
+		want := s.dims[name]
 		if want == 0 {
 			want = claimed[name]
 		}
@@ -247,18 +314,33 @@ func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
 	if b.Empty() {
 		return errs, nil
 	}
+	newDims := map[string]int{}
+	for name, n := range claimed {
+		if s.dims[name] == 0 {
+			newDims[name] = n
+			if err := b.Set(append(metaDims[:len(metaDims):len(metaDims)], name...), binary.AppendUvarint(nil, uint64(n)), nil); err != nil {
+				return nil, fmt.Errorf("batch set: %w", err)
+			}
+		}
+	}
+	if added > 0 {
+		if err := b.Set(metaCount, binary.AppendUvarint(nil, uint64(s.count+added)), nil); err != nil {
+			return nil, fmt.Errorf("batch set: %w", err)
+		}
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return nil, fmt.Errorf("commit batch: %w", err)
 	}
 	for i, o := range objs {
-		if errs[i] != nil {
-			continue
+		if errs[i] == nil {
+			s.reindex(o.ID, olds[i], o)
 		}
-		s.unindex(o.ID, olds[i])
-		s.indexObject(o)
 	}
 	s.mu.Lock()
 	s.count += added
+	for name, n := range newDims {
+		s.dims[name] = n
+	}
 	s.mu.Unlock()
 	return errs, nil
 }
@@ -277,10 +359,18 @@ func (s *Shard) Delete(id uuid.UUID) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := s.db.Delete(objectKey(id), pebble.Sync); err != nil {
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.Delete(objectKey(id), nil); err != nil {
 		return false, fmt.Errorf("delete object: %w", err)
 	}
-	s.unindex(id, old)
+	if err := b.Set(metaCount, binary.AppendUvarint(nil, uint64(s.count-1)), nil); err != nil {
+		return false, fmt.Errorf("delete object: %w", err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return false, fmt.Errorf("delete object: %w", err)
+	}
+	s.reindex(id, old, nil)
 	s.mu.Lock()
 	s.count--
 	s.mu.Unlock()
@@ -370,6 +460,9 @@ func (s *Shard) Search(vectorName string, query []float32, k int, maxDistance *f
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
+	if err := s.ensureIndexes(); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	idx := s.indexes[vectorName]
 	s.mu.RUnlock()
@@ -387,15 +480,12 @@ func (s *Shard) Search(vectorName string, query []float32, k int, maxDistance *f
 	return hits, nil
 }
 
-// Dimensions returns the vector length of the named index (0 if unset).
+// Dimensions returns the vector length of the named vector (0 while no
+// vector was stored). It stays fixed once set, as in Weaviate.
 func (s *Shard) Dimensions(vectorName string) int {
 	s.mu.RLock()
-	idx := s.indexes[vectorName]
-	s.mu.RUnlock()
-	if idx == nil {
-		return 0
-	}
-	return idx.Dimensions()
+	defer s.mu.RUnlock()
+	return s.dims[vectorName]
 }
 
 func (s *Shard) isClosed() bool {
