@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -66,6 +67,15 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		log.Warn("ENABLE_MODULES names a module Strata does not provide; ignoring it", "module", m)
 	}
 
+	if cfg.DebugAddr != "" {
+		go func() {
+			// net/http/pprof registers on the default mux, which serves nothing else.
+			log.Info("serving pprof", "address", cfg.DebugAddr)
+			if err := http.ListenAndServe(cfg.DebugAddr, nil); err != nil {
+				log.Error("debug listener", "err", err)
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -367,7 +367,7 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 	go func() {
 		defer wg.Done()
 		err := func() error {
-			w, err := archive.NewWriter(io.MultiWriter(pw, h), codec)
+			w, err := archive.NewWriter(pw, codec)
 			if err != nil {
 				return err
 			}
@@ -386,7 +386,8 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 		pw.CloseWithError(err)
 	}()
 	key := layout.Chunk(j.id, m.opts.Node, p.class, p.n)
-	err := j.loc.Store.Put(ctx, key, pr, -1)
+	// The chunk is hashed on the upload side, off the compressing goroutine.
+	err := j.loc.Store.Put(ctx, key, io.TeeReader(pr, h), -1)
 	pr.CloseWithError(errors.New("chunk upload ended"))
 	wg.Wait()
 	if err != nil {

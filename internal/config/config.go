@@ -36,6 +36,8 @@ type Config struct {
 	MaxBodyBytes              int64 // STRATA_MAX_BODY_BYTES: larger request bodies get 413
 
 	LogLevel slog.Level // LOG_LEVEL
+
+	DebugAddr string // STRATA_DEBUG_ADDR: serve net/http/pprof here ("" = off)
 }
 
 // KnownModules are the module names Strata provides.
@@ -156,6 +158,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str("PERSISTENCE_DATA_PATH", &c.DataPath)
 	str("CLUSTER_HOSTNAME", &c.NodeName)
 	str("BACKUP_FILESYSTEM_PATH", &c.BackupFSPath)
+	str("STRATA_DEBUG_ADDR", &c.DebugAddr)
 	if mods := list("ENABLE_MODULES"); len(mods) > 0 {
 		c.EnabledModules = nil
 		for _, m := range mods {
