@@ -22,9 +22,13 @@ echo "== import 2 x $N x $DIMS"
 "$WORK/strata-bench" import --url "$URL" --class BenchB --objects "$N" --dims "$DIMS" --seed 2
 echo "data directory: $(du -sh "$WORK/data/classes" | cut -f1)"
 
-echo "== strata backup + restore (default settings)"
-"$WORK/strata-bench" backup --url "$URL" --classes BenchA,BenchB --id bench1 --pid "$PID" --latency --restore
+echo "== strata backup + restore, default settings, no other load"
+for i in 1 2; do
+  "$WORK/strata-bench" backup --url "$URL" --classes BenchA,BenchB --id "bench$i" --pid "$PID" --restore
+done
 echo "backup size on disk: $(du -sh "$WORK/backups/bench1" | cut -f1)"
+echo "== latency of single GETs and 10-object batches, idle vs during a backup"
+"$WORK/strata-bench" backup --url "$URL" --classes BenchA,BenchB --id bench-latency --pid "$PID" --latency
 
 kill "$PID"; wait "$PID" 2>/dev/null || true
 echo "== floor: tar -c | zstd -1 > file; zstd -d | tar -x (same data directory, fsynced)"

@@ -366,6 +366,7 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		lowerPriority()
 		err := func() error {
 			w, err := archive.NewWriter(pw, codec)
 			if err != nil {
@@ -421,6 +422,7 @@ func runPool(ctx context.Context, size, n int, task func(context.Context, int) e
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			lowerPriority() // background work yields to requests
 			for i := range next {
 				if err := task(ctx, i); err != nil {
 					once.Do(func() { first = err; cancel(err) })
