@@ -368,7 +368,7 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 		defer wg.Done()
 		lowerPriority()
 		err := func() error {
-			w, err := archive.NewWriter(pw, codec)
+			w, err := archive.NewWriter(yieldingWriter{pw}, codec)
 			if err != nil {
 				return err
 			}

@@ -2,18 +2,21 @@ package backup
 
 import (
 	"runtime"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// backgroundNice is the CPU niceness of backup and restore threads: they
-// use idle CPU freely but yield to request handling under contention.
-const backgroundNice = 10
-
-// lowerPriority pins the calling goroutine to its OS thread and lowers that
-// thread's CPU priority. The goroutine must exit without unlocking: the Go
-// runtime then ends the thread, so no other goroutine ever runs on it.
+// lowerPriority pins the calling goroutine to its OS thread and makes that
+// thread a background thread: SCHED_IDLE (it runs only when a CPU would
+// otherwise idle, and any request thread preempts it at once), or niceness
+// 19 where SCHED_IDLE is refused. The goroutine must exit without
+// unlocking: the Go runtime then ends the thread, so no other goroutine
+// ever runs on it.
 func lowerPriority() {
 	runtime.LockOSThread()
-	_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), backgroundNice)
+	attr := unix.SchedAttr{Size: uint32(unsafe.Sizeof(unix.SchedAttr{})), Policy: unix.SCHED_IDLE}
+	if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+		_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), 19)
+	}
 }

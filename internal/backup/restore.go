@@ -390,7 +390,7 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 	}
 	defer rc.Close()
 	h := &countingHash{h: sha256.New()}
-	tee := io.TeeReader(rc, h)
+	tee := io.TeeReader(yieldingReader{rc}, h)
 	accept := func(name string) (string, error) {
 		for s := range shards {
 			if rest, ok := strings.CutPrefix(name, layout.EntryPrefix(c.Name, s)); ok && rest != "" && !strings.Contains(rest, "/") {
