@@ -16,6 +16,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -60,7 +61,17 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 }
 
+// backgroundProcs is how many Go processors are added beyond the CPUs: backup
+// and restore goroutines run on background-priority threads and each holds a
+// processor while it works, so without spare processors a request could wait
+// for one even though the OS would give it the CPU at once.
+const backgroundProcs = 2
+
 func serve(cfg config.Config, stderr io.Writer) error {
+	cpus := runtime.GOMAXPROCS(0)
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(cpus + backgroundProcs)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	slog.SetDefault(log)
 	for _, m := range cfg.UnknownModules {
@@ -102,7 +113,7 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		srv.Close()
 		return err
 	}
-	backups, err := openBackups(cfg, database, log)
+	backups, err := openBackups(cfg, database, cpus, log)
 	if err != nil {
 		srv.Close()
 		database.Close()
@@ -136,7 +147,7 @@ func serve(cfg config.Config, stderr io.Writer) error {
 
 // openBackups configures the enabled backup backends and the backup
 // manager, which fails jobs a crash interrupted.
-func openBackups(cfg config.Config, database *db.DB, log *slog.Logger) (*backup.Manager, error) {
+func openBackups(cfg config.Config, database *db.DB, cpus int, log *slog.Logger) (*backup.Manager, error) {
 	var backends []backup.Backend
 	if cfg.ModuleEnabled("backup-filesystem") {
 		fsb, err := backup.NewFilesystem(cfg.BackupFSPath)
@@ -147,6 +158,6 @@ func openBackups(cfg config.Config, database *db.DB, log *slog.Logger) (*backup.
 	}
 	return backup.New(context.Background(), backup.Options{
 		DB: database, DataPath: cfg.DataPath, Node: cfg.NodeName, ServerVersion: api.APIVersion,
-		Backends: backends, Logger: log,
+		Backends: backends, Logger: log, CPUs: cpus,
 	})
 }

@@ -107,7 +107,7 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 	j.cancel = cancel
 	m.backup = j
 	m.wg.Add(1)
-	go m.runBackup(runCtx, j, snaps, snapDir, codec, workers(req.CPUPercentage))
+	go m.runBackup(runCtx, j, snaps, snapDir, codec, m.workers(req.CPUPercentage))
 	return j.info(), nil
 }
 

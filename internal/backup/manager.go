@@ -34,6 +34,8 @@ type Options struct {
 	ServerVersion string
 	Backends      []Backend
 	Logger        *slog.Logger
+	// CPUs is the number of CPUs CPUPercentage is a share of (0 = GOMAXPROCS).
+	CPUs int
 	// ChunkTargetSize is the uncompressed size at which a chunk is closed
 	// (a file is never split across chunks). Default 64 MiB.
 	ChunkTargetSize int64
@@ -76,6 +78,9 @@ const workDir = ".backup"
 func New(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.CPUs <= 0 {
+		opts.CPUs = runtime.GOMAXPROCS(0)
 	}
 	if opts.ChunkTargetSize <= 0 {
 		opts.ChunkTargetSize = 64 << 20
@@ -149,12 +154,12 @@ func validateID(id string) error {
 }
 
 // workers sizes a worker pool from CPUPercentage as Weaviate does:
-// max(1, GOMAXPROCS × p / 100), p = 50 when unset.
-func workers(cpuPercentage int) int {
+// max(1, CPUs × p / 100), p = 50 when unset.
+func (m *Manager) workers(cpuPercentage int) int {
 	if cpuPercentage <= 0 {
 		cpuPercentage = 50
 	}
-	return max(1, runtime.GOMAXPROCS(0)*cpuPercentage/100)
+	return max(1, m.opts.CPUs*cpuPercentage/100)
 }
 
 // readDescriptor reads a descriptor; not found is reported as ok=false.

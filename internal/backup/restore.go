@@ -121,7 +121,7 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	j.cancel = cancel
 	m.restore = j
 	m.wg.Add(1)
-	go m.runRestore(runCtx, j, srcNode, compressionOf(d), descs, workers(req.CPUPercentage))
+	go m.runRestore(runCtx, j, srcNode, compressionOf(d), descs, m.workers(req.CPUPercentage))
 	info := j.info()
 	info.Status = StatusStarted // the response says STARTED, as in Weaviate
 	return info, nil
