@@ -2,12 +2,9 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path"
@@ -114,15 +111,8 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 // selectClasses applies include/exclude (with * and ? wildcards) to the
 // database's classes, with Weaviate's messages.
 func (m *Manager) selectClasses(include, exclude []string) ([]string, error) {
-	if len(include) > 0 && len(exclude) > 0 {
-		return nil, apperr.Invalidf("malformed request: 'include' and 'exclude' cannot both contain values")
-	}
-	seen := map[string]bool{}
-	for _, c := range include {
-		if seen[c] {
-			return nil, apperr.Invalidf("class list 'include' contains duplicate: %s", c)
-		}
-		seen[c] = true
+	if err := checkIncludeExclude(include, exclude); err != nil {
+		return nil, err
 	}
 	all := m.opts.DB.ClassNames()
 	if len(all) == 0 {
@@ -135,6 +125,21 @@ func (m *Manager) selectClasses(include, exclude []string) ([]string, error) {
 		}
 		return apperr.Invalidf("%s", strings.Join(msgs, "\n"))
 	}, "empty class list: please choose from : %v")
+}
+
+// checkIncludeExclude applies the request rules shared by create and restore.
+func checkIncludeExclude(include, exclude []string) error {
+	if len(include) > 0 && len(exclude) > 0 {
+		return apperr.Invalidf("malformed request: 'include' and 'exclude' cannot both contain values")
+	}
+	seen := map[string]bool{}
+	for _, c := range include {
+		if seen[c] {
+			return apperr.Invalidf("class list 'include' contains duplicate: %s", c)
+		}
+		seen[c] = true
+	}
+	return nil
 }
 
 // pickClasses resolves include/exclude against the available names.
@@ -360,7 +365,7 @@ type chunkResult struct {
 // writeChunk streams one chunk: files → tar → compression → hash → store.
 func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec archive.Codec) (chunkResult, error) {
 	pr, pw := io.Pipe()
-	h := &countingHash{h: sha256.New()}
+	h := archive.NewHashingWriter(nil)
 	var res chunkResult
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -394,19 +399,8 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 	if err != nil {
 		return res, fmt.Errorf("write chunk %s: %w", key, err)
 	}
-	res.info = ChunkInfo{Size: h.n, SHA256: hex.EncodeToString(h.h.Sum(nil))}
+	res.info = ChunkInfo{Size: h.Size(), SHA256: h.Sum()}
 	return res, nil
-}
-
-// countingHash hashes and counts what is written through it.
-type countingHash struct {
-	h hash.Hash
-	n int64
-}
-
-func (c *countingHash) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return c.h.Write(p)
 }
 
 // runPool runs task(0..n-1) on up to size goroutines; the first error

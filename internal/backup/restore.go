@@ -2,12 +2,9 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,15 +37,8 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	if err != nil {
 		return Info{}, err
 	}
-	if len(req.Include) > 0 && len(req.Exclude) > 0 {
-		return Info{}, apperr.Invalidf("malformed request: 'include' and 'exclude' cannot both contain values")
-	}
-	seen := map[string]bool{}
-	for _, c := range req.Include {
-		if seen[c] {
-			return Info{}, apperr.Invalidf("class list 'include' contains duplicate: %s", c)
-		}
-		seen[c] = true
+	if err := checkIncludeExclude(req.Include, req.Exclude); err != nil {
+		return Info{}, err
 	}
 	if err := validateID(req.ID); err != nil {
 		return Info{}, err
@@ -389,8 +379,7 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}
 	defer rc.Close()
-	h := &countingHash{h: sha256.New()}
-	tee := io.TeeReader(yieldingReader{rc}, h)
+	hr := archive.NewHashingReader(yieldingReader{rc})
 	accept := func(name string) (string, error) {
 		for s := range shards {
 			if rest, ok := strings.CutPrefix(name, layout.EntryPrefix(c.Name, s)); ok && rest != "" && !strings.Contains(rest, "/") {
@@ -402,18 +391,16 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		}
 		return "", fmt.Errorf("entry %q does not belong to this chunk's shards", name)
 	}
-	files, err := archive.Extract(ctx, tee, comp, classDir, accept, want)
+	files, err := archive.Extract(ctx, hr, comp, classDir, accept, want)
 	if err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}
-	if _, err := io.Copy(io.Discard, tee); err != nil { // hash the rest (padding)
-		return nil, fmt.Errorf("chunk %s: %w", key, err)
+	info, ok := c.ChunkInfo[n]
+	if !ok {
+		return nil, fmt.Errorf("chunk %s: the manifest has no checksum for it", key)
 	}
-	if info, ok := c.ChunkInfo[n]; ok {
-		got := hex.EncodeToString(h.h.Sum(nil))
-		if h.n != info.Size || got != info.SHA256 {
-			return nil, fmt.Errorf("chunk %s: checksum mismatch: want %d bytes sha256 %s, got %d bytes sha256 %s", key, info.Size, info.SHA256, h.n, got)
-		}
+	if err := hr.Verify(info.Size, info.SHA256); err != nil {
+		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}
 	if len(files) != len(want) {
 		for name := range want {
