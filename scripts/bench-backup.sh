@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}" DIMS="${2:-128}" PORT="${PORT:-18090}"
 WORK="$(mktemp -d /tmp/strata-bench.XXXXXX)"
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+PID=""
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true; { [ -z "$PID" ] || wait "$PID" 2>/dev/null || true; }; rm -rf "$WORK"' EXIT
 
 go build -o "$WORK/strata" ./cmd/strata
 go build -o "$WORK/strata-bench" ./cmd/strata-bench
