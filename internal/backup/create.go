@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -373,7 +374,10 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 		defer wg.Done()
 		lowerPriority()
 		err := func() error {
-			w, err := archive.NewWriter(yieldingWriter{pw}, codec)
+			// Hand the upload side 1 MiB at a time: every pipe write is a
+			// switch between two threads.
+			bw := bufio.NewWriterSize(pw, 1<<20)
+			w, err := archive.NewWriter(bw, codec)
 			if err != nil {
 				return err
 			}
@@ -387,7 +391,10 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 				}
 				res.files = append(res.files, fi)
 			}
-			return w.Close()
+			if err := w.Close(); err != nil {
+				return err
+			}
+			return bw.Flush()
 		}()
 		pw.CloseWithError(err)
 	}()
@@ -416,7 +423,6 @@ func runPool(ctx context.Context, size, n int, task func(context.Context, int) e
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lowerPriority() // background work yields to requests
 			for i := range next {
 				if err := task(ctx, i); err != nil {
 					once.Do(func() { first = err; cancel(err) })

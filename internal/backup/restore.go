@@ -272,6 +272,7 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 	var mu sync.Mutex
 	extracted := map[string]archive.FileInfo{}
 	err := runPool(ctx, nWorkers, len(tasks), func(ctx context.Context, i int) error {
+		lowerPriority() // download, decompress and verify in the background
 		files, err := m.fetchChunk(ctx, j, srcNode, comp, tasks[i].class, tasks[i].n, filepath.Join(staging, tasks[i].class.Name))
 		mu.Lock()
 		for _, f := range files {
@@ -379,7 +380,7 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}
 	defer rc.Close()
-	hr := archive.NewHashingReader(yieldingReader{rc})
+	hr := archive.NewHashingReader(rc)
 	accept := func(name string) (string, error) {
 		for s := range shards {
 			if rest, ok := strings.CutPrefix(name, layout.EntryPrefix(c.Name, s)); ok && rest != "" && !strings.Contains(rest, "/") {
