@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Runs Strata's whole test suite: static checks, unit and integration tests,
-# and the end-to-end tests that build the binary and drive it with the
-# official Weaviate Go client. Usage: ./scripts/test.sh [extra go test flags]
+# Runs Strata's whole test suite: static checks, unit and integration tests
+# (including every object-store provider against real S3, GCS and Azure
+# emulators, which this script installs once and starts), and the
+# end-to-end tests that build the binary and drive it with the official
+# Weaviate Go client. Usage: ./scripts/test.sh [extra go test flags]
+# Set STRATA_SKIP_EMULATORS=1 to run without them (cloud tests then skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/emulators.sh
 
 echo "== go mod download"
 go mod download
@@ -16,6 +20,13 @@ fi
 
 echo "== go vet"
 go vet ./...
+
+if [ "${STRATA_SKIP_EMULATORS:-}" != 1 ]; then
+  echo "== object-store emulators (install once, start)"
+  emu_install
+  trap emu_stop EXIT
+  emu_start
+fi
 
 echo "== go test"
 go test -count=1 -timeout 30m "$@" ./...

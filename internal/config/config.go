@@ -38,11 +38,49 @@ type Config struct {
 	LogLevel slog.Level // LOG_LEVEL
 
 	DebugAddr string // STRATA_DEBUG_ADDR: serve net/http/pprof here ("" = off)
+
+	S3    S3Config    // backup-s3
+	GCS   GCSConfig   // backup-gcs
+	Azure AzureConfig // backup-azure
+}
+
+// S3Config configures the backup-s3 backend (Weaviate's variables).
+type S3Config struct {
+	Bucket          string // BACKUP_S3_BUCKET (required)
+	Path            string // BACKUP_S3_PATH
+	Endpoint        string // BACKUP_S3_ENDPOINT: host[:port], "" = AWS
+	UseSSL          bool   // BACKUP_S3_USE_SSL (default true)
+	AccessKeyID     string // AWS_ACCESS_KEY_ID or AWS_ACCESS_KEY
+	SecretAccessKey string // AWS_SECRET_ACCESS_KEY or AWS_SECRET_KEY
+	SessionToken    string // AWS_SESSION_TOKEN
+	Region          string // AWS_REGION or AWS_DEFAULT_REGION
+}
+
+// GCSConfig configures the backup-gcs backend.
+type GCSConfig struct {
+	Bucket    string // BACKUP_GCS_BUCKET (required)
+	Path      string // BACKUP_GCS_PATH
+	UseAuth   bool   // BACKUP_GCS_USE_AUTH (default true)
+	ProjectID string // GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT or GCP_PROJECT
+}
+
+// AzureConfig configures the backup-azure backend.
+type AzureConfig struct {
+	Container        string // BACKUP_AZURE_CONTAINER (required)
+	Path             string // BACKUP_AZURE_PATH
+	ConnectionString string // AZURE_STORAGE_CONNECTION_STRING
+	Account          string // AZURE_STORAGE_ACCOUNT
+	Key              string // AZURE_STORAGE_KEY
+	BlockSize        int64  // AZURE_BLOCK_SIZE (bytes)
+	Concurrency      int    // AZURE_CONCURRENCY
 }
 
 // KnownModules are the module names Strata provides.
 var KnownModules = map[string]bool{
 	"backup-filesystem": true,
+	"backup-s3":         true,
+	"backup-gcs":        true,
+	"backup-azure":      true,
 }
 
 // Default returns the embedded default configuration: data in ./data,
@@ -63,6 +101,8 @@ func Default() Config {
 		AutoSchema:                true,
 		MaxBodyBytes:              256 << 20,
 		LogLevel:                  slog.LevelInfo,
+		S3:                        S3Config{UseSSL: true},
+		GCS:                       GCSConfig{UseAuth: true},
 	}
 }
 
@@ -205,6 +245,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return err
 		}
 	}
+	if err := c.applyBackendEnv(getenv, str, boolean); err != nil {
+		return err
+	}
 	if v := strings.TrimSpace(getenv("STRATA_MAX_BODY_BYTES")); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
@@ -224,6 +267,75 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			c.LogLevel = slog.LevelError
 		default:
 			return fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warning, error", v)
+		}
+	}
+	return nil
+}
+
+// firstSet returns the first non-empty variable of names.
+func firstSet(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := strings.TrimSpace(getenv(n)); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// applyBackendEnv reads the cloud backends' variables; an enabled backend
+// that lacks a required one is an error naming it.
+func (c *Config) applyBackendEnv(getenv func(string) string, str func(string, *string), boolean func(string, *bool) error) error {
+	str("BACKUP_S3_BUCKET", &c.S3.Bucket)
+	str("BACKUP_S3_PATH", &c.S3.Path)
+	str("BACKUP_S3_ENDPOINT", &c.S3.Endpoint)
+	if v := strings.TrimSpace(getenv("BACKUP_S3_USE_SSL")); v != "" {
+		c.S3.UseSSL = !strings.EqualFold(v, "false")
+	}
+	c.S3.AccessKeyID = firstSet(getenv, "AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY")
+	c.S3.SecretAccessKey = firstSet(getenv, "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY")
+	c.S3.SessionToken = firstSet(getenv, "AWS_SESSION_TOKEN")
+	c.S3.Region = firstSet(getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
+
+	str("BACKUP_GCS_BUCKET", &c.GCS.Bucket)
+	str("BACKUP_GCS_PATH", &c.GCS.Path)
+	if err := boolean("BACKUP_GCS_USE_AUTH", &c.GCS.UseAuth); err != nil {
+		return err
+	}
+	c.GCS.ProjectID = firstSet(getenv, "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "GCP_PROJECT")
+
+	str("BACKUP_AZURE_CONTAINER", &c.Azure.Container)
+	str("BACKUP_AZURE_PATH", &c.Azure.Path)
+	c.Azure.ConnectionString = firstSet(getenv, "AZURE_STORAGE_CONNECTION_STRING")
+	c.Azure.Account = firstSet(getenv, "AZURE_STORAGE_ACCOUNT")
+	c.Azure.Key = firstSet(getenv, "AZURE_STORAGE_KEY")
+	for _, v := range []struct {
+		name string
+		set  func(int64)
+	}{
+		{"AZURE_BLOCK_SIZE", func(n int64) { c.Azure.BlockSize = n }},
+		{"AZURE_CONCURRENCY", func(n int64) { c.Azure.Concurrency = int(n) }},
+	} {
+		if s := strings.TrimSpace(getenv(v.name)); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("%s: %q is not a positive whole number", v.name, s)
+			}
+			v.set(n)
+		}
+	}
+
+	if c.ModuleEnabled("backup-s3") && c.S3.Bucket == "" {
+		return fmt.Errorf("BACKUP_S3_BUCKET: must be set when backup-s3 is enabled in ENABLE_MODULES")
+	}
+	if c.ModuleEnabled("backup-gcs") && c.GCS.Bucket == "" {
+		return fmt.Errorf("BACKUP_GCS_BUCKET: must be set when backup-gcs is enabled in ENABLE_MODULES")
+	}
+	if c.ModuleEnabled("backup-azure") {
+		if c.Azure.Container == "" {
+			return fmt.Errorf("BACKUP_AZURE_CONTAINER: must be set when backup-azure is enabled in ENABLE_MODULES")
+		}
+		if c.Azure.ConnectionString == "" && c.Azure.Account == "" {
+			return fmt.Errorf("AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT: one must be set when backup-azure is enabled in ENABLE_MODULES")
 		}
 	}
 	return nil

@@ -46,6 +46,8 @@ func TestDefaults(t *testing.T) {
 		AutoSchema:                true,
 		MaxBodyBytes:              256 << 20,
 		LogLevel:                  slog.LevelInfo,
+		S3:                        S3Config{UseSSL: true},
+		GCS:                       GCSConfig{UseAuth: true},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -305,5 +307,40 @@ func TestHelpWritesUsageToStderr(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "-data-path") {
 		t.Fatalf("usage not written to stderr: %q", stderr)
+	}
+}
+
+func TestCloudBackendVariables(t *testing.T) {
+	c := mustLoad(t, nil, map[string]string{
+		"ENABLE_MODULES":   "backup-s3,backup-gcs,backup-azure",
+		"BACKUP_S3_BUCKET": "b", "BACKUP_S3_PATH": "p/q", "BACKUP_S3_ENDPOINT": "127.0.0.1:7070", "BACKUP_S3_USE_SSL": "False",
+		"AWS_ACCESS_KEY": "k", "AWS_SECRET_KEY": "s", "AWS_DEFAULT_REGION": "eu-west-1",
+		"BACKUP_GCS_BUCKET": "g", "BACKUP_GCS_USE_AUTH": "false", "GCLOUD_PROJECT": "proj",
+		"BACKUP_AZURE_CONTAINER": "c", "AZURE_STORAGE_ACCOUNT": "acct", "AZURE_BLOCK_SIZE": "1048576",
+	})
+	want := S3Config{Bucket: "b", Path: "p/q", Endpoint: "127.0.0.1:7070", UseSSL: false, AccessKeyID: "k", SecretAccessKey: "s", Region: "eu-west-1"}
+	if c.S3 != want {
+		t.Errorf("S3 = %+v, want %+v", c.S3, want)
+	}
+	if c.GCS != (GCSConfig{Bucket: "g", UseAuth: false, ProjectID: "proj"}) {
+		t.Errorf("GCS = %+v", c.GCS)
+	}
+	if c.Azure.Container != "c" || c.Azure.Account != "acct" || c.Azure.BlockSize != 1<<20 {
+		t.Errorf("Azure = %+v", c.Azure)
+	}
+	for _, tc := range []struct {
+		vars map[string]string
+		name string
+	}{
+		{map[string]string{"ENABLE_MODULES": "backup-s3"}, "BACKUP_S3_BUCKET"},
+		{map[string]string{"ENABLE_MODULES": "backup-gcs"}, "BACKUP_GCS_BUCKET"},
+		{map[string]string{"ENABLE_MODULES": "backup-azure"}, "BACKUP_AZURE_CONTAINER"},
+		{map[string]string{"ENABLE_MODULES": "backup-azure", "BACKUP_AZURE_CONTAINER": "c"}, "AZURE_STORAGE_CONNECTION_STRING"},
+		{map[string]string{"AZURE_CONCURRENCY": "many"}, "AZURE_CONCURRENCY"},
+	} {
+		_, err, _ := load(t, nil, tc.vars)
+		if err == nil || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%v: got %v, want an error naming %s", tc.vars, err, tc.name)
+		}
 	}
 }
