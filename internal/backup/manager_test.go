@@ -17,6 +17,7 @@ import (
 	"strata/internal/apperr"
 	"strata/internal/backup/layout"
 	"strata/internal/blob"
+	"strata/internal/blob/faulty"
 	"strata/internal/blob/mem"
 	"strata/internal/db"
 	"strata/internal/schema"
@@ -335,5 +336,84 @@ func TestInterruptedJobIsFailedAfterRestart(t *testing.T) {
 	m2.Close()
 	if _, err := f.mgr.Create(ctx, "filesystem", CreateRequest{ID: "after"}); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("new backup after restart: %v", err)
+	}
+}
+
+// newFaultyFixture is a fixture whose backend injects faults chosen by rule.
+func newFaultyFixture(t testing.TB, rule faulty.Rule) *fixture {
+	t.Helper()
+	data := t.TempDir()
+	d, err := db.Open(db.Options{DataPath: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := mem.New()
+	m, err := New(context.Background(), Options{DB: d, DataPath: data, Node: "node1", ServerVersion: "1.35.0",
+		Backends: []Backend{&memBackend{faulty.Wrap(st, rule)}}, ChunkTargetSize: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(); d.Close() })
+	return &fixture{db: d, mgr: m, store: st, data: data}
+}
+
+func TestBackendFailureMidBackupFailsTheBackup(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rule faulty.Rule
+	}{
+		{"chunk upload fails midway", func(op faulty.Op, key string) *faulty.Fault {
+			if op == faulty.OpPut && strings.HasSuffix(key, "chunk-2") {
+				return &faulty.Fault{Err: errors.New("connection reset by peer"), FailAfter: 1000}
+			}
+			return nil
+		}},
+		{"manifest write fails", func(op faulty.Op, key string) *faulty.Fault {
+			if op == faulty.OpPut && strings.HasSuffix(key, "/backup.json") {
+				return &faulty.Fault{Err: errors.New("503 service unavailable")}
+			}
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFaultyFixture(t, tc.rule)
+			f.addObjects(t, "Article", 2000, 64)
+			info := f.backup(t, CreateRequest{ID: "flaky", CompressionLevel: "NoCompression"})
+			if info.Status != StatusFailed || info.Error == "" {
+				t.Fatalf("backup with a failing backend: %+v", info)
+			}
+			// The stored descriptor agrees, and never says SUCCESS.
+			d, found, err := readDescriptor(context.Background(), f.store, layout.BackupDescriptor("flaky"))
+			if err != nil || !found || d.Status != StatusFailed {
+				t.Fatalf("stored descriptor: %+v %v %v", d, found, err)
+			}
+			if _, err := f.mgr.Restore(context.Background(), "filesystem", RestoreRequest{ID: "flaky"}); err == nil ||
+				!strings.Contains(err.Error(), "status: FAILED") {
+				t.Fatalf("restore of a failed backup: %v", err)
+			}
+		})
+	}
+}
+
+func TestTruncatedDownloadFailsTheRestore(t *testing.T) {
+	truncate := false
+	f := newFaultyFixture(t, func(op faulty.Op, key string) *faulty.Fault {
+		if truncate && op == faulty.OpGet && strings.Contains(key, "chunk-") {
+			return &faulty.Fault{Truncate: 5000}
+		}
+		return nil
+	})
+	f.addObjects(t, "Article", 500, 32)
+	f.backup(t, CreateRequest{ID: "t1"})
+	if err := f.db.DeleteClass("Article"); err != nil {
+		t.Fatal(err)
+	}
+	truncate = true
+	info := f.restore(t, RestoreRequest{ID: "t1"})
+	if info.Status != StatusFailed || !strings.Contains(info.Error, "chunk-1") {
+		t.Fatalf("restore from truncated downloads: %+v", info)
+	}
+	if f.db.ClassExists("Article") {
+		t.Fatal("class visible after a failed restore")
 	}
 }
