@@ -148,15 +148,12 @@ func serve(cfg config.Config, stderr io.Writer) error {
 // openBackups configures the enabled backup backends and the backup
 // manager, which fails jobs a crash interrupted.
 func openBackups(cfg config.Config, database *db.DB, cpus int, log *slog.Logger) (*backup.Manager, error) {
-	var backends []backup.Backend
-	if cfg.ModuleEnabled("backup-filesystem") {
-		fsb, err := backup.NewFilesystem(cfg.BackupFSPath)
-		if err != nil {
-			return nil, err
-		}
-		backends = append(backends, fsb)
+	ctx := context.Background()
+	backends, err := backupBackends(ctx, cfg, log)
+	if err != nil {
+		return nil, err
 	}
-	return backup.New(context.Background(), backup.Options{
+	return backup.New(ctx, backup.Options{
 		DB: database, DataPath: cfg.DataPath, Node: cfg.NodeName, ServerVersion: api.APIVersion,
 		Backends: backends, Logger: log, CPUs: cpus,
 	})
