@@ -12,7 +12,21 @@ trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true; { [ -z "$PID" ] || wait 
 
 go build -o "$WORK/strata" ./cmd/strata
 go build -o "$WORK/strata-bench" ./cmd/strata-bench
-PERSISTENCE_DATA_PATH="$WORK/data" BACKUP_FILESYSTEM_PATH="$WORK/backups" \
+# BENCH_CLOUD=1 also measures the s3, gcs and azure backends against the
+# emulators of scripts/emulators.sh, next to the filesystem in the same run.
+MODULES=backup-filesystem
+if [ "${BENCH_CLOUD:-}" = 1 ]; then
+  source scripts/emulators.sh
+  emu_install
+  trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true; emu_stop; rm -rf "$WORK"' EXIT
+  emu_start
+  export BACKUP_S3_BUCKET=strata-bench BACKUP_S3_ENDPOINT="${S3_ENDPOINT#http://}" BACKUP_S3_USE_SSL=false
+  export BACKUP_GCS_BUCKET=strata-bench BACKUP_GCS_USE_AUTH=false GOOGLE_CLOUD_PROJECT=strata-bench
+  export BACKUP_AZURE_CONTAINER=strata-bench
+  for b in s3 gcs azure; do "$WORK/strata-bench" mkbucket --backend "$b"; done
+  MODULES=backup-filesystem,backup-s3,backup-gcs,backup-azure
+fi
+ENABLE_MODULES="$MODULES" PERSISTENCE_DATA_PATH="$WORK/data" BACKUP_FILESYSTEM_PATH="$WORK/backups" \
   "$WORK/strata" serve --port "$PORT" > "$WORK/server.log" 2>&1 &
 PID=$!
 URL="http://127.0.0.1:$PORT"
@@ -28,6 +42,12 @@ for i in 1 2; do
   "$WORK/strata-bench" backup --url "$URL" --classes BenchA,BenchB --id "bench$i" --pid "$PID" --restore
 done
 echo "backup size on disk: $(du -sh "$WORK/backups/bench1" | cut -f1)"
+if [ "${BENCH_CLOUD:-}" = 1 ]; then
+  for b in s3 gcs azure; do
+    echo "== $b backup + restore (emulator on loopback)"
+    "$WORK/strata-bench" backup --backend "$b" --url "$URL" --classes BenchA,BenchB --id "bench-$b" --pid "$PID" --restore
+  done
+fi
 echo "== latency of single GETs and 10-object batches, idle vs during a backup"
 "$WORK/strata-bench" backup --url "$URL" --classes BenchA,BenchB --id bench-latency --pid "$PID" --latency
 

@@ -25,7 +25,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list|backup [flags]")
+		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list|backup|mkbucket [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -36,6 +36,8 @@ func main() {
 		err = runList(os.Args[2:])
 	case "backup":
 		err = runBackup(os.Args[2:])
+	case "mkbucket":
+		err = runMkbucket(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
