@@ -96,7 +96,7 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 		os.RemoveAll(snapDir)
 		return Info{}, fmt.Errorf("record backup job: %w", err)
 	}
-	if err := putJSON(ctx, loc.Store, layout.BackupDescriptor(req.ID), j.desc); err != nil {
+	if err := putJSON(context.WithoutCancel(ctx), loc.Store, layout.BackupDescriptor(req.ID), j.desc); err != nil {
 		os.RemoveAll(snapDir)
 		m.removeRecord(kindBackup)
 		return Info{}, fmt.Errorf("coordinator: cannot init meta file: %w", err)

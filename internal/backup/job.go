@@ -60,8 +60,18 @@ func (j *job) transition(ctx context.Context, st Status) error {
 	if err != nil {
 		return err
 	}
-	return j.loc.Store.Put(ctx, j.kind.descriptorKey(j.id), bytes.NewReader(b), int64(len(b)))
+	// The write is not cut short by a cancel: an abandoned request could
+	// still land after the terminal descriptor and overwrite it.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), descriptorWriteTimeout)
+	defer cancel()
+	if err := j.loc.Store.Put(wctx, j.kind.descriptorKey(j.id), bytes.NewReader(b), int64(len(b))); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
+
+// descriptorWriteTimeout bounds one descriptor write.
+const descriptorWriteTimeout = time.Minute
 
 // beginCancel moves a running restore to CANCELLING unless it is past the
 // point of no return (FINALIZING). It reports the status that refused it.

@@ -99,7 +99,7 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	if err := m.writeRecord(kindRestore, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path}); err != nil {
 		return Info{}, fmt.Errorf("record restore job: %w", err)
 	}
-	if err := putJSON(ctx, loc.Store, layout.RestoreDescriptor(req.ID), rd); err != nil {
+	if err := putJSON(context.WithoutCancel(ctx), loc.Store, layout.RestoreDescriptor(req.ID), rd); err != nil {
 		m.removeRecord(kindRestore)
 		return Info{}, fmt.Errorf("put initial metadata: %w", err)
 	}

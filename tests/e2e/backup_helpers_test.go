@@ -106,29 +106,67 @@ func pathQuery(p string) string {
 // createBackupRaw sends POST /v1/backups/filesystem with body.
 func createBackupRaw(t testing.TB, s *server, body any) httpResponse {
 	t.Helper()
-	return s.do(t, http.MethodPost, backupsPath(fsBackend), body)
+	return createBackupRawOn(t, s, fsBackend, body)
+}
+
+// createBackupRawOn sends POST /v1/backups/{backend} with body.
+func createBackupRawOn(t testing.TB, s *server, backend string, body any) httpResponse {
+	t.Helper()
+	return s.do(t, http.MethodPost, backupsPath(backend), body)
+}
+
+// configPath returns body.config.Path ("" = none).
+func configPath(body map[string]any) string {
+	if cfg, ok := body["config"].(map[string]any); ok {
+		if p, ok := cfg["Path"].(string); ok {
+			return p
+		}
+	}
+	return ""
+}
+
+// checkStartedDoc asserts a 200 create/restore response of spec §3.5: id,
+// backend, status STARTED and path — <root>/<id> for the filesystem, a
+// location ending in /<id> for the cloud backends.
+func checkStartedDoc(t testing.TB, s *server, what, backend, id string, body map[string]any, r httpResponse) backupDoc {
+	t.Helper()
+	d := decodeBackupDoc(t, r)
+	var wantPath string
+	pathOK := false
+	if backend == fsBackend {
+		root := s.BackupDir
+		if p := configPath(body); p != "" {
+			root = p
+		}
+		wantPath = filepath.Join(root, id)
+		pathOK = d.Path == wantPath
+	} else {
+		wantPath = "…/" + id
+		pathOK = strings.HasSuffix(d.Path, "/"+id)
+	}
+	if d.ID != id || d.Backend != backend || d.Status != "STARTED" || !pathOK {
+		t.Fatalf("%s %q: response %s, want id %q backend %q status STARTED path %q",
+			what, id, r.Body, id, backend, wantPath)
+	}
+	return d
 }
 
 // startBackup creates a backup (raw) and asserts the 200 response of spec
 // §3.5: id, backend, path (= <root>/<id>), status STARTED. It does not wait.
 func startBackup(t testing.TB, s *server, body map[string]any) backupDoc {
 	t.Helper()
-	r := createBackupRaw(t, s, body)
+	return startBackupOn(t, s, fsBackend, body)
+}
+
+// startBackupOn is startBackup on any backend.
+func startBackupOn(t testing.TB, s *server, backend string, body map[string]any) backupDoc {
+	t.Helper()
+	r := createBackupRawOn(t, s, backend, body)
 	if r.Status != http.StatusOK {
-		t.Fatalf("create backup %v: %s", body, r)
+		t.Fatalf("create backup on %s %v: %s", backend, body, r)
 	}
-	d := decodeBackupDoc(t, r)
 	id, _ := body["id"].(string)
-	root := s.BackupDir
-	if cfg, ok := body["config"].(map[string]any); ok {
-		if p, ok := cfg["Path"].(string); ok && p != "" {
-			root = p
-		}
-	}
-	if d.ID != id || d.Backend != fsBackend || d.Status != "STARTED" || d.Path != filepath.Join(root, id) {
-		t.Fatalf("create backup %q: response %s, want id %q backend %q status STARTED path %q",
-			id, r.Body, id, fsBackend, filepath.Join(root, id))
-	}
+	d := checkStartedDoc(t, s, "create backup", backend, id, body, r)
 	if d.Error != "" {
 		t.Errorf("create backup %q: 200 response carries an error: %s", id, r.Body)
 	}
@@ -138,31 +176,32 @@ func startBackup(t testing.TB, s *server, body map[string]any) backupDoc {
 // startRestore starts a restore (raw) and asserts the 200 response.
 func startRestore(t testing.TB, s *server, id string, body map[string]any) backupDoc {
 	t.Helper()
+	return startRestoreOn(t, s, fsBackend, id, body)
+}
+
+// startRestoreOn is startRestore on any backend.
+func startRestoreOn(t testing.TB, s *server, backend, id string, body map[string]any) backupDoc {
+	t.Helper()
 	if body == nil {
 		body = map[string]any{}
 	}
-	r := s.do(t, http.MethodPost, backupsPath(fsBackend)+"/"+id+"/restore", body)
+	r := s.do(t, http.MethodPost, backupsPath(backend)+"/"+id+"/restore", body)
 	if r.Status != http.StatusOK {
-		t.Fatalf("restore %q %v: %s", id, body, r)
+		t.Fatalf("restore %q from %s %v: %s", id, backend, body, r)
 	}
-	d := decodeBackupDoc(t, r)
-	root := s.BackupDir
-	if cfg, ok := body["config"].(map[string]any); ok {
-		if p, ok := cfg["Path"].(string); ok && p != "" {
-			root = p
-		}
-	}
-	if d.ID != id || d.Backend != fsBackend || d.Status != "STARTED" || d.Path != filepath.Join(root, id) {
-		t.Fatalf("restore %q: response %s, want id %q backend %q status STARTED path %q",
-			id, r.Body, id, fsBackend, filepath.Join(root, id))
-	}
-	return d
+	return checkStartedDoc(t, s, "restore", backend, id, body, r)
 }
 
 // backupStatusRaw is GET /v1/backups/filesystem/{id}[?query].
 func backupStatusRaw(t testing.TB, s *server, id, query string) httpResponse {
 	t.Helper()
-	return s.do(t, http.MethodGet, withQuery(backupsPath(fsBackend)+"/"+id, query), nil)
+	return backupStatusRawOn(t, s, fsBackend, id, query)
+}
+
+// backupStatusRawOn is GET /v1/backups/{backend}/{id}[?query].
+func backupStatusRawOn(t testing.TB, s *server, backend, id, query string) httpResponse {
+	t.Helper()
+	return s.do(t, http.MethodGet, withQuery(backupsPath(backend)+"/"+id, query), nil)
 }
 
 // restoreStatusRaw is GET /v1/backups/filesystem/{id}/restore[?query].
@@ -174,7 +213,13 @@ func restoreStatusRaw(t testing.TB, s *server, id, query string) httpResponse {
 // cancelBackupRaw is DELETE /v1/backups/filesystem/{id}[?query].
 func cancelBackupRaw(t testing.TB, s *server, id, query string) httpResponse {
 	t.Helper()
-	return s.do(t, http.MethodDelete, withQuery(backupsPath(fsBackend)+"/"+id, query), nil)
+	return cancelBackupRawOn(t, s, fsBackend, id, query)
+}
+
+// cancelBackupRawOn is DELETE /v1/backups/{backend}/{id}[?query].
+func cancelBackupRawOn(t testing.TB, s *server, backend, id, query string) httpResponse {
+	t.Helper()
+	return s.do(t, http.MethodDelete, withQuery(backupsPath(backend)+"/"+id, query), nil)
 }
 
 // cancelRestoreRaw is DELETE /v1/backups/filesystem/{id}/restore[?query].
@@ -196,13 +241,25 @@ type pollResult struct {
 // waitBackupRaw polls the create status of id until it is terminal.
 func waitBackupRaw(t testing.TB, s *server, id, query string) pollResult {
 	t.Helper()
-	return pollStatus(t, s, withQuery(backupsPath(fsBackend)+"/"+id, query), backupWaitTimeout)
+	return waitBackupRawOn(t, s, fsBackend, id, query)
+}
+
+// waitBackupRawOn is waitBackupRaw on any backend.
+func waitBackupRawOn(t testing.TB, s *server, backend, id, query string) pollResult {
+	t.Helper()
+	return pollStatus(t, s, withQuery(backupsPath(backend)+"/"+id, query), backupWaitTimeout)
 }
 
 // waitRestoreRaw polls the restore status of id until it is terminal.
 func waitRestoreRaw(t testing.TB, s *server, id, query string) pollResult {
 	t.Helper()
-	return pollStatus(t, s, withQuery(backupsPath(fsBackend)+"/"+id+"/restore", query), backupWaitTimeout)
+	return waitRestoreRawOn(t, s, fsBackend, id, query)
+}
+
+// waitRestoreRawOn is waitRestoreRaw on any backend.
+func waitRestoreRawOn(t testing.TB, s *server, backend, id, query string) pollResult {
+	t.Helper()
+	return pollStatus(t, s, withQuery(backupsPath(backend)+"/"+id+"/restore", query), backupWaitTimeout)
 }
 
 // pollStatus polls a status endpoint until the status is terminal, asserting
@@ -256,30 +313,30 @@ func wantFinal(t testing.TB, what string, res pollResult, want string) {
 // backupAndWait creates a backup with raw HTTP and waits for SUCCESS.
 func backupAndWait(t testing.TB, s *server, body map[string]any) pollResult {
 	t.Helper()
-	d := startBackup(t, s, body)
-	q := ""
-	if cfg, ok := body["config"].(map[string]any); ok {
-		if p, ok := cfg["Path"].(string); ok {
-			q = pathQuery(p)
-		}
-	}
-	res := waitBackupRaw(t, s, d.ID, q)
-	wantFinal(t, "backup "+d.ID, res, "SUCCESS")
+	return backupAndWaitOn(t, s, fsBackend, body)
+}
+
+// backupAndWaitOn is backupAndWait on any backend.
+func backupAndWaitOn(t testing.TB, s *server, backend string, body map[string]any) pollResult {
+	t.Helper()
+	d := startBackupOn(t, s, backend, body)
+	res := waitBackupRawOn(t, s, backend, d.ID, pathQuery(configPath(body)))
+	wantFinal(t, backend+" backup "+d.ID, res, "SUCCESS")
 	return res
 }
 
 // restoreAndWait restores with raw HTTP and waits for SUCCESS.
 func restoreAndWait(t testing.TB, s *server, id string, body map[string]any) pollResult {
 	t.Helper()
-	startRestore(t, s, id, body)
-	q := ""
-	if cfg, ok := body["config"].(map[string]any); ok {
-		if p, ok := cfg["Path"].(string); ok {
-			q = pathQuery(p)
-		}
-	}
-	res := waitRestoreRaw(t, s, id, q)
-	wantFinal(t, "restore "+id, res, "SUCCESS")
+	return restoreAndWaitOn(t, s, fsBackend, id, body)
+}
+
+// restoreAndWaitOn is restoreAndWait on any backend.
+func restoreAndWaitOn(t testing.TB, s *server, backend, id string, body map[string]any) pollResult {
+	t.Helper()
+	startRestoreOn(t, s, backend, id, body)
+	res := waitRestoreRawOn(t, s, backend, id, pathQuery(configPath(body)))
+	wantFinal(t, backend+" restore "+id, res, "SUCCESS")
 	return res
 }
 

@@ -59,11 +59,25 @@ func buildLargeFixture(t *testing.T) *largeFixture {
 // start copies the fixture's directories and starts a server on the copy.
 func (f *largeFixture) start(t *testing.T) *server {
 	t.Helper()
+	return f.startOn(t, nil)
+}
+
+// startOn is start with the server backing up to bt (nil: the filesystem
+// as configured by the harness).
+func (f *largeFixture) startOn(t *testing.T, bt *backupTarget) *server {
+	t.Helper()
+	var env map[string]string
+	if bt != nil {
+		env = bt.env(t) // first: it skips the test when the emulator is missing
+	}
 	dir := t.TempDir()
 	data, backups := filepath.Join(dir, "data"), filepath.Join(dir, "backups")
 	copyDir(t, f.dataDir, data)
 	copyDir(t, f.backupDir, backups)
-	s := startServer(t, serverOptions{DataDir: data, BackupDir: backups})
+	s := startServer(t, serverOptions{DataDir: data, BackupDir: backups, Env: env})
+	if bt != nil {
+		bt.srv = s
+	}
 	if n := aggregateCount(t, s, largeClass, ""); n != len(f.objs) {
 		t.Fatalf("copied fixture: %d objects, want %d", n, len(f.objs))
 	}
@@ -86,6 +100,7 @@ func TestBackupLarge(t *testing.T) {
 		{"ClassCreatedDuringRestore", largeClassCreatedDuringRestore},
 		{"CrashDuringBackup", largeCrashDuringBackup},
 		{"CrashDuringRestore", largeCrashDuringRestore},
+		{"Targets", largeTargets},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
