@@ -104,12 +104,7 @@ func (m *Manager) finish(j *job, st Status, errMsg string) {
 		final.Nodes[name] = &cp
 	}
 	j.mu.Unlock()
-	if err := putJSON(context.Background(), j.loc.Store, j.kind.descriptorKey(j.id), &final); err != nil {
-		// The local record stays, so the next start marks the job failed.
-		m.log.Error("write final descriptor", "kind", j.kind, "id", j.id, "err", err)
-	} else {
-		m.removeRecord(j.kind)
-	}
+	err := putJSON(context.Background(), j.loc.Store, j.kind.descriptorKey(j.id), &final)
 	m.mu.Lock()
 	j.mu.Lock()
 	j.desc = &final
@@ -119,8 +114,67 @@ func (m *Manager) finish(j *job, st Status, errMsg string) {
 	} else {
 		m.restore = nil
 	}
+	if err != nil {
+		// The backend is unreachable: answer from memory meanwhile, keep
+		// the local record (a restart fails the job), and keep trying.
+		m.log.Error("write final descriptor; retrying in the background", "kind", j.kind, "id", j.id, "err", err)
+		m.unsynced[j.kind] = j
+		m.wg.Add(1)
+		go m.syncFinal(j, &final)
+	} else {
+		m.removeRecordLocked(j.kind)
+	}
 	m.mu.Unlock()
 	m.log.Info(string(j.kind)+" finished", "id", j.id, "status", st, "error", errMsg)
+}
+
+// syncFinal retries writing a finished job's descriptor until it is stored
+// or the manager closes.
+func (m *Manager) syncFinal(j *job, final *Descriptor) {
+	defer m.wg.Done()
+	delay := time.Second
+	for {
+		select {
+		case <-m.closing:
+			return
+		case <-time.After(delay):
+		}
+		if err := putJSON(context.Background(), j.loc.Store, j.kind.descriptorKey(j.id), final); err != nil {
+			delay = min(2*delay, 30*time.Second)
+			continue
+		}
+		m.mu.Lock()
+		if m.unsynced[j.kind] == j {
+			delete(m.unsynced, j.kind)
+		}
+		m.removeRecordLocked(j.kind)
+		m.mu.Unlock()
+		m.log.Info("final descriptor written", "kind", j.kind, "id", j.id)
+		return
+	}
+}
+
+// removeRecordLocked removes the local record of a kind unless a job of
+// that kind runs (its record must stay). Caller holds m.mu.
+func (m *Manager) removeRecordLocked(kind jobKind) {
+	if (kind == kindBackup && m.backup == nil) || (kind == kindRestore && m.restore == nil) {
+		m.removeRecord(kind)
+	}
+}
+
+// current returns the running job of a kind, or the finished one whose
+// descriptor is not stored yet.
+func (m *Manager) current(kind jobKind) *job {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j := m.backup
+	if kind == kindRestore {
+		j = m.restore
+	}
+	if j == nil {
+		j = m.unsynced[kind]
+	}
+	return j
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -50,7 +50,11 @@ type Manager struct {
 	mu      sync.Mutex
 	backup  *job // the running backup, if any
 	restore *job // the running restore, if any
-	wg      sync.WaitGroup
+	// unsynced holds finished jobs whose final descriptor could not be
+	// written yet; their status is answered from memory.
+	unsynced map[jobKind]*job
+	closing  chan struct{}
+	wg       sync.WaitGroup
 }
 
 // Info is the state of a backup or restore as the API reports it.
@@ -85,7 +89,8 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.ChunkTargetSize <= 0 {
 		opts.ChunkTargetSize = 64 << 20
 	}
-	m := &Manager{opts: opts, log: opts.Logger, backends: map[string]Backend{}}
+	m := &Manager{opts: opts, log: opts.Logger, backends: map[string]Backend{},
+		unsynced: map[jobKind]*job{}, closing: make(chan struct{})}
 	for _, b := range opts.Backends {
 		m.backends[b.Name()] = b
 	}
@@ -112,6 +117,11 @@ func (m *Manager) path(elem ...string) string {
 // Close cancels running jobs and waits for them to stop.
 func (m *Manager) Close() {
 	m.mu.Lock()
+	select {
+	case <-m.closing:
+	default:
+		close(m.closing)
+	}
 	for _, j := range []*job{m.backup, m.restore} {
 		if j != nil {
 			j.cancel(errShutdown)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -415,5 +416,43 @@ func TestTruncatedDownloadFailsTheRestore(t *testing.T) {
 	}
 	if f.db.ClassExists("Article") {
 		t.Fatal("class visible after a failed restore")
+	}
+}
+
+func TestUnreachableBackendReportsFromMemoryAndSyncsLater(t *testing.T) {
+	// Every descriptor write after the first (the STARTED one) fails until
+	// the backend comes back.
+	var down atomic.Bool
+	var puts atomic.Int32
+	down.Store(true)
+	f := newFaultyFixture(t, func(op faulty.Op, key string) *faulty.Fault {
+		if op == faulty.OpPut && strings.HasSuffix(key, "backup_config.json") && puts.Add(1) > 1 && down.Load() {
+			return &faulty.Fault{Err: errors.New("connection refused")}
+		}
+		return nil
+	})
+	f.addObjects(t, "Article", 200, 8)
+	ctx := context.Background()
+	if _, err := f.mgr.Create(ctx, "filesystem", CreateRequest{ID: "down"}); err != nil {
+		t.Fatal(err)
+	}
+	info := wait(t, func() (Info, error) { return f.mgr.CreateStatus(ctx, "filesystem", "down", "", "") })
+	if info.Status != StatusFailed || !strings.Contains(info.Error, "connection refused") {
+		t.Fatalf("status while the backend is down: %+v", info)
+	}
+	if d, _, _ := readDescriptor(ctx, f.store, layout.BackupDescriptor("down")); d == nil || d.Status != StatusStarted {
+		t.Fatalf("stored descriptor while down: %+v", d)
+	}
+	down.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, found, err := readDescriptor(ctx, f.store, layout.BackupDescriptor("down"))
+		if err == nil && found && d.Status == info.Status {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("final descriptor never reached the backend: %+v %v %v", d, found, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -39,10 +39,7 @@ func (m *Manager) CreateStatus(ctx context.Context, backendName, id, bucket, pat
 	if err != nil {
 		return Info{}, err
 	}
-	m.mu.Lock()
-	j := m.backup
-	m.mu.Unlock()
-	if sameJob(j, be, loc, id) {
+	if j := m.current(kindBackup); sameJob(j, be, loc, id) {
 		return j.info(), nil
 	}
 	return m.storedInfo(ctx, be, loc, kindBackup, id)
@@ -138,10 +135,7 @@ func (m *Manager) RestoreStatus(ctx context.Context, backendName, id, bucket, pa
 	if err != nil {
 		return Info{}, err
 	}
-	m.mu.Lock()
-	j := m.restore
-	m.mu.Unlock()
-	if sameJob(j, be, loc, id) {
+	if j := m.current(kindRestore); sameJob(j, be, loc, id) {
 		return j.info(), nil
 	}
 	return m.storedInfo(ctx, be, loc, kindRestore, id)
