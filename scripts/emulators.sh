@@ -61,6 +61,7 @@ emu_start() {
     tail -n 20 "$EMU_DIR"/*.log
     return 1
   fi
+  export STRATA_VERSITYGW_BIN="$STRATA_TOOLS_DIR/bin/versitygw" # for tests that stop their own S3 server
   export S3_ENDPOINT="http://127.0.0.1:$S3_PORT" AWS_ACCESS_KEY_ID=testkey AWS_SECRET_ACCESS_KEY=testsecret AWS_REGION=us-east-1
   export STORAGE_EMULATOR_HOST="127.0.0.1:$GCS_PORT"
   export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$AZ_PORT/devstoreaccount1;"
