@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,44 @@ func TestCloudBackupRoundTrip(t *testing.T) {
 			}
 			wantFinal(t, "restore with path override", pollStatus(t, s, base+"/cloud-2/restore?path=custom/root", backupWaitTimeout), "SUCCESS")
 			compareSnapshots(t, be.name+" restore with path override", snapshotObjects(t, s, "Article", ""), want)
+
+			// A bucket (container) override, to a second bucket.
+			other := bucket + "-b"
+			be.setup(t, ctx, other)
+			r = s.do(t, http.MethodPost, base, map[string]any{"id": "cloud-3", "config": map[string]any{"Bucket": other}})
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), other) {
+				t.Fatalf("backup with bucket override: %s", r)
+			}
+			wantFinal(t, "backup with bucket override", pollStatus(t, s, base+"/cloud-3?bucket="+other, backupWaitTimeout), "SUCCESS")
+			if r := s.do(t, http.MethodGet, base+"/cloud-3", nil); r.Status != http.StatusNotFound {
+				t.Errorf("status without the bucket override: %s, want 404", r)
+			}
+			deleteClass(t, s, "Article")
+			r = s.do(t, http.MethodPost, base+"/cloud-3/restore", map[string]any{"config": map[string]any{"Bucket": other}})
+			if r.Status != http.StatusOK {
+				t.Fatalf("restore with bucket override: %s", r)
+			}
+			wantFinal(t, "restore with bucket override", pollStatus(t, s, base+"/cloud-3/restore?bucket="+other, backupWaitTimeout), "SUCCESS")
+			compareSnapshots(t, be.name+" restore with bucket override", snapshotObjects(t, s, "Article", ""), want)
 		})
+	}
+}
+
+// TestMisconfiguredBackendStopsStartup: an enabled cloud backend without its
+// required variable stops the server with a message naming the variable.
+func TestMisconfiguredBackendStopsStartup(t *testing.T) {
+	bin, err := serverBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for module, variable := range map[string]string{
+		"backup-s3": "BACKUP_S3_BUCKET", "backup-gcs": "BACKUP_GCS_BUCKET", "backup-azure": "BACKUP_AZURE_CONTAINER",
+	} {
+		cmd := exec.Command(bin, "serve", "--port", "0")
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PERSISTENCE_DATA_PATH=" + t.TempDir(), "ENABLE_MODULES=" + module}
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), variable) {
+			t.Errorf("%s without %s: err %v, output %q", module, variable, err, out)
+		}
 	}
 }
