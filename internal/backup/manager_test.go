@@ -456,3 +456,29 @@ func TestUnreachableBackendReportsFromMemoryAndSyncsLater(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestBrokenDownloadsResumeWithRangedReads(t *testing.T) {
+	var breaks atomic.Int32
+	f := newFaultyFixture(t, func(op faulty.Op, key string) *faulty.Fault {
+		// Every full download of a chunk breaks after 3000 bytes; ranged
+		// reads (the resumes) go through.
+		if op == faulty.OpGet && strings.Contains(key, "chunk-") && breaks.Load() > 0 {
+			breaks.Add(1)
+			return &faulty.Fault{Err: errors.New("connection reset by peer"), BreakAfter: 3000}
+		}
+		return nil
+	})
+	want := f.addObjects(t, "Article", 400, 32)
+	f.backup(t, CreateRequest{ID: "r1", CompressionLevel: "NoCompression"})
+	if err := f.db.DeleteClass("Article"); err != nil {
+		t.Fatal(err)
+	}
+	breaks.Store(1)
+	if info := f.restore(t, RestoreRequest{ID: "r1"}); info.Status != StatusSuccess {
+		t.Fatalf("restore over breaking downloads: %+v", info)
+	}
+	if breaks.Load() < 2 {
+		t.Fatal("no download was broken: the test did not exercise resuming")
+	}
+	sameObjects(t, want, f.objects(t, "Article"))
+}

@@ -375,7 +375,7 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 			}
 		}
 	}
-	rc, err := j.loc.Store.Get(ctx, key)
+	rc, err := openResuming(ctx, j.loc.Store, key)
 	if err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}

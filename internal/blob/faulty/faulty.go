@@ -32,6 +32,8 @@ type Fault struct {
 	FailAfter int64
 	// Truncate makes a Get stream end (without error) after this many bytes; 0 = off.
 	Truncate int64
+	// BreakAfter makes a Get stream fail with Err after this many bytes; 0 = off.
+	BreakAfter int64
 	// Delay waits before the call (honouring ctx).
 	Delay time.Duration
 }
@@ -67,7 +69,7 @@ func (s *Store) fault(ctx context.Context, op Op, key string) (*Fault, error) {
 		case <-t.C:
 		}
 	}
-	if f.Err != nil && (op != OpPut || f.FailAfter == 0) {
+	if f.Err != nil && (op != OpPut || f.FailAfter == 0) && (op != OpGet || f.BreakAfter == 0) {
 		return f, fmt.Errorf("%s %s: %w", op, key, f.Err)
 	}
 	return f, nil
@@ -110,13 +112,22 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	rc, err := s.s.Get(ctx, key)
-	if err != nil || f == nil || f.Truncate <= 0 {
+	if err != nil || f == nil {
 		return rc, err
 	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{io.LimitReader(rc, f.Truncate), rc}, nil
+	switch {
+	case f.BreakAfter > 0:
+		return struct {
+			io.Reader
+			io.Closer
+		}{&failingReader{r: rc, left: f.BreakAfter, err: fmt.Errorf("get %s: %w", key, f.Err)}, rc}, nil
+	case f.Truncate > 0:
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(rc, f.Truncate), rc}, nil
+	}
+	return rc, nil
 }
 
 // GetRange implements blob.Store (faults of OpGet apply).
