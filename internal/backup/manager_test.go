@@ -46,19 +46,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	data := t.TempDir()
-	d, err := db.Open(db.Options{DataPath: data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := mem.New()
-	m, err := New(context.Background(), Options{DB: d, DataPath: data, Node: "node1", ServerVersion: "1.35.0",
-		Backends: []Backend{&memBackend{st}}, ChunkTargetSize: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(); d.Close() })
-	return &fixture{db: d, mgr: m, store: st, data: data}
+	return newFaultyFixture(t, func(faulty.Op, string) *faulty.Fault { return nil })
 }
 
 func (f *fixture) addObjects(t testing.TB, class string, n, dims int) map[uuid.UUID]*db.Object {
