@@ -19,6 +19,7 @@ import (
 	"strata/internal/apperr"
 	"strata/internal/backup/archive"
 	"strata/internal/backup/layout"
+	"strata/internal/blob"
 	"strata/internal/db"
 )
 
@@ -272,6 +273,11 @@ func (m *Manager) doBackup(ctx context.Context, j *job, snaps []db.ClassSnapshot
 		}
 	}
 
+	// The chunk uploads and the parts each sends in parallel share one
+	// budget from CPUPercentage: two part buffers per worker, so that every
+	// worker can fill a part while it sends another, and a lone upload at
+	// the end can use the idle workers' share.
+	ctx = blob.WithBudget(ctx, blob.NewBudget(2*nWorkers))
 	results := make([]chunkResult, len(plans))
 	if err := runPool(ctx, nWorkers, len(plans), func(ctx context.Context, i int) error {
 		r, err := m.writeChunk(ctx, j, plans[i], codec)

@@ -11,8 +11,8 @@
 // sentinel errors. It must not create or delete containers on its own
 // (CreateContainer exists for tests and tools), must not retry beyond what
 // the SDK's transport does (retries belong in decorators), and must not
-// hold more than BlockSize × Concurrency bytes of an object in memory
-// (plus a 64 KiB first read when the size is unknown).
+// hold more block buffers than its blob.Budget allows (Concurrency when the
+// context carries none), plus a 64 KiB first read when the size is unknown.
 package azure
 
 import (
@@ -46,7 +46,7 @@ type Config struct {
 	AccountName      string // AZURE_STORAGE_ACCOUNT
 	AccountKey       string // AZURE_STORAGE_KEY; empty = anonymous
 	BlockSize        int64  // bytes per staged block; 0 = DefaultBlockSize
-	Concurrency      int    // parallel block uploads per Put; 0 = DefaultConcurrency
+	Concurrency      int    // block buffers per Put without a blob.Budget; 0 = DefaultConcurrency
 }
 
 // Store is a blob.Store on one Azure container. It is safe for concurrent

@@ -38,10 +38,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		return s.wrap(ctx, "put", key, err)
 	}
 	u := uploader{
-		dst:         s.container.NewBlockBlobClient(key),
-		blockSize:   s.blockSize,
-		concurrency: s.concurrency,
-		buffers:     &s.buffers,
+		dst:       s.container.NewBlockBlobClient(key),
+		blockSize: s.blockSize,
+		budget:    blob.BudgetFrom(ctx, s.concurrency),
+		buffers:   &s.buffers,
 	}
 	err := u.upload(ctx, blobio.ContextReader(ctx, blobio.ExactSize(r, size)), size)
 	return s.wrap(ctx, "put", key, err)
@@ -55,13 +55,13 @@ type blockWriter interface {
 	CommitBlockList(context.Context, []string, *blockblob.CommitBlockListOptions) (blockblob.CommitBlockListResponse, error)
 }
 
-// uploader writes one object. At most concurrency buffers of blockSize
-// bytes are in use at a time: the one being filled from the reader counts.
+// uploader writes one object. Every buffer of blockSize bytes in use, also
+// the one being filled from the reader, holds a slot of budget.
 type uploader struct {
-	dst         blockWriter
-	blockSize   int64
-	concurrency int
-	buffers     *sync.Pool // of *[]byte with len blockSize
+	dst       blockWriter
+	blockSize int64
+	budget    *blob.Budget
+	buffers   *sync.Pool // of *[]byte with len blockSize
 }
 
 // smallHead is how much of an object of unknown size Put reads before it
@@ -151,16 +151,15 @@ func (u *uploader) uploadBlocks(ctx context.Context, r io.Reader, head []byte) e
 	return nil
 }
 
-// stager stages the blocks of one object in the background. A slot is
-// taken for every buffer in use, also the one being filled, so that at
-// most concurrency buffers exist. The first failure cancels the others.
+// stager stages the blocks of one object in the background. A slot of the
+// budget is taken for every buffer in use, also the one being filled. The
+// first failure cancels the others.
 type stager struct {
 	u        *uploader
 	ctx      context.Context
 	cancel   context.CancelFunc
 	idPrefix []byte
 	ids      []string // of the blocks staged or being staged, in order
-	slots    chan struct{}
 	wg       sync.WaitGroup
 	once     sync.Once
 	err      error // the first failure, set before cancel
@@ -174,24 +173,26 @@ func newStager(ctx context.Context, u *uploader) (*stager, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	return &stager{
 		u: u, ctx: ctx, cancel: cancel, idPrefix: idPrefix,
-		slots: make(chan struct{}, u.concurrency),
 	}, nil
 }
 
 // acquire waits for a free slot. It returns false once staging failed or
 // ctx is done.
 func (st *stager) acquire() bool {
-	select {
-	case st.slots <- struct{}{}:
-	case <-st.ctx.Done():
+	if err := st.u.budget.Acquire(st.ctx, nil); err != nil {
+		return false
 	}
-	return st.ctx.Err() == nil
+	if st.ctx.Err() != nil {
+		st.u.budget.Release()
+		return false
+	}
+	return true
 }
 
 // release returns a buffer and its slot.
 func (st *stager) release(bp *[]byte) {
 	st.u.buffers.Put(bp)
-	<-st.slots
+	st.u.budget.Release()
 }
 
 // stage stages the first n bytes of *bp as the next block, then releases

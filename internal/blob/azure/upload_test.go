@@ -13,6 +13,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 
+	"strata/internal/blob"
 	"strata/internal/blob/internal/blobio"
 )
 
@@ -109,7 +110,7 @@ func (f *fakeBlob) CommitBlockList(ctx context.Context, ids []string, _ *blockbl
 
 func newUploader(f *fakeBlob, blockSize int64, concurrency int) *uploader {
 	pool := &sync.Pool{New: func() any { b := make([]byte, blockSize); return &b }}
-	return &uploader{dst: f, blockSize: blockSize, concurrency: concurrency, buffers: pool}
+	return &uploader{dst: f, blockSize: blockSize, budget: blob.NewBudget(concurrency), buffers: pool}
 }
 
 func randBytes(n int) []byte {
@@ -183,6 +184,61 @@ func TestUploadBoundedMemory(t *testing.T) {
 	}
 	if f.maxInFlight > conc || f.maxInFlight < 2 {
 		t.Fatalf("%d blocks staged at once, want 2 to %d", f.maxInFlight, conc)
+	}
+}
+
+// countingWriter counts the StageBlock calls in flight across the
+// uploaders it is shared by.
+type countingWriter struct {
+	*fakeBlob
+	mu            *sync.Mutex
+	inFlight, max *int
+}
+
+func (c countingWriter) StageBlock(ctx context.Context, id string, body io.ReadSeekCloser, o *blockblob.StageBlockOptions) (blockblob.StageBlockResponse, error) {
+	c.mu.Lock()
+	*c.inFlight++
+	*c.max = max(*c.max, *c.inFlight)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		*c.inFlight--
+		c.mu.Unlock()
+	}()
+	return c.fakeBlob.StageBlock(ctx, id, body, o)
+}
+
+// TestUploadsShareBudget runs uploads side by side on one blob.Budget: the
+// blocks they stage at once never exceed it, and every upload completes,
+// even when there are more uploads than slots.
+func TestUploadsShareBudget(t *testing.T) {
+	const bs, slots, uploads = 1 << 10, 3, 4
+	budget := blob.NewBudget(slots)
+	var mu sync.Mutex
+	var inFlight, peak int
+	var wg sync.WaitGroup
+	fakes := make([]*fakeBlob, uploads)
+	wants := make([][]byte, uploads)
+	for i := range uploads {
+		fakes[i] = &fakeBlob{delay: time.Millisecond}
+		wants[i] = randBytes(20*bs + i)
+		u := newUploader(fakes[i], bs, 99)
+		u.budget = budget
+		u.dst = countingWriter{fakeBlob: fakes[i], mu: &mu, inFlight: &inFlight, max: &peak}
+		wg.Go(func() {
+			if err := u.upload(t.Context(), bytes.NewReader(wants[i]), -1); err != nil {
+				t.Errorf("upload %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, f := range fakes {
+		if !bytes.Equal(f.data, wants[i]) {
+			t.Errorf("upload %d: stored data differs", i)
+		}
+	}
+	if peak > slots || peak < 2 {
+		t.Errorf("%d blocks staged at once across the uploads, want 2 to %d", peak, slots)
 	}
 }
 

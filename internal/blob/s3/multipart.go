@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"strata/internal/blob"
 )
 
 // upload is one multipart upload in progress.
@@ -23,8 +25,7 @@ type upload struct {
 	partCtx context.Context // for UploadPart: see graceContext
 	wg      sync.WaitGroup
 
-	free      chan []byte // buffers whose part has been sent
-	allocated int         // buffers in use or in free; at most s.concurrency
+	budget *blob.Budget // a slot per buffer in use; see blob.Budget
 
 	mu     sync.Mutex
 	parts  []types.CompletedPart
@@ -34,24 +35,22 @@ type upload struct {
 
 // multipart uploads first (a full part) and the rest of src as a multipart
 // upload, and completes it; on failure it aborts the upload.
-func (s *Store) multipart(ctx context.Context, key string, src *partReader, first []byte, partSize int64) error {
+// first holds a slot of budget, which the upload gives back.
+func (s *Store) multipart(ctx context.Context, key string, src *partReader, first []byte, partSize int64, budget *blob.Budget) error {
 	id, err := s.createUpload(ctx, key)
 	if err != nil {
 		s.putBuf(first)
+		budget.Release()
 		return err
 	}
 	u := &upload{
 		s: s, key: key, id: id, partSize: partSize, ctx: ctx,
-		allocated: 1, free: make(chan []byte, s.concurrency), failed: make(chan struct{}),
+		budget: budget, failed: make(chan struct{}),
 	}
 	var release func()
 	u.partCtx, release = graceContext(ctx, partGrace)
 	err = u.run(src, first)
 	release()
-	close(u.free)
-	for b := range u.free {
-		s.putBuf(b)
-	}
 	if err == nil {
 		err = ctx.Err() // cancelled while the last parts were sent: do not commit
 	}
@@ -104,7 +103,7 @@ func (u *upload) run(src *partReader, buf []byte) error {
 			break
 		}
 		if n, last, err = src.next(buf); err != nil {
-			u.free <- buf
+			u.freeBuf(buf)
 			u.fail(err)
 			break
 		}
@@ -135,32 +134,25 @@ func (u *upload) stopped() bool {
 	}
 }
 
-// buffer returns a free buffer, allocating one while fewer than
-// s.concurrency exist, and otherwise waiting for a part to be sent.
+// buffer returns a buffer for the next part once the budget has a free
+// slot for it.
 func (u *upload) buffer() ([]byte, error) {
-	select {
-	case b := <-u.free:
-		return b, nil
-	default:
+	if err := u.budget.Acquire(u.ctx, u.failed); err != nil {
+		return nil, err // blob.ErrStopped is not reported: fail keeps the first error
 	}
-	if u.allocated < u.s.concurrency {
-		u.allocated++
-		return u.s.getBuf(u.partSize), nil
-	}
-	select {
-	case b := <-u.free:
-		return b, nil
-	case <-u.ctx.Done():
-		return nil, u.ctx.Err()
-	case <-u.failed:
-		return nil, errors.New("stopped") // not reported: fail keeps the first error
-	}
+	return u.s.getBuf(u.partSize), nil
+}
+
+// freeBuf returns a buffer and its slot.
+func (u *upload) freeBuf(buf []byte) {
+	u.s.putBuf(buf)
+	u.budget.Release()
 }
 
 // send uploads buf[:n] as part num in the background, then frees buf.
 func (u *upload) send(num int32, buf []byte, n int) {
 	u.wg.Go(func() {
-		defer func() { u.free <- buf }()
+		defer u.freeBuf(buf)
 		if u.stopped() {
 			return
 		}

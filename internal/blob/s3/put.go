@@ -56,8 +56,10 @@ func graceContext(ctx context.Context, grace time.Duration) (_ context.Context, 
 
 // Put reads r in parts of PartSize bytes. If r ends within the first part,
 // the object is written with one PutObject. Otherwise Put starts a
-// multipart upload and uploads up to Concurrency parts in parallel while
-// it reads the next one, so it holds at most PartSize × Concurrency bytes.
+// multipart upload and sends parts in parallel while it reads the next
+// one. Every part buffer, also the one being filled, takes a slot of the
+// blob.Budget of ctx (by default a private one of Concurrency slots), so a
+// Put holds at most PartSize × slots bytes.
 // The upload is completed only once r has ended (and matched size), and
 // aborted on any failure; S3 never shows an object before it is complete.
 //
@@ -89,17 +91,23 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64) er
 	if size >= 0 && size < partSize {
 		first = size
 	}
+	budget := blob.BudgetFrom(ctx, s.concurrency)
+	if err := budget.Acquire(ctx, nil); err != nil {
+		return err
+	}
 	buf := s.getBuf(first)
 	n, last, err := src.next(buf)
+	if err != nil || last {
+		defer budget.Release()
+		defer s.putBuf(buf)
+	}
 	switch {
 	case err != nil:
-		s.putBuf(buf)
 		return err
 	case last:
-		defer s.putBuf(buf)
 		return s.putObject(ctx, key, buf[:n])
 	}
-	return s.multipart(ctx, key, src, buf, partSize)
+	return s.multipart(ctx, key, src, buf, partSize, budget)
 }
 
 // putObject writes a whole object with one request.

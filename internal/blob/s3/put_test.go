@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"runtime"
@@ -115,6 +116,36 @@ func TestMultipartRoundTrip(t *testing.T) {
 	}
 	if ups := pendingUploads(t, ctx, s); len(ups) != 0 {
 		t.Fatalf("%d multipart uploads left pending", len(ups))
+	}
+}
+
+// TestPutsShareBudget runs multipart Puts side by side on a one-slot
+// blob.Budget, and on a larger one: all complete with their data.
+func TestPutsShareBudget(t *testing.T) {
+	s := newTestStore(t, small)
+	const size = 3*MinPartSize + 7
+	for _, slots := range []int{1, 4} {
+		ctx := blob.WithBudget(t.Context(), blob.NewBudget(slots))
+		var wg sync.WaitGroup
+		for i := range 3 {
+			wg.Go(func() {
+				if err := s.Put(ctx, fmt.Sprintf("budget/%d", i), stream(size, byte(i)), -1); err != nil {
+					t.Errorf("Put %d on a budget of %d: %v", i, slots, err)
+				}
+			})
+		}
+		wg.Wait()
+		for i := range 3 {
+			rc, err := s.Get(t.Context(), fmt.Sprintf("budget/%d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil || !bytes.Equal(got, streamBytes(size, byte(i))) {
+				t.Fatalf("object %d put on a budget of %d: %d bytes, %v; want %d identical bytes", i, slots, len(got), err, size)
+			}
+		}
 	}
 }
 

@@ -38,8 +38,9 @@ const (
 	MaxPartSize = 5 << 30
 	// DefaultPartSize is the part size when Config.PartSize is 0.
 	DefaultPartSize = 16 << 20
-	// DefaultConcurrency is the number of parallel part uploads per Put
-	// when Config.Concurrency is 0.
+	// DefaultConcurrency is the number of part buffers (one being filled,
+	// the others being sent) of a Put without a blob.Budget when
+	// Config.Concurrency is 0.
 	DefaultConcurrency = 2
 	// maxParts is the most parts one multipart upload may have.
 	maxParts = 10000
@@ -71,8 +72,8 @@ type Config struct {
 	// DefaultPartSize; otherwise it must be within [MinPartSize,
 	// MaxPartSize]. Put buffers up to PartSize × Concurrency bytes.
 	PartSize int64
-	// Concurrency is the number of parts one Put uploads in parallel;
-	// 0 means DefaultConcurrency.
+	// Concurrency is the number of part buffers a Put holds at once when
+	// its context carries no blob.Budget; 0 means DefaultConcurrency.
 	Concurrency int
 }
 
