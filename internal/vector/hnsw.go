@@ -1,0 +1,463 @@
+package vector
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// HNSWConfig are the tuning knobs of an HNSW index, as in a class's
+// vectorIndexConfig.
+type HNSWConfig struct {
+	Distance       string
+	MaxConnections int // links per node on the upper layers; layer 0 has twice as many
+	EFConstruction int // candidate list size while inserting
+	// EF is the candidate list size while searching; -1 derives it from
+	// the limit k: clamp(k × DynamicEFFactor, DynamicEFMin, DynamicEFMax).
+	EF              int
+	DynamicEFMin    int
+	DynamicEFMax    int
+	DynamicEFFactor int
+}
+
+// DefaultHNSWConfig is Weaviate's default vectorIndexConfig for hnsw.
+var DefaultHNSWConfig = HNSWConfig{
+	Distance: Cosine, MaxConnections: 32, EFConstruction: 128,
+	EF: -1, DynamicEFMin: 100, DynamicEFMax: 500, DynamicEFFactor: 8,
+}
+
+// withDefaults fills unset (zero) fields from DefaultHNSWConfig.
+func (c HNSWConfig) withDefaults() HNSWConfig {
+	d := DefaultHNSWConfig
+	if c.Distance == "" {
+		c.Distance = d.Distance
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = d.MaxConnections
+	}
+	if c.EFConstruction <= 0 {
+		c.EFConstruction = d.EFConstruction
+	}
+	if c.EF == 0 {
+		c.EF = d.EF
+	}
+	if c.DynamicEFMin <= 0 {
+		c.DynamicEFMin = d.DynamicEFMin
+	}
+	if c.DynamicEFMax <= 0 {
+		c.DynamicEFMax = d.DynamicEFMax
+	}
+	if c.DynamicEFFactor <= 0 {
+		c.DynamicEFFactor = d.DynamicEFFactor
+	}
+	return c
+}
+
+// efFor is the search candidate list size for k results.
+func (c HNSWConfig) efFor(k int) int {
+	ef := c.EF
+	if ef < 0 {
+		ef = min(max(k*c.DynamicEFFactor, c.DynamicEFMin), c.DynamicEFMax)
+	}
+	return max(ef, k)
+}
+
+// maxLevel bounds node levels; with MaxConnections ≥ 2 a level above it
+// has a probability below 2^-32.
+const maxLevel = 32
+
+// HNSW is a hierarchical navigable small world graph (Malkov & Yashunin):
+// approximate nearest-neighbour search in about log(n) distance
+// computations.
+//
+// Nodes are numbered densely; a node holds its object id, its vector and
+// one link list per layer up to its level. Deleting or replacing a vector
+// marks its node as a tombstone: it stays in the graph, still routing
+// searches but never returned, until Cleanup reconnects its neighbours and
+// frees it.
+//
+// Concurrency: searches run in parallel with each other and with writers;
+// Add and Delete may run concurrently too. Link lists are replaced
+// copy-on-write and published atomically, so readers never lock; writers
+// lock one node at a time. Cleanup must not run concurrently with Add or
+// Delete (the shard serialises its writers).
+//
+// Every change is recorded as a dirty node, so that the owner can persist
+// exactly the nodes a write touched, in the same batch as the write (see
+// Flush).
+type HNSW struct {
+	cfg       HNSWConfig
+	dist      DistanceFunc
+	normalize bool
+	mL        float64 // level multiplier 1/ln(M)
+
+	// growMu serialises node allocation and the id map.
+	growMu sync.Mutex
+	nodes  atomic.Pointer[[]atomic.Pointer[hnswNode]] // by node number
+	byID   map[ID]uint32                              // live nodes only
+	free   []uint32                                   // numbers of freed nodes
+	dims   int
+	live   int
+	dead   int // tombstones
+	rng    *rand.Rand
+
+	// epMu guards the entry point. An insert that raises the top level
+	// holds it exclusively for its whole insertion.
+	epMu     sync.RWMutex
+	entry    uint32
+	topLevel int
+	hasEntry bool
+
+	dirtyMu    sync.Mutex
+	dirty      map[uint32]struct{}
+	stateDirty bool
+
+	visited sync.Pool // of *visitedSet
+}
+
+// hnswNode is one node. id, level and vec never change after the node is
+// published; a reused number gets a new hnswNode.
+type hnswNode struct {
+	id      ID
+	level   int
+	vec     []float32
+	links   []atomic.Pointer[[]uint32] // per layer 0..level
+	mu      sync.Mutex                 // serialises writers of links
+	deleted atomic.Bool
+}
+
+func (n *hnswNode) linksAt(level int) []uint32 {
+	if p := n.links[level].Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (n *hnswNode) setLinks(level int, l []uint32) { n.links[level].Store(&l) }
+
+var _ Index = (*HNSW)(nil)
+
+// NewHNSW returns an empty index.
+func NewHNSW(cfg HNSWConfig) (*HNSW, error) {
+	cfg = cfg.withDefaults()
+	d, err := DistanceFor(cfg.Distance)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxConnections < 2 {
+		return nil, fmt.Errorf("maxConnections must be at least 2, got %d", cfg.MaxConnections)
+	}
+	h := &HNSW{
+		cfg: cfg, dist: d, normalize: cfg.Distance == Cosine,
+		mL:    1 / math.Log(float64(cfg.MaxConnections)),
+		byID:  map[ID]uint32{},
+		rng:   rand.New(rand.NewPCG(0x5eed, uint64(cfg.MaxConnections))),
+		dirty: map[uint32]struct{}{},
+	}
+	empty := make([]atomic.Pointer[hnswNode], 0)
+	h.nodes.Store(&empty)
+	return h, nil
+}
+
+// Config returns the index's configuration with defaults filled in.
+func (h *HNSW) Config() HNSWConfig { return h.cfg }
+
+// node returns node number i, or nil if it is free or out of range.
+func (h *HNSW) node(i uint32) *hnswNode {
+	ns := *h.nodes.Load()
+	if int(i) >= len(ns) {
+		return nil
+	}
+	return ns[i].Load()
+}
+
+// maxConns is the link limit of a layer.
+func (h *HNSW) maxConns(level int) int {
+	if level == 0 {
+		return 2 * h.cfg.MaxConnections
+	}
+	return h.cfg.MaxConnections
+}
+
+func (h *HNSW) prepare(v []float32) []float32 {
+	if h.normalize {
+		return Normalize(v)
+	}
+	return slices.Clone(v)
+}
+
+func (h *HNSW) markDirty(i uint32) {
+	h.dirtyMu.Lock()
+	h.dirty[i] = struct{}{}
+	h.dirtyMu.Unlock()
+}
+
+// Dimensions implements Index.
+func (h *HNSW) Dimensions() int {
+	h.growMu.Lock()
+	defer h.growMu.Unlock()
+	return h.dims
+}
+
+// Len implements Index: the number of live vectors.
+func (h *HNSW) Len() int {
+	h.growMu.Lock()
+	defer h.growMu.Unlock()
+	return h.live
+}
+
+// Tombstones is the number of deleted nodes not yet cleaned up.
+func (h *HNSW) Tombstones() int {
+	h.growMu.Lock()
+	defer h.growMu.Unlock()
+	return h.dead
+}
+
+// Add implements Index. Replacing a vector tombstones the old node.
+func (h *HNSW) Add(id ID, vec []float32) error {
+	if len(vec) == 0 {
+		return fmt.Errorf("vector is empty")
+	}
+	v := h.prepare(vec)
+	num, n, err := h.allocate(id, v)
+	if err != nil {
+		return err
+	}
+	h.insert(num, n)
+	return nil
+}
+
+// allocate creates the node of id (tombstoning a previous one) and
+// publishes it without links: searches reach it only once it is linked.
+func (h *HNSW) allocate(id ID, v []float32) (uint32, *hnswNode, error) {
+	h.growMu.Lock()
+	defer h.growMu.Unlock()
+	if h.dims == 0 {
+		h.dims = len(v)
+	} else if len(v) != h.dims {
+		return 0, nil, &DimensionError{Got: len(v), Want: h.dims}
+	}
+	if old, ok := h.byID[id]; ok {
+		h.tombstoneLocked(old)
+	}
+	level := min(int(-math.Log(1-h.rng.Float64())*h.mL), maxLevel)
+	n := &hnswNode{id: id, level: level, vec: v, links: make([]atomic.Pointer[[]uint32], level+1)}
+	num := h.publishLocked(n)
+	h.byID[id] = num
+	h.live++
+	return num, n, nil
+}
+
+// publishLocked stores n under a free number or a new one. Callers hold
+// growMu.
+func (h *HNSW) publishLocked(n *hnswNode) uint32 {
+	if k := len(h.free); k > 0 {
+		num := h.free[k-1]
+		h.free = h.free[:k-1]
+		(*h.nodes.Load())[num].Store(n)
+		return num
+	}
+	ns := *h.nodes.Load()
+	num := uint32(len(ns))
+	if len(ns) == cap(ns) {
+		grown := make([]atomic.Pointer[hnswNode], len(ns), max(1024, 2*cap(ns)))
+		for i := range ns {
+			grown[i].Store(ns[i].Load())
+		}
+		ns = grown
+	}
+	ns = ns[:num+1]
+	ns[num].Store(n)
+	h.nodes.Store(&ns)
+	return num
+}
+
+// Delete implements Index: the node becomes a tombstone.
+func (h *HNSW) Delete(id ID) {
+	h.growMu.Lock()
+	defer h.growMu.Unlock()
+	if num, ok := h.byID[id]; ok {
+		h.tombstoneLocked(num)
+	}
+}
+
+// tombstoneLocked marks node num deleted. Callers hold growMu.
+func (h *HNSW) tombstoneLocked(num uint32) {
+	n := h.node(num)
+	delete(h.byID, n.id)
+	n.deleted.Store(true)
+	h.live--
+	h.dead++
+	h.markDirty(num)
+}
+
+// insert links a newly allocated node into the graph.
+func (h *HNSW) insert(num uint32, n *hnswNode) {
+	h.markDirty(num)
+	h.epMu.RLock()
+	if !h.hasEntry || n.level > h.topLevel {
+		// This node becomes the entry point: insert it exclusively.
+		h.epMu.RUnlock()
+		h.epMu.Lock()
+		defer h.epMu.Unlock()
+		if !h.hasEntry {
+			h.entry, h.topLevel, h.hasEntry = num, n.level, true
+			h.markStateDirty()
+			return
+		}
+		h.link(num, n, h.entry, h.topLevel)
+		if n.level > h.topLevel {
+			h.entry, h.topLevel = num, n.level
+			h.markStateDirty()
+		}
+		return
+	}
+	ep, top := h.entry, h.topLevel
+	h.epMu.RUnlock()
+	h.link(num, n, ep, top)
+}
+
+func (h *HNSW) markStateDirty() {
+	h.dirtyMu.Lock()
+	h.stateDirty = true
+	h.dirtyMu.Unlock()
+}
+
+// link connects node num (not yet reachable) to its neighbours on each of
+// its layers, starting the descent at ep on layer top.
+func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
+	vs := h.getVisited()
+	defer h.visited.Put(vs)
+	cur := candidate{node: ep, dist: h.distTo(n.vec, ep)}
+	for l := top; l > n.level; l-- {
+		cur = h.greedy(n.vec, cur, l)
+	}
+	eps := []candidate{cur}
+	for l := min(n.level, top); l >= 0; l-- {
+		found := h.searchLayer(n.vec, eps, h.cfg.EFConstruction, l, vs, nil)
+		neighbours := h.selectNeighbours(found, h.maxConns(l))
+		ids := make([]uint32, len(neighbours))
+		for i, c := range neighbours {
+			ids[i] = c.node
+		}
+		n.mu.Lock()
+		// Inserts running alongside may already have linked to n here.
+		for _, o := range n.linksAt(l) {
+			if len(ids) < h.maxConns(l) && !slices.Contains(ids, o) {
+				ids = append(ids, o)
+			}
+		}
+		n.setLinks(l, ids)
+		n.mu.Unlock()
+		for _, c := range neighbours {
+			h.addLink(c.node, num, c.dist, l)
+		}
+		eps = found
+	}
+}
+
+// addLink adds a link from node from to node to on a layer, pruning from's
+// list with the neighbour heuristic when it overflows.
+func (h *HNSW) addLink(from, to uint32, dist float32, level int) {
+	f := h.node(from)
+	if f == nil || level > f.level {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old := f.linksAt(level)
+	if slices.Contains(old, to) {
+		return
+	}
+	limit := h.maxConns(level)
+	if len(old) < limit {
+		l := make([]uint32, len(old), len(old)+1)
+		copy(l, old)
+		f.setLinks(level, append(l, to))
+	} else {
+		cands := make([]candidate, 0, len(old)+1)
+		cands = append(cands, candidate{node: to, dist: dist})
+		for _, o := range old {
+			if d, ok := h.distBetween(f.vec, o); ok {
+				cands = append(cands, candidate{node: o, dist: d})
+			}
+		}
+		sortCandidates(cands)
+		kept := h.selectNeighbours(cands, limit)
+		l := make([]uint32, len(kept))
+		for i, c := range kept {
+			l[i] = c.node
+		}
+		f.setLinks(level, l)
+	}
+	h.markDirty(from)
+}
+
+// selectNeighbours picks up to m of the candidates (sorted nearest first)
+// with the heuristic of the HNSW paper: a candidate is kept only if it is
+// nearer to the base than to every candidate kept before it, which spreads
+// links in all directions and keeps lists short where points are dense.
+func (h *HNSW) selectNeighbours(cands []candidate, m int) []candidate {
+	kept := make([]candidate, 0, min(m, len(cands)))
+	for _, c := range cands {
+		if len(kept) == m {
+			break
+		}
+		if h.diverse(c, kept) {
+			kept = append(kept, c)
+		}
+	}
+	return kept
+}
+
+// diverse reports whether candidate c (at distance c.dist from the base) is
+// nearer to the base than to every node in kept.
+func (h *HNSW) diverse(c candidate, kept []candidate) bool {
+	cv := h.vecOf(c.node)
+	if cv == nil {
+		return false
+	}
+	for _, k := range kept {
+		if d, ok := h.distBetween(cv, k.node); ok && d < c.dist {
+			return false
+		}
+	}
+	return true
+}
+
+// sortCandidates sorts nearest first.
+func sortCandidates(cs []candidate) {
+	slices.SortFunc(cs, func(a, b candidate) int {
+		if a.less(b) {
+			return -1
+		}
+		return 1
+	})
+}
+
+// vecOf returns the vector of node num, or nil if it was freed.
+func (h *HNSW) vecOf(num uint32) []float32 {
+	if n := h.node(num); n != nil {
+		return n.vec
+	}
+	return nil
+}
+
+// distTo is the distance from q to node num (+Inf if it was freed).
+func (h *HNSW) distTo(q []float32, num uint32) float32 {
+	if d, ok := h.distBetween(q, num); ok {
+		return d
+	}
+	return float32(math.Inf(1))
+}
+
+func (h *HNSW) distBetween(q []float32, num uint32) (float32, bool) {
+	v := h.vecOf(num)
+	if v == nil {
+		return 0, false
+	}
+	return h.dist(q, v), true
+}

@@ -1,0 +1,317 @@
+package vector
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync/atomic"
+)
+
+// Persistence. The owner stores one record per node and one state record
+// (entry point), and writes the records a change produced in the same
+// atomic batch as the change itself, so the stored graph always matches
+// the stored objects. Live nodes' vectors are not in their records: the
+// owner supplies them from the objects on load (LoadVector). A tombstone's
+// record carries its vector, as its object is gone.
+//
+// Node record, version 1:
+//
+//	byte     version (1)
+//	[16]byte object id
+//	byte     flags (bit 0: deleted)
+//	byte     level L
+//	L+1 ×    uvarint n, then n × uint32 little-endian node numbers
+//	if deleted: uvarint dims, then dims × float32 little-endian
+//
+// State record, version 1: byte version, byte hasEntry, uvarint entry,
+// uvarint top level, uvarint dimensions.
+const recordVersion = 1
+
+const flagDeleted = 1
+
+// maxLinks bounds a stored link list, as a sanity check on load.
+const maxLinks = 4096
+
+// Flush reports every change since the last Flush: put for each node whose
+// record changed (rec is only valid during the call), del for each freed
+// node, and state when the entry point changed. It stops at the first
+// error; the changes not yet reported stay pending, so a failed write can
+// be retried by calling Flush again. Writers must not run concurrently
+// with Flush.
+func (h *HNSW) Flush(put func(num uint32, rec []byte) error, del func(num uint32) error, state func(rec []byte) error) error {
+	h.dirtyMu.Lock()
+	dirty, stateDirty := h.dirty, h.stateDirty
+	h.dirty, h.stateDirty = map[uint32]struct{}{}, false
+	h.dirtyMu.Unlock()
+	restore := func(done map[uint32]bool, stateDone bool) {
+		h.dirtyMu.Lock()
+		for num := range dirty {
+			if !done[num] {
+				h.dirty[num] = struct{}{}
+			}
+		}
+		h.stateDirty = h.stateDirty || stateDirty && !stateDone
+		h.dirtyMu.Unlock()
+	}
+	done := make(map[uint32]bool, len(dirty))
+	var buf []byte
+	for num := range dirty {
+		var err error
+		if n := h.node(num); n != nil {
+			buf = h.encodeNode(buf[:0], n)
+			err = put(num, buf)
+		} else {
+			err = del(num)
+		}
+		if err != nil {
+			restore(done, false)
+			return err
+		}
+		done[num] = true
+	}
+	if stateDirty {
+		if err := state(h.encodeState()); err != nil {
+			restore(done, false)
+			return err
+		}
+	}
+	return nil
+}
+
+// MarkAllDirty makes the next Flush report every node and the state, e.g.
+// after the records were found inconsistent and rewritten from memory.
+func (h *HNSW) MarkAllDirty() {
+	ns := *h.nodes.Load()
+	h.dirtyMu.Lock()
+	defer h.dirtyMu.Unlock()
+	for i := range ns {
+		h.dirty[uint32(i)] = struct{}{}
+	}
+	h.stateDirty = true
+}
+
+func (h *HNSW) encodeNode(buf []byte, n *hnswNode) []byte {
+	deleted := n.deleted.Load()
+	flags := byte(0)
+	if deleted {
+		flags |= flagDeleted
+	}
+	buf = append(buf, recordVersion)
+	buf = append(buf, n.id[:]...)
+	buf = append(buf, flags, byte(n.level))
+	for l := 0; l <= n.level; l++ {
+		links := n.linksAt(l)
+		buf = binary.AppendUvarint(buf, uint64(len(links)))
+		for _, o := range links {
+			buf = binary.LittleEndian.AppendUint32(buf, o)
+		}
+	}
+	if deleted {
+		buf = binary.AppendUvarint(buf, uint64(len(n.vec)))
+		for _, x := range n.vec {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
+		}
+	}
+	return buf
+}
+
+func (h *HNSW) encodeState() []byte {
+	h.epMu.RLock()
+	entry, top, has := h.entry, h.topLevel, h.hasEntry
+	h.epMu.RUnlock()
+	buf := []byte{recordVersion, 0}
+	if has {
+		buf[1] = 1
+	}
+	buf = binary.AppendUvarint(buf, uint64(entry))
+	buf = binary.AppendUvarint(buf, uint64(top))
+	return binary.AppendUvarint(buf, uint64(h.Dimensions()))
+}
+
+var errCorrupt = errors.New("corrupt hnsw record")
+
+// recordReader decodes a record, remembering the first error.
+type recordReader struct {
+	b   []byte
+	err error
+}
+
+func (r *recordReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *recordReader) bytes(n int) []byte {
+	if r.err != nil || n < 0 || len(r.b) < n {
+		r.err = errCorrupt
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+// LoadNode restores node num from its record. Loading happens on an empty
+// index, before any Add: LoadNode for every record, LoadState, LoadVector
+// for every live object, then FinishLoad.
+func (h *HNSW) LoadNode(num uint32, rec []byte) error {
+	r := &recordReader{b: rec}
+	head := r.bytes(19)
+	if r.err != nil || head[0] != recordVersion {
+		return fmt.Errorf("hnsw node %d: %w", num, errCorrupt)
+	}
+	n := &hnswNode{level: int(head[18])}
+	copy(n.id[:], head[1:17])
+	deleted := head[17]&flagDeleted != 0
+	if n.level > maxLevel {
+		return fmt.Errorf("hnsw node %d: level %d: %w", num, n.level, errCorrupt)
+	}
+	n.links = make([]atomic.Pointer[[]uint32], n.level+1)
+	for l := 0; l <= n.level; l++ {
+		cnt := r.uvarint()
+		raw := r.bytes(int(cnt) * 4)
+		if r.err != nil || cnt > maxLinks {
+			return fmt.Errorf("hnsw node %d: %w", num, errCorrupt)
+		}
+		links := make([]uint32, cnt)
+		for i := range links {
+			links[i] = binary.LittleEndian.Uint32(raw[4*i:])
+		}
+		n.setLinks(l, links)
+	}
+	if deleted {
+		dims := r.uvarint()
+		raw := r.bytes(int(dims) * 4)
+		if r.err != nil || dims == 0 {
+			return fmt.Errorf("hnsw node %d: %w", num, errCorrupt)
+		}
+		n.vec = make([]float32, dims)
+		for i := range n.vec {
+			n.vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		n.deleted.Store(true)
+	}
+	h.growMu.Lock()
+	defer h.growMu.Unlock()
+	ns := *h.nodes.Load()
+	if int(num) < len(ns) && ns[num].Load() != nil {
+		return fmt.Errorf("hnsw node %d loaded twice", num)
+	}
+	for int(num) >= len(ns) {
+		ns = append(ns, atomic.Pointer[hnswNode]{})
+	}
+	ns[num].Store(n)
+	h.nodes.Store(&ns)
+	if deleted {
+		h.dead++
+	} else {
+		if _, dup := h.byID[n.id]; dup {
+			return fmt.Errorf("hnsw node %d: object %x has two live nodes", num, n.id)
+		}
+		h.byID[n.id] = num
+		h.live++
+	}
+	return nil
+}
+
+// LoadState restores the entry point and dimensions.
+func (h *HNSW) LoadState(rec []byte) error {
+	r := &recordReader{b: rec}
+	head := r.bytes(2)
+	entry, top, dims := r.uvarint(), r.uvarint(), r.uvarint()
+	if r.err != nil || head[0] != recordVersion || top > maxLevel || entry > math.MaxUint32 {
+		return fmt.Errorf("hnsw state: %w", errCorrupt)
+	}
+	h.epMu.Lock()
+	h.entry, h.topLevel, h.hasEntry = uint32(entry), int(top), head[1] == 1
+	h.epMu.Unlock()
+	h.growMu.Lock()
+	h.dims = int(dims)
+	h.growMu.Unlock()
+	return nil
+}
+
+// LoadVector gives the live node of id its vector. It reports false when id
+// has no live node: the owner then adds it after FinishLoad.
+func (h *HNSW) LoadVector(id ID, vec []float32) bool {
+	h.growMu.Lock()
+	defer h.growMu.Unlock()
+	num, ok := h.byID[id]
+	if !ok {
+		return false
+	}
+	n := (*h.nodes.Load())[num].Load()
+	if n.vec != nil || h.dims != 0 && len(vec) != h.dims {
+		return false
+	}
+	n.vec = h.prepare(vec)
+	return true
+}
+
+// FinishLoad completes a load. Live nodes that got no vector (their object
+// is missing) are freed, numbers without a record become free, and the
+// entry point is checked; it returns how many nodes were freed. Any repair
+// is marked dirty, for the next Flush to persist.
+func (h *HNSW) FinishLoad() int {
+	h.growMu.Lock()
+	ns := *h.nodes.Load()
+	h.free = h.free[:0]
+	freed := 0
+	for i := len(ns) - 1; i >= 0; i-- {
+		n := ns[i].Load()
+		if n != nil && n.vec == nil {
+			delete(h.byID, n.id)
+			h.live--
+			ns[i].Store(nil)
+			h.markDirty(uint32(i))
+			n = nil
+			freed++
+		}
+		if n == nil {
+			h.free = append(h.free, uint32(i))
+		}
+	}
+	if h.dims == 0 {
+		for i := range ns {
+			if n := ns[i].Load(); n != nil {
+				h.dims = len(n.vec)
+				break
+			}
+		}
+	}
+	h.growMu.Unlock()
+	h.epMu.Lock()
+	defer h.epMu.Unlock()
+	if e := h.node(h.entry); !h.hasEntry || e == nil || e.level != h.topLevel {
+		h.resetEntryLocked()
+	}
+	return freed
+}
+
+// resetEntryLocked makes the node of the highest level the entry point
+// (live nodes preferred). Callers hold epMu.
+func (h *HNSW) resetEntryLocked() {
+	ns := *h.nodes.Load()
+	best, bestLevel, found, foundLive := uint32(0), -1, false, false
+	for i := range ns {
+		n := ns[i].Load()
+		if n == nil {
+			continue
+		}
+		live := !n.deleted.Load()
+		if n.level > bestLevel || n.level == bestLevel && live && !foundLive {
+			best, bestLevel, found, foundLive = uint32(i), n.level, true, live
+		}
+	}
+	h.entry, h.topLevel, h.hasEntry = best, max(bestLevel, 0), found
+	h.markStateDirty()
+}

@@ -1,0 +1,159 @@
+package vector
+
+// visitedSet marks nodes seen by one search. Marks are generation stamps,
+// so clearing is free until the stamp wraps.
+type visitedSet struct {
+	gen   uint16
+	marks []uint16
+}
+
+func (h *HNSW) getVisited() *visitedSet {
+	vs, _ := h.visited.Get().(*visitedSet)
+	if vs == nil {
+		vs = &visitedSet{}
+	}
+	vs.reset(len(*h.nodes.Load()))
+	return vs
+}
+
+func (v *visitedSet) reset(n int) {
+	if n > len(v.marks) {
+		v.marks = make([]uint16, n+n/4+1024)
+		v.gen = 0
+	}
+	v.gen++
+	if v.gen == 0 {
+		clear(v.marks)
+		v.gen = 1
+	}
+}
+
+// visit marks num and reports whether it was unmarked. Nodes beyond the
+// set's size (published after the search began) are skipped.
+func (v *visitedSet) visit(num uint32) bool {
+	if int(num) >= len(v.marks) || v.marks[num] == v.gen {
+		return false
+	}
+	v.marks[num] = v.gen
+	return true
+}
+
+// greedy walks layer level from cur to the node nearest q it can reach.
+func (h *HNSW) greedy(q []float32, cur candidate, level int) candidate {
+	for changed := true; changed; {
+		changed = false
+		n := h.node(cur.node)
+		if n == nil || level > n.level {
+			return cur
+		}
+		for _, o := range n.linksAt(level) {
+			if d, ok := h.distBetween(q, o); ok && d < cur.dist {
+				cur, changed = candidate{node: o, dist: d}, true
+			}
+		}
+	}
+	return cur
+}
+
+// searchLayer is the beam search of one layer from the entry points eps:
+// it returns up to ef results nearest q, nearest first. Every reachable
+// node routes the search, but only live nodes that accept admits (all live
+// nodes if accept is nil) become results, and the search goes on while
+// fewer than ef results were found.
+func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visitedSet, accept func(*hnswNode) bool) []candidate {
+	vs.reset(len(*h.nodes.Load()))
+	admit := func(n *hnswNode) bool {
+		return n != nil && !n.deleted.Load() && (accept == nil || accept(n))
+	}
+	var cands minHeap
+	results := make(maxHeapC, 0, ef+1)
+	for _, ep := range eps {
+		if !vs.visit(ep.node) {
+			continue
+		}
+		cands.push(ep)
+		if admit(h.node(ep.node)) {
+			results.push(ep)
+		}
+	}
+	for len(results) > ef {
+		results.pop()
+	}
+	for len(cands) > 0 {
+		c := cands.pop()
+		if len(results) >= ef && results.top().less(c) {
+			break
+		}
+		n := h.node(c.node)
+		if n == nil || level > n.level {
+			continue
+		}
+		for _, o := range n.linksAt(level) {
+			if !vs.visit(o) {
+				continue
+			}
+			on := h.node(o)
+			if on == nil {
+				continue
+			}
+			d := h.dist(q, on.vec)
+			oc := candidate{node: o, dist: d}
+			if len(results) < ef || oc.less(results.top()) {
+				cands.push(oc)
+				if admit(on) {
+					results.push(oc)
+					if len(results) > ef {
+						results.pop()
+					}
+				}
+			}
+		}
+	}
+	out := []candidate(results)
+	sortCandidates(out)
+	return out
+}
+
+// Search implements Index.
+func (h *HNSW) Search(query []float32, k int, maxDistance *float32, allow func(ID) bool) ([]Result, error) {
+	if k <= 0 {
+		return nil, nil
+	}
+	dims := h.Dimensions()
+	if dims == 0 {
+		return nil, nil
+	}
+	if len(query) != dims {
+		return nil, &DimensionError{Got: len(query), Want: dims}
+	}
+	q := h.prepare(query)
+	h.epMu.RLock()
+	ep, top, ok := h.entry, h.topLevel, h.hasEntry
+	h.epMu.RUnlock()
+	if !ok {
+		return nil, nil
+	}
+	cur := candidate{node: ep, dist: h.distTo(q, ep)}
+	for l := top; l > 0; l-- {
+		cur = h.greedy(q, cur, l)
+	}
+	var accept func(*hnswNode) bool
+	if allow != nil {
+		accept = func(n *hnswNode) bool { return allow(n.id) }
+	}
+	vs := h.getVisited()
+	found := h.searchLayer(q, []candidate{cur}, h.cfg.efFor(k), 0, vs, accept)
+	h.visited.Put(vs)
+	out := make([]Result, 0, min(k, len(found)))
+	for _, c := range found {
+		if len(out) == k || maxDistance != nil && c.dist > *maxDistance {
+			break
+		}
+		n := h.node(c.node)
+		if n == nil {
+			continue
+		}
+		out = append(out, Result{ID: n.id, Distance: c.dist})
+	}
+	return out, nil
+}

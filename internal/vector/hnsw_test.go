@@ -1,0 +1,349 @@
+package vector
+
+import (
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// clustered returns n vectors of dims around c random centres, like
+// embeddings of a few topics.
+func clustered(seed uint64, n, dims, c int) [][]float32 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	centres := make([][]float32, c)
+	for i := range centres {
+		centres[i] = randVec(r, dims)
+	}
+	out := make([][]float32, n)
+	for i := range out {
+		ctr := centres[r.IntN(c)]
+		v := make([]float32, dims)
+		for j := range v {
+			v[j] = ctr[j] + float32(r.NormFloat64())*0.15
+		}
+		out[i] = v
+	}
+	return out
+}
+
+func newHNSW(t testing.TB, cfg HNSWConfig) *HNSW {
+	t.Helper()
+	h, err := NewHNSW(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// recallAt measures recall@k of idx against exact search of the same
+// vectors, over queries.
+func recallAt(t testing.TB, idx Index, exact *Flat, queries [][]float32, k int) float64 {
+	t.Helper()
+	hit, total := 0, 0
+	for _, q := range queries {
+		want, err := exact.Search(q, k, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := idx.Search(q, k, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := map[ID]bool{}
+		for _, r := range got {
+			in[r.ID] = true
+		}
+		for _, r := range want {
+			if in[r.ID] {
+				hit++
+			}
+		}
+		total += len(want)
+	}
+	return float64(hit) / float64(total)
+}
+
+func TestHNSWRecall(t *testing.T) {
+	const n, dims = 20000, 64
+	for _, dist := range []string{Cosine, L2Squared, Dot} {
+		t.Run(dist, func(t *testing.T) {
+			all := clustered(1, n+200, dims, 50)
+			vecs, queries := all[:n], all[n:]
+			h := newHNSW(t, HNSWConfig{Distance: dist})
+			exact := newFlat(t, dist)
+			var wg sync.WaitGroup
+			for w := range 4 {
+				wg.Go(func() {
+					for i := w; i < n; i += 4 {
+						if err := h.Add(idOf(i), vecs[i]); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			for i, v := range vecs {
+				exact.Add(idOf(i), v)
+			}
+			if h.Len() != n {
+				t.Fatalf("Len = %d, want %d", h.Len(), n)
+			}
+			rec := recallAt(t, h, exact, queries, 10)
+			t.Logf("%s: recall@10 = %.4f", dist, rec)
+			if rec < 0.95 {
+				t.Fatalf("recall@10 = %.4f, want ≥ 0.95", rec)
+			}
+		})
+	}
+}
+
+// store is an in-memory stand-in for the shard's records.
+type store struct {
+	nodes map[uint32][]byte
+	state []byte
+}
+
+func (s *store) flush(t testing.TB, h *HNSW) {
+	t.Helper()
+	if s.nodes == nil {
+		s.nodes = map[uint32][]byte{}
+	}
+	err := h.Flush(
+		func(num uint32, rec []byte) error { s.nodes[num] = slices.Clone(rec); return nil },
+		func(num uint32) error { delete(s.nodes, num); return nil },
+		func(rec []byte) error { s.state = slices.Clone(rec); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// load rebuilds an index from the records and the live vectors.
+func (s *store) load(t testing.TB, cfg HNSWConfig, live map[ID][]float32) *HNSW {
+	t.Helper()
+	h := newHNSW(t, cfg)
+	for num, rec := range s.nodes {
+		if err := h.LoadNode(num, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.state != nil {
+		if err := h.LoadState(s.state); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, v := range live {
+		if !h.LoadVector(id, v) {
+			t.Fatalf("object %x has no live node", id)
+		}
+	}
+	if freed := h.FinishLoad(); freed != 0 {
+		t.Fatalf("FinishLoad freed %d nodes of a consistent store", freed)
+	}
+	return h
+}
+
+func sameSearch(t *testing.T, a, b Index, queries [][]float32, k int) {
+	t.Helper()
+	for i, q := range queries {
+		ra, _ := a.Search(q, k, nil, nil)
+		rb, _ := b.Search(q, k, nil, nil)
+		if !slices.Equal(ra, rb) {
+			t.Fatalf("query %d: results differ after reload:\n%v\n%v", i, ra, rb)
+		}
+	}
+}
+
+func TestHNSWPersistRoundTrip(t *testing.T) {
+	const n, dims = 3000, 32
+	all := clustered(3, n+50, dims, 20)
+	cfg := HNSWConfig{Distance: Cosine, MaxConnections: 8, EFConstruction: 64}
+	h := newHNSW(t, cfg)
+	var st store
+	live := map[ID][]float32{}
+	for i := range n {
+		if err := h.Add(idOf(i), all[i]); err != nil {
+			t.Fatal(err)
+		}
+		live[idOf(i)] = all[i]
+		if i%100 == 99 {
+			st.flush(t, h) // a batch
+		}
+	}
+	// Deletes and replacements leave tombstones, whose records carry their vectors.
+	for i := 0; i < n; i += 7 {
+		h.Delete(idOf(i))
+		delete(live, idOf(i))
+	}
+	for i := 1; i < n; i += 11 {
+		v := all[n+i%50]
+		if err := h.Add(idOf(i), v); err != nil {
+			t.Fatal(err)
+		}
+		live[idOf(i)] = v
+	}
+	st.flush(t, h)
+	if h.Tombstones() == 0 {
+		t.Fatal("no tombstones")
+	}
+	loaded := st.load(t, cfg, live)
+	if loaded.Len() != h.Len() || loaded.Tombstones() != h.Tombstones() {
+		t.Fatalf("loaded Len %d, tombstones %d; want %d, %d", loaded.Len(), loaded.Tombstones(), h.Len(), h.Tombstones())
+	}
+	sameSearch(t, h, loaded, all[n:], 10)
+
+	// Cleanup in both: still the same graph, now without tombstones.
+	if h.Cleanup() == 0 || loaded.Cleanup() == 0 {
+		t.Fatal("Cleanup freed nothing")
+	}
+	st.flush(t, h)
+	sameSearch(t, h, loaded, all[n:], 10)
+	again := st.load(t, cfg, live)
+	if again.Tombstones() != 0 || again.Len() != len(live) {
+		t.Fatalf("after cleanup: %d tombstones, Len %d, want 0, %d", again.Tombstones(), again.Len(), len(live))
+	}
+	sameSearch(t, h, again, all[n:], 10)
+}
+
+func TestHNSWLoadRepairs(t *testing.T) {
+	cfg := HNSWConfig{Distance: L2Squared, MaxConnections: 4}
+	h := newHNSW(t, cfg)
+	vecs := clustered(4, 200, 8, 3)
+	for i, v := range vecs {
+		h.Add(idOf(i), v)
+	}
+	var st store
+	st.flush(t, h)
+	// Object 5 vanished; the store does not say so. Object 999 has no node.
+	live := map[ID][]float32{}
+	for i, v := range vecs {
+		if i != 5 {
+			live[idOf(i)] = v
+		}
+	}
+	loaded := newHNSW(t, cfg)
+	for num, rec := range st.nodes {
+		if err := loaded.LoadNode(num, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loaded.LoadState(st.state)
+	for id, v := range live {
+		loaded.LoadVector(id, v)
+	}
+	if loaded.LoadVector(idOf(999), vecs[0]) {
+		t.Fatal("LoadVector of an object without a node reported true")
+	}
+	if freed := loaded.FinishLoad(); freed != 1 {
+		t.Fatalf("FinishLoad freed %d nodes, want 1", freed)
+	}
+	res, err := loaded.Search(vecs[5], 200, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 199 {
+		t.Fatalf("%d results, want 199", len(res))
+	}
+	for _, r := range res {
+		if r.ID == idOf(5) {
+			t.Fatal("the object without a vector is still returned")
+		}
+	}
+	if err := loaded.LoadNode(0, []byte{9, 9}); err == nil {
+		t.Fatal("a corrupt record loaded")
+	}
+}
+
+func TestHNSWDeleteAndCleanupKeepRecall(t *testing.T) {
+	const n, dims = 6000, 32
+	all := clustered(5, n+100, dims, 30)
+	h := newHNSW(t, HNSWConfig{Distance: L2Squared})
+	exact := newFlat(t, L2Squared)
+	for i := range n {
+		h.Add(idOf(i), all[i])
+		exact.Add(idOf(i), all[i])
+	}
+	for i := 0; i < n; i += 2 {
+		h.Delete(idOf(i))
+		exact.Delete(idOf(i))
+	}
+	evensDeleted := true
+	check := func(stage string) {
+		for _, q := range all[n:] {
+			res, _ := h.Search(q, 10, nil, nil)
+			for _, r := range res {
+				if evensDeleted && numOf(r.ID)%2 == 0 {
+					t.Fatalf("%s: deleted object %d returned", stage, numOf(r.ID))
+				}
+			}
+		}
+		if rec := recallAt(t, h, exact, all[n:], 10); rec < 0.95 {
+			t.Fatalf("%s: recall@10 = %.4f, want ≥ 0.95", stage, rec)
+		}
+	}
+	check("with tombstones")
+	if freed := h.Cleanup(); freed != n/2 {
+		t.Fatalf("Cleanup freed %d, want %d", freed, n/2)
+	}
+	check("after cleanup")
+	// Freed numbers are reused.
+	before := len(*h.nodes.Load())
+	evensDeleted = false
+	for i := 0; i < n; i += 2 {
+		h.Add(idOf(i), all[i])
+		exact.Add(idOf(i), all[i])
+	}
+	if after := len(*h.nodes.Load()); after != before {
+		t.Fatalf("node array grew from %d to %d; freed numbers not reused", before, after)
+	}
+	check("after re-adding")
+}
+
+func TestHNSWConcurrentSearchAndWrite(t *testing.T) {
+	const dims = 16
+	all := clustered(6, 3000, dims, 10)
+	h := newHNSW(t, HNSWConfig{Distance: Cosine, MaxConnections: 8})
+	for i := range 500 {
+		h.Add(idOf(i), all[i])
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 2 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := h.Search(all[i%len(all)], 5, nil, nil); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	var writers sync.WaitGroup
+	for w := range 2 {
+		writers.Go(func() {
+			for i := 500 + w; i < len(all); i += 2 {
+				h.Add(idOf(i), all[i])
+				if i%5 == 0 {
+					h.Delete(idOf(i - 400))
+				}
+			}
+		})
+	}
+	writers.Wait()
+	h.Cleanup()
+	close(stop)
+	wg.Wait()
+	if h.Tombstones() != 0 {
+		t.Fatalf("%d tombstones after Cleanup", h.Tombstones())
+	}
+	res, _ := h.Search(all[len(all)-1], 1, nil, nil)
+	if len(res) != 1 || res[0].ID != idOf(len(all)-1) {
+		t.Fatalf("nearest to the last vector added = %v, want itself", res)
+	}
+}
