@@ -4,6 +4,7 @@
 //
 //	strata-bench import --url http://127.0.0.1:8080 --class Bench --objects 100000 --dims 128
 //	strata-bench list   --url http://127.0.0.1:8080 --class Bench --page 1000
+//	strata-bench ann    --objects 100000 --dims 128 --dist clustered
 //	strata-bench backup --url http://127.0.0.1:8080 --classes Bench,Bench2 --pid <server pid> --latency --restore
 package main
 
@@ -25,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list|backup|mkbucket [flags]")
+		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list|backup|mkbucket|ann [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -38,6 +39,8 @@ func main() {
 		err = runBackup(os.Args[2:])
 	case "mkbucket":
 		err = runMkbucket(os.Args[2:])
+	case "ann":
+		err = runANN(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

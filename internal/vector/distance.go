@@ -30,7 +30,7 @@ func DistanceFor(name string) (DistanceFunc, error) {
 	case Dot:
 		return func(a, b []float32) float32 { return -dot(a, b) }, nil
 	case L2Squared:
-		return l2Squared, nil
+		return l2Kernel, nil
 	case Manhattan:
 		return manhattan, nil
 	case Hamming:
@@ -57,7 +57,18 @@ func Normalize(v []float32) []float32 {
 	return out
 }
 
-func dot(a, b []float32) float32 {
+// The kernels of dot and l2Squared: the portable ones below, replaced at
+// init by assembly where the CPU has it (distance_amd64.go).
+var (
+	dotKernel = dotGo
+	l2Kernel  = l2SquaredGo
+)
+
+func dot(a, b []float32) float32 { return dotKernel(a, b) }
+
+func l2Squared(a, b []float32) float32 { return l2Kernel(a, b) }
+
+func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -73,7 +84,7 @@ func dot(a, b []float32) float32 {
 	return s0 + s1 + s2 + s3
 }
 
-func l2Squared(a, b []float32) float32 {
+func l2SquaredGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0

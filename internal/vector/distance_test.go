@@ -202,3 +202,22 @@ func BenchmarkDistance(b *testing.B) {
 		}
 	}
 }
+
+// TestKernelsAgree compares the selected kernels (assembly where the CPU
+// has it) with the portable ones on every length up to 70, covering the
+// 32- and 8-wide loops and the scalar tail.
+func TestKernelsAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for n := 0; n <= 70; n++ {
+		a, b := randVec(r, n), randVec(r, n+3) // b may be longer
+		for _, k := range []struct {
+			name      string
+			got, want func(a, b []float32) float32
+		}{{"dot", dot, dotGo}, {"l2", l2Squared, l2SquaredGo}} {
+			got, want := k.got(a, b), k.want(a, b)
+			if math.Abs(float64(got-want)) > 1e-4*(1+math.Abs(float64(want))) {
+				t.Fatalf("%s of length %d: %v, portable kernel %v", k.name, n, got, want)
+			}
+		}
+	}
+}

@@ -61,7 +61,8 @@ func (h *HNSW) greedy(q []float32, cur candidate, level int) candidate {
 // nodes if accept is nil) become results, and the search goes on while
 // fewer than ef results were found.
 func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visitedSet, accept func(*hnswNode) bool) []candidate {
-	vs.reset(len(*h.nodes.Load()))
+	ns := *h.nodes.Load()
+	vs.reset(len(ns))
 	admit := func(n *hnswNode) bool {
 		return n != nil && !n.deleted.Load() && (accept == nil || accept(n))
 	}
@@ -84,15 +85,18 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 		if len(results) >= ef && results.top().less(c) {
 			break
 		}
-		n := h.node(c.node)
+		if int(c.node) >= len(ns) {
+			continue // published after this search began
+		}
+		n := ns[c.node].Load()
 		if n == nil || level > n.level {
 			continue
 		}
 		for _, o := range n.linksAt(level) {
-			if !vs.visit(o) {
+			if int(o) >= len(ns) || !vs.visit(o) {
 				continue
 			}
-			on := h.node(o)
+			on := ns[o].Load()
 			if on == nil {
 				continue
 			}

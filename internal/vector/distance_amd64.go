@@ -1,0 +1,20 @@
+package vector
+
+import "golang.org/x/sys/cpu"
+
+// AVX2+FMA kernels (distance_amd64.s): 8 lanes, 4 accumulators. They sum
+// in a different order than the portable kernels, so results may differ
+// in the last bits; a process uses one kind throughout.
+
+//go:noescape
+func dotAVX2(a, b []float32) float32
+
+//go:noescape
+func l2AVX2(a, b []float32) float32
+
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		dotKernel = func(a, b []float32) float32 { return dotAVX2(a, b[:len(a)]) }
+		l2Kernel = func(a, b []float32) float32 { return l2AVX2(a, b[:len(a)]) }
+	}
+}
