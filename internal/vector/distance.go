@@ -26,9 +26,9 @@ type DistanceFunc func(a, b []float32) float32
 func DistanceFor(name string) (DistanceFunc, error) {
 	switch name {
 	case Cosine, "":
-		return func(a, b []float32) float32 { return 1 - dot(a, b) }, nil
+		return cosineKernel, nil
 	case Dot:
-		return func(a, b []float32) float32 { return -dot(a, b) }, nil
+		return negDotKernel, nil
 	case L2Squared:
 		return l2Kernel, nil
 	case Manhattan:
@@ -57,11 +57,14 @@ func Normalize(v []float32) []float32 {
 	return out
 }
 
-// The kernels of dot and l2Squared: the portable ones below, replaced at
-// init by assembly where the CPU has it (distance_amd64.go).
+// The kernels: the portable ones below, replaced at init by assembly
+// where the CPU has it (distance_amd64.go). Each is one call deep, as
+// distances are most of the work of an index.
 var (
-	dotKernel = dotGo
-	l2Kernel  = l2SquaredGo
+	dotKernel    DistanceFunc = dotGo
+	l2Kernel     DistanceFunc = l2SquaredGo
+	cosineKernel DistanceFunc = func(a, b []float32) float32 { return 1 - dotGo(a, b) }
+	negDotKernel DistanceFunc = func(a, b []float32) float32 { return -dotGo(a, b) }
 )
 
 func dot(a, b []float32) float32 { return dotKernel(a, b) }

@@ -16,5 +16,7 @@ func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		dotKernel = func(a, b []float32) float32 { return dotAVX2(a, b[:len(a)]) }
 		l2Kernel = func(a, b []float32) float32 { return l2AVX2(a, b[:len(a)]) }
+		cosineKernel = func(a, b []float32) float32 { return 1 - dotAVX2(a, b[:len(a)]) }
+		negDotKernel = func(a, b []float32) float32 { return -dotAVX2(a, b[:len(a)]) }
 	}
 }

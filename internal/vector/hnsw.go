@@ -90,6 +90,7 @@ const maxLevel = 32
 // Flush).
 type HNSW struct {
 	cfg       HNSWConfig
+	search    atomic.Pointer[HNSWConfig] // EF settings, which may change
 	dist      DistanceFunc
 	normalize bool
 	mL        float64 // level multiplier 1/ln(M)
@@ -159,11 +160,25 @@ func NewHNSW(cfg HNSWConfig) (*HNSW, error) {
 	}
 	empty := make([]atomic.Pointer[hnswNode], 0)
 	h.nodes.Store(&empty)
+	h.search.Store(&cfg)
 	return h, nil
 }
 
 // Config returns the index's configuration with defaults filled in.
-func (h *HNSW) Config() HNSWConfig { return h.cfg }
+func (h *HNSW) Config() HNSWConfig {
+	cfg, sc := h.cfg, h.searchCfg()
+	cfg.EF, cfg.DynamicEFMin, cfg.DynamicEFMax, cfg.DynamicEFFactor = sc.EF, sc.DynamicEFMin, sc.DynamicEFMax, sc.DynamicEFFactor
+	return cfg
+}
+
+// SetSearchConfig adopts the search settings of cfg (EF and the dynamic EF
+// bounds); searches already running keep the old ones.
+func (h *HNSW) SetSearchConfig(cfg HNSWConfig) {
+	c := cfg.withDefaults()
+	h.search.Store(&c)
+}
+
+func (h *HNSW) searchCfg() *HNSWConfig { return h.search.Load() }
 
 // node returns node number i, or nil if it is free or out of range.
 func (h *HNSW) node(i uint32) *hnswNode {
@@ -359,8 +374,14 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 	}
 }
 
+// pruneSlack sets how far a link list may grow past its limit before it is
+// pruned back to the limit: by limit/pruneSlack. Pruning runs the
+// neighbour heuristic, quadratic in the list length; pruning on every
+// overflow made it most of the cost of an insert, where lists fill up.
+const pruneSlack = 4
+
 // addLink adds a link from node from to node to on a layer, pruning from's
-// list with the neighbour heuristic when it overflows.
+// list with the neighbour heuristic when it outgrows the slack.
 func (h *HNSW) addLink(from, to uint32, dist float32, level int) {
 	f := h.node(from)
 	if f == nil || level > f.level {
@@ -373,7 +394,7 @@ func (h *HNSW) addLink(from, to uint32, dist float32, level int) {
 		return
 	}
 	limit := h.maxConns(level)
-	if len(old) < limit {
+	if len(old) < limit+limit/pruneSlack {
 		l := make([]uint32, len(old), len(old)+1)
 		copy(l, old)
 		f.setLinks(level, append(l, to))

@@ -146,7 +146,7 @@ func (h *HNSW) Search(query []float32, k int, maxDistance *float32, allow func(I
 		accept = func(n *hnswNode) bool { return allow(n.id) }
 	}
 	vs := h.getVisited()
-	found := h.searchLayer(q, []candidate{cur}, h.cfg.efFor(k), 0, vs, accept)
+	found := h.searchLayer(q, []candidate{cur}, h.searchCfg().efFor(k), 0, vs, accept)
 	h.visited.Put(vs)
 	out := make([]Result, 0, min(k, len(found)))
 	for _, c := range found {
@@ -160,4 +160,53 @@ func (h *HNSW) Search(query []float32, k int, maxDistance *float32, allow func(I
 		out = append(out, Result{ID: n.id, Distance: c.dist})
 	}
 	return out, nil
+}
+
+// SearchAmong is exact search restricted to ids: the right way to serve a
+// selective filter, which would make a graph search visit most of the
+// graph to find ef allowed nodes. Ids without a live vector are skipped.
+func (h *HNSW) SearchAmong(query []float32, k int, maxDistance *float32, ids []ID) ([]Result, error) {
+	if k <= 0 {
+		return nil, nil
+	}
+	dims := h.Dimensions()
+	if dims == 0 {
+		return nil, nil
+	}
+	if len(query) != dims {
+		return nil, &DimensionError{Got: len(query), Want: dims}
+	}
+	q := h.prepare(query)
+	best := make(maxHeapC, 0, k+1)
+	for _, id := range ids {
+		h.growMu.Lock()
+		num, ok := h.byID[id]
+		h.growMu.Unlock()
+		if !ok {
+			continue
+		}
+		n := h.node(num)
+		if n == nil || n.deleted.Load() {
+			continue
+		}
+		c := candidate{node: num, dist: h.dist(q, n.vec)}
+		if maxDistance != nil && c.dist > *maxDistance {
+			continue
+		}
+		if len(best) < k || c.less(best.top()) {
+			best.push(c)
+			if len(best) > k {
+				best.pop()
+			}
+		}
+	}
+	out := []candidate(best)
+	sortCandidates(out)
+	res := make([]Result, 0, len(out))
+	for _, c := range out {
+		if n := h.node(c.node); n != nil {
+			res = append(res, Result{ID: n.id, Distance: c.dist})
+		}
+	}
+	return res, nil
 }

@@ -347,3 +347,33 @@ func TestHNSWConcurrentSearchAndWrite(t *testing.T) {
 		t.Fatalf("nearest to the last vector added = %v, want itself", res)
 	}
 }
+
+func TestHNSWSearchAmongIsExact(t *testing.T) {
+	vecs := clustered(7, 2000, 16, 5)
+	h := newHNSW(t, HNSWConfig{Distance: L2Squared})
+	exact := newFlat(t, L2Squared)
+	var ids []ID
+	for i, v := range vecs {
+		h.Add(idOf(i), v)
+		exact.Add(idOf(i), v)
+		if i%13 == 0 {
+			ids = append(ids, idOf(i))
+		}
+	}
+	h.Delete(ids[0])
+	exact.Delete(ids[0])
+	allowed := map[ID]bool{}
+	for _, id := range ids[1:] {
+		allowed[id] = true
+	}
+	for _, q := range vecs[:20] {
+		got, err := h.SearchAmong(q, 5, nil, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := exact.Search(q, 5, nil, func(id ID) bool { return allowed[id] })
+		if !slices.Equal(got, want) {
+			t.Fatalf("SearchAmong = %v, exact = %v", got, want)
+		}
+	}
+}
