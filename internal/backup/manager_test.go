@@ -399,8 +399,8 @@ func TestTruncatedDownloadFailsTheRestore(t *testing.T) {
 	}
 	truncate = true
 	info := f.restore(t, RestoreRequest{ID: "t1"})
-	if info.Status != StatusFailed || !strings.Contains(info.Error, "chunk-1") {
-		t.Fatalf("restore from truncated downloads: %+v", info)
+	if info.Status != StatusFailed || !strings.Contains(info.Error, "t1/node1/Article/chunk-") || !strings.Contains(info.Error, "truncated") {
+		t.Fatalf("restore from truncated downloads: %+v; want FAILED naming the chunk", info)
 	}
 	if f.db.ClassExists("Article") {
 		t.Fatal("class visible after a failed restore")

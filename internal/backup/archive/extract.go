@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"strata/internal/fsutil"
 )
 
 // ErrInvalidName is wrapped by every error ValidName returns.
@@ -276,6 +278,7 @@ func (x *extractor) entry(hdr *tar.Header, tr *tar.Reader) (*FileInfo, error) {
 // write streams the entry's content into f, fsyncs and closes it.
 func (x *extractor) write(f *os.File, hdr *tar.Header, tr *tar.Reader) (FileInfo, error) {
 	h := sha256.New()
+	out := fsutil.NewPacedWriter(f)
 	var n int64
 	for {
 		if err := x.ctx.Err(); err != nil {
@@ -285,7 +288,7 @@ func (x *extractor) write(f *os.File, hdr *tar.Header, tr *tar.Reader) (FileInfo
 		m, rerr := io.ReadFull(tr, x.buf)
 		if m > 0 {
 			h.Write(x.buf[:m])
-			if _, err := f.Write(x.buf[:m]); err != nil {
+			if _, err := out.Write(x.buf[:m]); err != nil {
 				f.Close()
 				return FileInfo{}, fmt.Errorf("chunk entry %q: %w", hdr.Name, err)
 			}

@@ -21,6 +21,7 @@ import (
 
 	"strata/internal/blob"
 	"strata/internal/blob/internal/blobio"
+	"strata/internal/fsutil"
 )
 
 // Modes for created directories and files, before the umask (as in
@@ -88,7 +89,7 @@ func put(ctx context.Context, root *os.Root, key string, r io.Reader, size int64
 		}
 	}()
 
-	if _, err := io.Copy(tmp, blobio.ContextReader(ctx, blobio.ExactSize(r, size))); err != nil {
+	if _, err := io.Copy(fsutil.NewPacedWriter(tmp), blobio.ContextReader(ctx, blobio.ExactSize(r, size))); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	if err := tmp.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
