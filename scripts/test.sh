@@ -3,7 +3,8 @@
 # (including every object-store provider against real S3, GCS and Azure
 # emulators, which this script installs once and starts), and the
 # end-to-end tests that build the binary and drive it with the official
-# Weaviate Go client. Usage: ./scripts/test.sh [extra go test flags]
+# Weaviate Go and TypeScript clients (the latter needs Node.js 20+ and npm).
+# Usage: ./scripts/test.sh [extra go test flags]
 # Set STRATA_SKIP_EMULATORS=1 to run without them (cloud tests then skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."

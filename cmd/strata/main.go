@@ -1,7 +1,7 @@
 // Command strata is the Strata server: a Weaviate-compatible vector
 // database whose strongest part is backup and restore.
 //
-//	strata serve [--host 127.0.0.1] [--port 8080] [--scheme http]
+//	strata serve [--host 127.0.0.1] [--port 8080] [--grpc-port 50051] [--scheme http]
 //	strata version
 package main
 
@@ -22,10 +22,13 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"strata/internal/api"
 	"strata/internal/backup"
 	"strata/internal/config"
 	"strata/internal/db"
+	"strata/internal/grpcapi"
 )
 
 // version is the Strata build version (set with -ldflags "-X main.version=…").
@@ -37,7 +40,7 @@ func main() {
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: strata serve [--host H] [--port P] | strata version")
+		fmt.Fprintln(stderr, "usage: strata serve [--host H] [--port P] [--grpc-port G] | strata version")
 		return 2
 	}
 	switch args[0] {
@@ -91,6 +94,13 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	// Bind gRPC now, so that a taken port stops start-up at once; it
+	// serves once the database is open.
+	grpcLn, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.GRPCPort)))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen (gRPC): %w", err)
+	}
 	// Serve liveness (and 503 readiness) while the database opens.
 	var handler atomic.Pointer[http.Handler]
 	var starting http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -105,23 +115,28 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }),
 		ReadHeaderTimeout: 30 * time.Second,
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2) // REST and gRPC
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	database, err := db.Open(db.Options{DataPath: cfg.DataPath, AutoSchema: cfg.AutoSchema, Logger: log})
 	if err != nil {
 		srv.Close()
+		grpcLn.Close()
 		return err
 	}
 	backups, err := openBackups(cfg, database, cpus, log)
 	if err != nil {
 		srv.Close()
+		grpcLn.Close()
 		database.Close()
 		return err
 	}
+	grpcSrv := grpcapi.New(cfg, database, log)
+	go func() { serveErr <- grpcSrv.Serve(grpcLn) }()
 	var ready http.Handler = api.New(cfg, database, backups, log, version)
 	handler.Store(&ready)
-	log.Info("strata is ready", "address", ln.Addr().String(), "data", cfg.DataPath, "version", version)
+	log.Info("strata is ready", "address", ln.Addr().String(), "grpc", grpcLn.Addr().String(),
+		"data", cfg.DataPath, "version", version)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -129,6 +144,8 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	case <-ctx.Done():
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
+			srv.Close()
+			grpcSrv.Stop()
 			backups.Close()
 			database.Close()
 			return fmt.Errorf("serve: %w", err)
@@ -141,8 +158,25 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
+	stopGRPC(shutdownCtx, grpcSrv, log)
 	backups.Close()
 	return database.Close()
+}
+
+// stopGRPC lets running RPCs finish, and cuts them off when ctx ends.
+func stopGRPC(ctx context.Context, s *grpc.Server, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		s.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		log.Warn("grpc shutdown: RPCs still running, stopping them")
+		s.Stop()
+		<-done
+	}
 }
 
 // openBackups configures the enabled backup backends and the backup

@@ -24,10 +24,7 @@ type batchItem struct {
 }
 
 func (s *Server) batchObjects(w http.ResponseWriter, r *http.Request) {
-	switch cl := r.URL.Query().Get("consistency_level"); cl {
-	case "", "ONE", "QUORUM", "ALL":
-	default:
-		writeBinding(w, &bindingError{Code: http.StatusBadRequest, Message: fmt.Sprintf("consistency_level in query should be one of [ONE QUORUM ALL], got %q", cl)})
+	if !checkConsistencyLevel(w, r) {
 		return
 	}
 	var req batchRequest
@@ -64,6 +61,14 @@ func (s *Server) batchObjects(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) batchDelete(w http.ResponseWriter, r *http.Request) {
-	writeMessage(w, http.StatusNotImplemented, "batch delete by filter is not supported yet: where filters arrive with the query engine")
+// checkConsistencyLevel answers 400 for a consistency_level query
+// parameter Weaviate does not know; it reports whether the request may go on.
+func checkConsistencyLevel(w http.ResponseWriter, r *http.Request) bool {
+	switch cl := r.URL.Query().Get("consistency_level"); cl {
+	case "", "ONE", "QUORUM", "ALL":
+		return true
+	default:
+		writeBinding(w, &bindingError{Code: http.StatusBadRequest, Message: fmt.Sprintf("consistency_level in query should be one of [ONE QUORUM ALL], got %q", cl)})
+		return false
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"strata/internal/db"
+	"strata/internal/filter"
 	"strata/internal/graphql"
 	"strata/internal/schema"
 )
@@ -28,14 +29,15 @@ type gqlBackend struct{ db *db.DB }
 
 func (b gqlBackend) Class(name string) *schema.Class { return b.db.Class(name) }
 
-func (b gqlBackend) Count(ctx context.Context, class, tenant string) (int64, error) {
-	return b.db.Count(ctx, class, tenant)
+func (b gqlBackend) Count(ctx context.Context, class, tenant string, where *filter.Clause) (int64, error) {
+	return b.db.CountWhere(ctx, class, tenant, where)
 }
 
 func (b gqlBackend) Search(ctx context.Context, q graphql.Query) ([]graphql.Result, error) {
 	hits, err := b.db.Search(ctx, db.SearchParams{
 		Class: q.Class, Tenant: q.Tenant, Vector: q.Vector, VectorName: q.VectorName,
 		MaxDistance: q.MaxDistance, Limit: q.Limit, Offset: q.Offset, After: q.After, WithVectors: q.WithVector,
+		Where: q.Where,
 	})
 	if err != nil {
 		return nil, err

@@ -9,9 +9,6 @@ import (
 	"strata/internal/db"
 )
 
-// grpcMaxMessageSize is advertised in /v1/meta, as Weaviate does.
-const grpcMaxMessageSize = 104858000
-
 func (s *Server) getMeta(w http.ResponseWriter, r *http.Request) {
 	modules := s.backups.BackendMeta()
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -19,7 +16,7 @@ func (s *Server) getMeta(w http.ResponseWriter, r *http.Request) {
 		"version":            APIVersion,
 		"strataVersion":      s.version,
 		"modules":            modules,
-		"grpcMaxMessageSize": grpcMaxMessageSize,
+		"grpcMaxMessageSize": s.cfg.GRPCMaxMessageSize,
 	})
 }
 

@@ -5,7 +5,6 @@
 package api
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -149,7 +148,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 
 // authenticate enforces API keys when they are enabled. /.well-known stays open.
 func (s *Server) authenticate(next http.Handler) http.Handler {
-	if !s.cfg.APIKeyEnabled && s.cfg.AnonymousAccess {
+	if s.cfg.AuthOpen() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -168,23 +167,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || !s.validKey(strings.TrimSpace(token)) {
+		if !ok || !s.cfg.AcceptsKey(strings.TrimSpace(token)) {
 			writeBinding(w, &bindingError{Code: http.StatusUnauthorized, Message: "unauthorized: invalid api key"})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) validKey(token string) bool {
-	if !s.cfg.APIKeyEnabled {
-		return false
-	}
-	valid := false
-	for _, k := range s.cfg.APIKeys {
-		if subtle.ConstantTimeCompare([]byte(k), []byte(token)) == 1 {
-			valid = true
-		}
-	}
-	return valid
 }

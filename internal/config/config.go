@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/subtle"
 	"flag"
 	"fmt"
 	"io"
@@ -14,9 +15,12 @@ import (
 
 // Config is the complete server configuration.
 type Config struct {
-	Host   string // REST listen host
+	Host   string // REST listen host (the gRPC server listens on it too)
 	Port   int    // REST listen port
 	Scheme string // only "http" is served
+
+	GRPCPort           int // GRPC_PORT, --grpc-port: gRPC listen port
+	GRPCMaxMessageSize int // GRPC_MAX_MESSAGE_SIZE: largest gRPC message, in bytes, either way
 
 	DataPath       string // PERSISTENCE_DATA_PATH
 	NodeName       string // CLUSTER_HOSTNAME
@@ -90,6 +94,8 @@ func Default() Config {
 		Host:                      "127.0.0.1",
 		Port:                      8080,
 		Scheme:                    "http",
+		GRPCPort:                  50051,
+		GRPCMaxMessageSize:        104858000,
 		DataPath:                  "./data",
 		NodeName:                  "node1",
 		BackupFSPath:              "./backups",
@@ -116,6 +122,25 @@ func (c Config) ModuleEnabled(name string) bool {
 	return false
 }
 
+// AuthOpen reports whether every request is allowed without a key (API
+// keys off and anonymous access on).
+func (c Config) AuthOpen() bool { return !c.APIKeyEnabled && c.AnonymousAccess }
+
+// AcceptsKey reports whether token is one of the allowed API keys. It
+// compares in constant time and is false while API keys are off.
+func (c Config) AcceptsKey(token string) bool {
+	if !c.APIKeyEnabled || token == "" {
+		return false
+	}
+	valid := false
+	for _, k := range c.APIKeys {
+		if subtle.ConstantTimeCompare([]byte(k), []byte(token)) == 1 {
+			valid = true
+		}
+	}
+	return valid
+}
+
 // Load builds the configuration for `strata serve` from args (flags, without
 // the sub-command) and getenv. A malformed value is an error naming the
 // flag or variable.
@@ -129,6 +154,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.Host, "host", c.Host, "host to listen on")
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on")
 	fs.StringVar(&c.Scheme, "scheme", c.Scheme, "scheme to serve (http)")
+	fs.IntVar(&c.GRPCPort, "grpc-port", c.GRPCPort, "gRPC port to listen on, on the same host (GRPC_PORT)")
 	fs.StringVar(&c.DataPath, "data-path", c.DataPath, "data directory (PERSISTENCE_DATA_PATH)")
 	// Weaviate images pass these; accept and ignore them.
 	fs.String("read-timeout", "", "accepted for compatibility, ignored")
@@ -144,6 +170,12 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		return Config{}, fmt.Errorf("--port: %d is out of range", c.Port)
+	}
+	if c.GRPCPort < 0 || c.GRPCPort > 65535 {
+		return Config{}, fmt.Errorf("--grpc-port: %d is out of range", c.GRPCPort)
+	}
+	if c.GRPCPort != 0 && c.GRPCPort == c.Port {
+		return Config{}, fmt.Errorf("--grpc-port: %d is the REST port too; give gRPC its own port", c.GRPCPort)
 	}
 	return c, nil
 }
@@ -171,6 +203,18 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			}
 		}
 		*dst = b
+		return nil
+	}
+	port := func(name string, dst *int) error {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("%s: %q is not a port number (0-65535)", name, v)
+		}
+		*dst = n
 		return nil
 	}
 	positive := func(name string, dst *int) error {
@@ -240,10 +284,14 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		{"QUERY_DEFAULTS_LIMIT", &c.QueryDefaultsLimit},
 		{"QUERY_DEFAULTS_LIMIT_GRAPHQL", &c.QueryDefaultsLimitGraphQL},
 		{"QUERY_MAXIMUM_RESULTS", &c.QueryMaximumResults},
+		{"GRPC_MAX_MESSAGE_SIZE", &c.GRPCMaxMessageSize},
 	} {
 		if err := positive(p.name, p.dst); err != nil {
 			return err
 		}
+	}
+	if err := port("GRPC_PORT", &c.GRPCPort); err != nil {
+		return err
 	}
 	if err := c.applyBackendEnv(getenv, str, boolean); err != nil {
 		return err

@@ -35,6 +35,8 @@ func TestDefaults(t *testing.T) {
 		Host:                      "127.0.0.1",
 		Port:                      8080,
 		Scheme:                    "http",
+		GRPCPort:                  50051,
+		GRPCMaxMessageSize:        104858000,
 		DataPath:                  "./data",
 		NodeName:                  "node1",
 		BackupFSPath:              "./backups",
@@ -107,6 +109,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--port", "70000"}, "--port: 70000 is out of range"},
 		{[]string{"--port", "-1"}, "--port: -1 is out of range"},
 		{[]string{"--scheme", "https"}, `--scheme: only "http" is supported, got "https"`},
+		{[]string{"--grpc-port", "65536"}, "--grpc-port: 65536 is out of range"},
+		{[]string{"--grpc-port", "8080"}, "--grpc-port: 8080 is the REST port too"},
 		{[]string{"--nope"}, "nope"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
@@ -246,6 +250,58 @@ func TestAPIKeys(t *testing.T) {
 	})
 	if c.APIKeyEnabled {
 		t.Errorf("APIKeyEnabled = true")
+	}
+}
+
+func TestGRPC(t *testing.T) {
+	c := mustLoad(t, nil, map[string]string{"GRPC_PORT": " 50052 ", "GRPC_MAX_MESSAGE_SIZE": "1048576"})
+	if c.GRPCPort != 50052 || c.GRPCMaxMessageSize != 1<<20 {
+		t.Fatalf("gRPC env not applied: port %d, max message %d", c.GRPCPort, c.GRPCMaxMessageSize)
+	}
+	c = mustLoad(t, []string{"--grpc-port", "50060"}, map[string]string{"GRPC_PORT": "50052"})
+	if c.GRPCPort != 50060 {
+		t.Fatalf("--grpc-port = %d, want the flag's value over GRPC_PORT", c.GRPCPort)
+	}
+	c = mustLoad(t, []string{"--port", "0", "--grpc-port=0"}, nil)
+	if c.GRPCPort != 0 {
+		t.Fatalf("--grpc-port=0 (any free port) = %d", c.GRPCPort)
+	}
+	for _, bad := range []string{"abc", "-1", "65536", "1.5"} {
+		_, err, _ := load(t, nil, map[string]string{"GRPC_PORT": bad})
+		if err == nil || !strings.Contains(err.Error(), "GRPC_PORT") || !strings.Contains(err.Error(), bad) {
+			t.Errorf("GRPC_PORT=%q: err = %v, want one naming the variable and value", bad, err)
+		}
+	}
+	_, err, _ := load(t, nil, map[string]string{"GRPC_MAX_MESSAGE_SIZE": "0"})
+	if err == nil || !strings.Contains(err.Error(), "GRPC_MAX_MESSAGE_SIZE") {
+		t.Errorf("GRPC_MAX_MESSAGE_SIZE=0: err = %v", err)
+	}
+}
+
+func TestAcceptsKey(t *testing.T) {
+	open := mustLoad(t, nil, map[string]string{"AUTHENTICATION_APIKEY_ALLOWED_KEYS": "k1"})
+	if !open.AuthOpen() || open.AcceptsKey("k1") {
+		t.Errorf("API keys off: AuthOpen %v, AcceptsKey(k1) %v; want true, false", open.AuthOpen(), open.AcceptsKey("k1"))
+	}
+	c := mustLoad(t, nil, map[string]string{
+		"AUTHENTICATION_APIKEY_ENABLED":      "true",
+		"AUTHENTICATION_APIKEY_ALLOWED_KEYS": "k1,k2",
+	})
+	if c.AuthOpen() {
+		t.Error("API keys on: AuthOpen = true")
+	}
+	for key, want := range map[string]bool{"k1": true, "k2": true, "k3": false, "": false, "k1 ": false, "K1": false} {
+		if got := c.AcceptsKey(key); got != want {
+			t.Errorf("AcceptsKey(%q) = %v, want %v", key, got, want)
+		}
+	}
+	anon := mustLoad(t, nil, map[string]string{
+		"AUTHENTICATION_APIKEY_ENABLED":           "true",
+		"AUTHENTICATION_APIKEY_ALLOWED_KEYS":      "k1",
+		"AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "true",
+	})
+	if anon.AuthOpen() {
+		t.Error("API keys on with anonymous access: AuthOpen = true (a wrong key must still be refused)")
 	}
 }
 

@@ -132,15 +132,11 @@ func (d *DB) openShard(c *collection, name string) (*shard.Shard, error) {
 		return s, nil
 	}
 	class := c.rec.Class
-	dist := map[string]string{"": class.Distance("")}
-	for vn := range class.VectorConfig {
-		dist[vn] = class.Distance(vn)
-	}
 	dir := d.shardDir(class.Class, name)
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("create class dir: %w", err)
 	}
-	s, err := shard.Open(dir, shard.Options{Distances: dist, Cache: d.cache, Logger: d.log})
+	s, err := shard.Open(dir, shard.Options{Vectors: vectorIndexConfigs(class), Cache: d.cache, Logger: d.log, Inverted: invertedConfig(class)})
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"strata/internal/filter"
 	"strata/internal/schema"
 	"strata/internal/shard"
 	"strata/internal/vector"
@@ -407,10 +408,14 @@ type ListParams struct {
 	Offset      int
 	After       *uuid.UUID // cursor: objects with id > After (requires Class)
 	WithVectors bool
+	Where       *filter.Clause // only matching objects (requires Class)
 }
 
 // ListObjects returns a page of objects in ascending id order.
 func (d *DB) ListObjects(ctx context.Context, p ListParams) ([]*Object, error) {
+	if p.Where != nil {
+		return d.listWhere(ctx, p)
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	var cols []*collection
@@ -472,6 +477,7 @@ type SearchParams struct {
 	Offset      int
 	After       *uuid.UUID
 	WithVectors bool
+	Where       *filter.Clause // only matching objects
 }
 
 // SearchHit is one search result; Distance is nil for listings.
@@ -484,7 +490,7 @@ type SearchHit struct {
 func (d *DB) Search(ctx context.Context, p SearchParams) ([]SearchHit, error) {
 	if p.Vector == nil {
 		objs, err := d.ListObjects(ctx, ListParams{Class: p.Class, Tenant: p.Tenant, Limit: p.Limit,
-			Offset: p.Offset, After: p.After, WithVectors: p.WithVectors})
+			Offset: p.Offset, After: p.After, WithVectors: p.WithVectors, Where: p.Where})
 		if err != nil {
 			return nil, err
 		}
@@ -504,7 +510,12 @@ func (d *DB) Search(ctx context.Context, p SearchParams) ([]SearchHit, error) {
 	if err != nil {
 		return nil, err
 	}
-	hits, err := s.Search(p.VectorName, p.Vector, p.Offset+p.Limit, p.MaxDistance)
+	var hits []shard.Hit
+	if p.Where != nil {
+		hits, err = d.searchWhere(ctx, col, s, p)
+	} else {
+		hits, err = s.Search(p.VectorName, p.Vector, p.Offset+p.Limit, p.MaxDistance)
+	}
 	if err != nil {
 		var dim *vector.DimensionError
 		if errors.As(err, &dim) {

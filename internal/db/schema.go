@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 
 	"strata/internal/schema"
@@ -120,6 +122,8 @@ func (d *DB) UpdateClass(name string, updated *schema.Class) (*schema.Class, err
 		return nil, err
 	}
 	col.rec = &rec
+	d.updateInverted(col)
+	d.updateVectorIndexes(col)
 	return u.Clone(), nil
 }
 
@@ -146,6 +150,15 @@ func immutableChanges(old, u *schema.Class) error {
 		}
 		if ov.VectorIndexType != nv.VectorIndexType || old.Distance(name) != u.Distance(name) {
 			return invalidf("named vector %q: vector index type and distance are immutable", name)
+		}
+	}
+	for _, name := range append([]string{""}, slices.Sorted(maps.Keys(old.VectorConfig))...) {
+		_, oc := old.VectorIndex(name)
+		_, nc := u.VectorIndex(name)
+		for _, key := range []string{"maxConnections", "efConstruction"} {
+			if !jsonEqual(oc[key], nc[key]) {
+				return invalidf("vector index config: %s is immutable: attempted change from %v to %v", key, oc[key], nc[key])
+			}
 		}
 	}
 	if old.MultiTenant() != u.MultiTenant() {
@@ -223,6 +236,7 @@ func (d *DB) addPropertiesLocked(col *collection, props []*schema.Property) (*sc
 		return nil, err
 	}
 	col.rec = &rec
+	d.updateInverted(col)
 	if len(added) == 0 {
 		return nil, nil
 	}

@@ -1,7 +1,8 @@
 // Package filter is the model of a query's where filter — the one tree
 // that REST (batch delete), GraphQL (`where`) and gRPC (`Filters`) requests
-// are turned into — and its validation against a class. Evaluation lives
-// with the data it reads (internal/shard).
+// are turned into — the parsing of Weaviate's WhereFilter JSON shape into
+// it, and its validation against a class. Evaluation lives with the data
+// it reads (internal/shard).
 package filter
 
 import "time"
@@ -33,6 +34,15 @@ const (
 	PropCreationTime   = "_creationTimeUnix"
 	PropLastUpdateTime = "_lastUpdateTimeUnix"
 )
+
+// PathProperty is the property a one-element path names: "id" (which no
+// class property can be called) is Weaviate's other name for "_id".
+func PathProperty(name string) string {
+	if name == "id" {
+		return PropID
+	}
+	return name
+}
 
 // ValueType is the type of a clause's value, from the value key it was
 // given under (valueText, valueInt, …).

@@ -1,9 +1,14 @@
 package graphql
 
-import "fmt"
+import (
+	"fmt"
 
-// aggregate runs Aggregate.<Class>. Only meta { count } is implemented; the
-// result is always a one-element list, as in Weaviate without groupBy.
+	"strata/internal/filter"
+)
+
+// aggregate runs Aggregate.<Class>. Only meta { count } is implemented
+// (with an optional where filter); the result is always a one-element
+// list, as in Weaviate without groupBy.
 func (x *execution) aggregate(f *field) (any, error) {
 	class := f.def.class
 	args := x.args(f)
@@ -14,8 +19,12 @@ func (x *execution) aggregate(f *field) (any, error) {
 			return nil, err
 		}
 	}
-	if _, ok := args["where"]; ok {
-		return nil, errWhere
+	var where *filter.Clause
+	if v, ok := args["where"]; ok {
+		var err error
+		if where, err = whereArg(v); err != nil {
+			return nil, err
+		}
 	}
 	for _, name := range []string{"groupBy", "nearVector", "nearObject", "hybrid"} {
 		if _, ok := args[name]; ok {
@@ -40,7 +49,7 @@ func (x *execution) aggregate(f *field) (any, error) {
 					meta[m.key] = c.def.obj.name
 				case "count":
 					if count == nil {
-						n, err := x.backend.Count(x.ctx, class.Class, tenant)
+						n, err := x.backend.Count(x.ctx, class.Class, tenant, where)
 						if err != nil {
 							return nil, err
 						}

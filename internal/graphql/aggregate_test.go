@@ -24,8 +24,6 @@ func TestAggregate(t *testing.T) {
 			`{"data":{"Aggregate":{"MT":null}},"errors":[{"locations":[{"column":15,"line":1}],"message":"has multi-tenancy enabled, but request was without tenant","path":["Aggregate","MT"]}]}`},
 		{"property aggregation", `{ Aggregate { Article { wordCount { sum } } } }`, nil,
 			`{"data":{"Aggregate":{"Article":null}},"errors":[{"locations":[{"column":15,"line":1}],"message":"aggregating property values is not supported yet","path":["Aggregate","Article"]}]}`},
-		{"where", `{ Aggregate { Article(where: {path: ["x"], operator: Equal, valueInt: 1}) { meta { count } } } }`, nil,
-			`{"data":{"Aggregate":{"Article":null}},"errors":[{"locations":[{"column":15,"line":1}],"message":"where filters are not supported yet","path":["Aggregate","Article"]}]}`},
 		{"groupBy", `{ Aggregate { Article(groupBy: ["title"]) { groupedBy { value } meta { count } } } }`, nil,
 			`{"data":{"Aggregate":{"Article":null}},"errors":[{"locations":[{"column":15,"line":1}],"message":"the groupBy argument is not supported yet","path":["Aggregate","Article"]}]}`},
 		{"unknown class", `{ Aggregate { Nope { meta { count } } } }`, nil,

@@ -1,6 +1,7 @@
 // Package graphql executes the subset of Weaviate's GraphQL API that Strata
 // supports (POST /v1/graphql): Get (list, cursor and nearVector queries with
-// properties and _additional fields) and Aggregate (meta { count }).
+// where filters, properties and _additional fields) and Aggregate
+// (meta { count }, with where filters).
 //
 // It owns query parsing (via gqlparser), operation and variable handling,
 // validation of selections against the class definitions (there is no GraphQL

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"strata/internal/filter"
 	"strata/internal/schema"
 )
 
@@ -26,12 +27,14 @@ type Backend interface {
 	Class(name string) *schema.Class
 	// Search returns objects of one class: a nearVector search when q.Vector != nil
 	// (ascending distance, only results within q.MaxDistance when set), otherwise
-	// objects in ascending UUID order (honouring After). The error text is
-	// user-facing (e.g. tenant missing, vector dimension mismatch); it is put in
-	// the GraphQL errors array.
+	// objects in ascending UUID order (honouring After); only objects matching
+	// q.Where when set. The error text is user-facing (e.g. tenant missing,
+	// vector dimension mismatch, invalid filter); it is put in the GraphQL
+	// errors array.
 	Search(ctx context.Context, q Query) ([]Result, error)
-	// Count returns the number of objects in the class (tenant for multi-tenant classes).
-	Count(ctx context.Context, class, tenant string) (int64, error)
+	// Count returns the number of objects in the class (tenant for
+	// multi-tenant classes) that match where (nil: all of them).
+	Count(ctx context.Context, class, tenant string, where *filter.Clause) (int64, error)
 }
 
 // Query is one Get.<Class> request, validated and resolved against the class.
@@ -57,6 +60,9 @@ type Query struct {
 	// WithVector asks for Result.Vector / Result.Vectors to be filled
 	// (_additional { vector } or _additional { vectors { … } } was selected).
 	WithVector bool
+	// Where restricts the results to objects matching the filter (nil: all).
+	// It is parsed but not yet checked against the class.
+	Where *filter.Clause
 }
 
 // Result is one object found by Search.

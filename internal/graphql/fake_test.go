@@ -8,17 +8,19 @@ import (
 
 	"github.com/google/uuid"
 
+	"strata/internal/filter"
 	"strata/internal/schema"
 )
 
 // fakeBackend is an in-memory Backend that records what it was asked.
 type fakeBackend struct {
-	classes  map[string]*schema.Class
-	results  map[string][]Result // by class
-	counts   map[string]int64    // by class + "/" + tenant
-	errs     map[string]error    // Search/Count error by class, or by class + "/" + tenant
-	queries  []Query
-	countReq []string // class/tenant of each Count call
+	classes    map[string]*schema.Class
+	results    map[string][]Result // by class
+	counts     map[string]int64    // by class + "/" + tenant
+	errs       map[string]error    // Search/Count error by class, or by class + "/" + tenant
+	queries    []Query
+	countReq   []string         // class/tenant of each Count call
+	countWhere []*filter.Clause // where of each Count call
 }
 
 func (f *fakeBackend) Class(name string) *schema.Class { return f.classes[name] }
@@ -31,8 +33,9 @@ func (f *fakeBackend) Search(_ context.Context, q Query) ([]Result, error) {
 	return f.results[q.Class], nil
 }
 
-func (f *fakeBackend) Count(_ context.Context, class, tenant string) (int64, error) {
+func (f *fakeBackend) Count(_ context.Context, class, tenant string, where *filter.Clause) (int64, error) {
 	f.countReq = append(f.countReq, class+"/"+tenant)
+	f.countWhere = append(f.countWhere, where)
 	if err := f.err(class, tenant); err != nil {
 		return 0, err
 	}

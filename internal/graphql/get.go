@@ -10,8 +10,6 @@ import (
 	"strata/internal/schema"
 )
 
-var errWhere = errors.New("where filters are not supported yet")
-
 // get runs Get.<Class>: it builds the Query, searches and renders the results.
 func (x *execution) get(f *field) (any, error) {
 	class := f.def.class
@@ -75,8 +73,10 @@ func (x *execution) getQuery(class *schema.Class, f *field) (Query, error) {
 			q.After = &id
 		}
 	}
-	if _, ok := args["where"]; ok {
-		return q, errWhere
+	if v, ok := args["where"]; ok {
+		if q.Where, err = whereArg(v); err != nil {
+			return q, err
+		}
 	}
 	for _, name := range []string{"nearObject", "bm25", "hybrid", "sort", "group", "groupBy", "autocut"} {
 		if _, ok := args[name]; ok {

@@ -177,8 +177,6 @@ func TestGetExecutionErrors(t *testing.T) {
 			execError("Article", 9, cursor+"where cannot be set with after and limit parameters")},
 		{"after not a uuid", `{ Get { Article(after: "abc") { title } } }`,
 			execError("Article", 9, cursor+"after parameter 'abc' is not a valid uuid: invalid UUID length: 3")},
-		{"where", `{ Get { Article(where: {path: ["x"], operator: Equal, valueInt: 1}) { title } } }`,
-			execError("Article", 9, "where filters are not supported yet")},
 		{"bm25", `{ Get { Article(bm25: {query: "x"}) { title } } }`,
 			execError("Article", 9, "the bm25 argument is not supported yet")},
 		{"distance and certainty", `{ Get { Article(nearVector: {vector: [1], distance: 1, certainty: 0.5}) { title } } }`,

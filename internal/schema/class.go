@@ -83,6 +83,16 @@ func (c *Class) Distance(vectorName string) string {
 	return DistanceCosine
 }
 
+// VectorIndex is the index type and config of the named vector ("" =
+// legacy vector).
+func (c *Class) VectorIndex(vectorName string) (string, map[string]any) {
+	if vectorName != "" {
+		vc := c.VectorConfig[vectorName]
+		return vc.VectorIndexType, vc.VectorIndexConfig
+	}
+	return c.VectorIndexType, c.VectorIndexConfig
+}
+
 // Clone returns a deep copy (via JSON, which is the class's canonical form).
 func (c *Class) Clone() *Class {
 	b, err := json.Marshal(c)

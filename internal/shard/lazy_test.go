@@ -6,26 +6,25 @@ import (
 	"github.com/google/uuid"
 )
 
-// The index is built on the first search; writes before and after the
-// build, and metadata across reopen, must all agree with the store.
+// Indexes are loaded on first use, not at open; metadata across reopen
+// must agree with the store.
 func TestLazyIndexAndPersistedMetadata(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.built {
+		t.Fatal("index loaded at open")
+	}
 	a, b, c := uuid.New(), uuid.New(), uuid.New()
 	if _, err := s.Put([]*Object{{ID: a, Vector: []float32{1, 0}}, {ID: b, Vector: []float32{0, 1}}}); err != nil {
 		t.Fatal(err)
-	}
-	if s.built {
-		t.Fatal("index built before any search")
 	}
 	hits, err := s.Search("", []float32{0, 1}, 1, nil)
 	if err != nil || len(hits) != 1 || hits[0].ID != b {
 		t.Fatalf("first search: %+v %v", hits, err)
 	}
-	// After the build, writes go straight into the index.
 	if _, err := s.Put([]*Object{{ID: c, Vector: []float32{0.1, 1}}, {ID: b, Vector: []float32{1, 0.1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +43,9 @@ func TestLazyIndexAndPersistedMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if s.built {
+		t.Fatal("index loaded at reopen")
+	}
 	if s.Count() != 2 || s.Dimensions("") != 2 {
 		t.Fatalf("after reopen: count %d dims %d", s.Count(), s.Dimensions(""))
 	}

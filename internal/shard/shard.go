@@ -12,7 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/google/uuid"
@@ -41,11 +41,13 @@ var (
 
 // Options configure a shard.
 type Options struct {
-	// Distances maps vector name ("" = the legacy vector) to its distance.
-	// Vectors whose name is not listed use cosine.
-	Distances map[string]string
-	Cache     *pebble.Cache // shared block cache; nil = pebble's default
-	Logger    *slog.Logger
+	// Vectors configures the index of each vector name ("" = the legacy
+	// vector). Names not listed get an HNSW index with Weaviate's defaults.
+	Vectors map[string]VectorIndexConfig
+	Cache   *pebble.Cache // shared block cache; nil = pebble's default
+	Logger  *slog.Logger
+	// Inverted lists the properties indexed for where filters (props.go).
+	Inverted InvertedConfig
 }
 
 // Shard is one pebble store plus its vector indexes. Safe for concurrent use.
@@ -58,16 +60,20 @@ type Shard struct {
 	// checks, counts, dimensions and indexes agree with the store.
 	writeMu sync.Mutex
 	mu      sync.RWMutex
-	// indexes are built from the stored objects on first use (a search),
-	// not at open, so opening and restoring a shard is cheap.
+	// indexes are loaded on first use (see vectors.go).
 	indexes map[string]vector.Index
 	built   bool
-	dims    map[string]int // vector name → length, persisted
-	count   int            // persisted
-	closed  bool
+	// cleaning is set while a background tombstone cleanup runs (in bg).
+	cleaning atomic.Bool
+	bg       sync.WaitGroup
+	dims     map[string]int // vector name → length, persisted
+	count    int            // persisted
+	closed   bool
+
+	inv inverted // property index for filters (props.go)
 }
 
-// Open opens (or creates) the shard in dir. Vector indexes are built on
+// Open opens (or creates) the shard in dir. Vector indexes are loaded on
 // first use.
 func Open(dir string, opts Options) (*Shard, error) {
 	if opts.Logger == nil {
@@ -114,95 +120,6 @@ func (s *Shard) loadMeta() error {
 		}
 	}
 	return it.Error()
-}
-
-// ensureIndexes builds the vector indexes from the stored objects if that
-// has not happened yet. Writers wait meanwhile, so no write is missed.
-func (s *Shard) ensureIndexes() error {
-	s.mu.RLock()
-	built := s.built
-	s.mu.RUnlock()
-	if built {
-		return nil
-	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if s.built {
-		return nil
-	}
-	start := time.Now()
-	indexes := map[string]vector.Index{}
-	n := 0
-	err := s.Scan(nil, true, func(o *Object) bool {
-		n++
-		s.indexObjectInto(indexes, o)
-		return true
-	})
-	if err != nil {
-		return fmt.Errorf("build vector index: %w", err)
-	}
-	s.mu.Lock()
-	s.indexes, s.built = indexes, true
-	s.mu.Unlock()
-	s.opts.Logger.Debug("vector indexes built", "shard", s.dir, "objects", n, "took", time.Since(start))
-	return nil
-}
-
-// newIndex creates the index of a vector name.
-func (s *Shard) newIndex(name string) vector.Index {
-	dist := s.opts.Distances[name]
-	if dist == "" {
-		dist = vector.Cosine
-	}
-	f, err := vector.NewFlat(dist)
-	if err != nil {
-		// Distances are validated with the schema; fall back rather than lose data.
-		s.opts.Logger.Error("bad distance, using cosine", "vector", name, "err", err)
-		f, _ = vector.NewFlat(vector.Cosine)
-	}
-	return f
-}
-
-// indexObjectInto adds o's vectors to indexes, creating indexes as needed.
-// Callers hold writeMu; indexes is either being built or s.indexes.
-func (s *Shard) indexObjectInto(indexes map[string]vector.Index, o *Object) {
-	add := func(name string, v []float32) {
-		idx := indexes[name]
-		if idx == nil {
-			idx = s.newIndex(name)
-			s.mu.Lock()
-			indexes[name] = idx
-			s.mu.Unlock()
-		}
-		if err := idx.Add(vector.ID(o.ID), v); err != nil {
-			s.opts.Logger.Error("index vector", "id", o.ID, "vector", name, "err", err)
-		}
-	}
-	if o.Vector != nil {
-		add("", o.Vector)
-	}
-	for name, v := range o.Vectors {
-		add(name, v)
-	}
-}
-
-// reindex replaces old's vectors by o's in built indexes (o or old may be nil).
-// Callers hold writeMu.
-func (s *Shard) reindex(id uuid.UUID, old, o *Object) {
-	if !s.built {
-		return // the build will read the stored objects
-	}
-	if old != nil {
-		if old.Vector != nil {
-			s.indexes[""].Delete(vector.ID(id))
-		}
-		for name := range old.Vectors {
-			s.indexes[name].Delete(vector.ID(id))
-		}
-	}
-	if o != nil {
-		s.indexObjectInto(s.indexes, o)
-	}
 }
 
 // checkDims verifies o's vectors against the indexes and against dims
@@ -276,6 +193,9 @@ func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
+	if err := s.ensureIndexesLocked(); err != nil {
+		return nil, err
+	}
 	errs := make([]error, len(objs))
 	olds := make([]*Object, len(objs))
 	claimed := map[string]int{}
@@ -310,6 +230,9 @@ func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
 		if err := b.Set(objectKey(o.ID), buf, nil); err != nil {
 			return nil, fmt.Errorf("batch set: %w", err)
 		}
+		if err := s.indexProps(b, old, o); err != nil {
+			return nil, err
+		}
 	}
 	if b.Empty() {
 		return errs, nil
@@ -328,14 +251,15 @@ func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
 			return nil, fmt.Errorf("batch set: %w", err)
 		}
 	}
+	if err := s.applyVectors(b, batchChanges(objs, olds, errs)); err != nil {
+		s.dropIndexes()
+		return nil, err
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
+		s.dropIndexes()
 		return nil, fmt.Errorf("commit batch: %w", err)
 	}
-	for i, o := range objs {
-		if errs[i] == nil {
-			s.reindex(o.ID, olds[i], o)
-		}
-	}
+	s.maybeCleanup()
 	s.mu.Lock()
 	s.count += added
 	for name, n := range newDims {
@@ -345,12 +269,35 @@ func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
 	return errs, nil
 }
 
+// batchChanges turns the stored objects of a write (errs[i] == nil) into
+// one vector change per id: from the object stored before the batch to the
+// batch's last object of that id.
+func batchChanges(objs, olds []*Object, errs []error) []vectorChange {
+	at := map[uuid.UUID]int{}
+	var changes []vectorChange
+	for i, o := range objs {
+		if errs[i] != nil {
+			continue
+		}
+		if j, ok := at[o.ID]; ok {
+			changes[j].new = o
+			continue
+		}
+		at[o.ID] = len(changes)
+		changes = append(changes, vectorChange{id: o.ID, old: olds[i], new: o})
+	}
+	return changes
+}
+
 // Delete removes an object; it reports whether it existed.
 func (s *Shard) Delete(id uuid.UUID) (bool, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.isClosed() {
 		return false, ErrClosed
+	}
+	if err := s.ensureIndexesLocked(); err != nil {
+		return false, err
 	}
 	old, err := s.get(id, true)
 	if errors.Is(err, ErrNotFound) {
@@ -364,13 +311,21 @@ func (s *Shard) Delete(id uuid.UUID) (bool, error) {
 	if err := b.Delete(objectKey(id), nil); err != nil {
 		return false, fmt.Errorf("delete object: %w", err)
 	}
+	if err := s.indexProps(b, old, nil); err != nil {
+		return false, err
+	}
 	if err := b.Set(metaCount, binary.AppendUvarint(nil, uint64(s.count-1)), nil); err != nil {
 		return false, fmt.Errorf("delete object: %w", err)
 	}
+	if err := s.applyVectors(b, []vectorChange{{id: id, old: old}}); err != nil {
+		s.dropIndexes()
+		return false, err
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
+		s.dropIndexes()
 		return false, fmt.Errorf("delete object: %w", err)
 	}
-	s.reindex(id, old, nil)
+	s.maybeCleanup()
 	s.mu.Lock()
 	s.count--
 	s.mu.Unlock()
@@ -457,6 +412,14 @@ type Hit struct {
 
 // Search finds the k nearest objects to query in the named vector's index.
 func (s *Shard) Search(vectorName string, query []float32, k int, maxDistance *float32) ([]Hit, error) {
+	return s.search(vectorName, func(idx vector.Index) ([]vector.Result, error) {
+		return idx.Search(query, k, maxDistance, nil)
+	})
+}
+
+// search runs fn on the loaded index of vectorName (no hits if there is
+// none yet) and turns its results into hits.
+func (s *Shard) search(vectorName string, fn func(vector.Index) ([]vector.Result, error)) ([]Hit, error) {
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
@@ -469,7 +432,7 @@ func (s *Shard) Search(vectorName string, query []float32, k int, maxDistance *f
 	if idx == nil {
 		return nil, nil
 	}
-	res, err := idx.Search(query, k, maxDistance, nil)
+	res, err := fn(idx)
 	if err != nil {
 		return nil, err
 	}

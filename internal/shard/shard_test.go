@@ -19,9 +19,20 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// hnswWith returns HNSW index configs with the given distances.
+func hnswWith(distances map[string]string) map[string]VectorIndexConfig {
+	out := map[string]VectorIndexConfig{}
+	for name, d := range distances {
+		cfg := vector.DefaultHNSWConfig
+		cfg.Distance = d
+		out[name] = VectorIndexConfig{HNSW: cfg}
+	}
+	return out
+}
+
 func openShard(t *testing.T, dir string, distances map[string]string) *Shard {
 	t.Helper()
-	s, err := Open(dir, Options{Distances: distances, Logger: quiet})
+	s, err := Open(dir, Options{Vectors: hnswWith(distances), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +403,7 @@ func TestDimensionErrorsPerObject(t *testing.T) {
 func TestReopen(t *testing.T) {
 	dir := t.TempDir()
 	dists := map[string]string{"": vector.L2Squared, "n": vector.Dot}
-	s, err := Open(dir, Options{Distances: dists, Logger: quiet})
+	s, err := Open(dir, Options{Vectors: hnswWith(dists), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
 // Package e2e holds Strata's end-to-end tests: they build the server binary
-// (cmd/strata) once per test run, start it as a real process on a free port
-// with its own data directory, and drive it with the official Weaviate Go
-// client and with raw HTTP.
+// (cmd/strata) once per test run, start it as a real process on free ports
+// (REST and gRPC) with its own data directory, and drive it with the
+// official Weaviate Go client, Weaviate's generated gRPC client, the
+// official TypeScript client (tests/ts) and raw HTTP.
 //
 // This file is the process harness (standard library only, so that `go build
 // ./...` never needs the client's dependencies); the client-side helpers live
@@ -127,8 +128,8 @@ type server struct {
 	opts serverOptions
 	bin  string
 
-	Port      int
-	GRPCPort  int
+	Port      int    // REST port
+	GRPCPort  int    // gRPC port (GRPC_PORT), on the same host
 	Host      string // "127.0.0.1:<port>", for weaviate.Config.Host
 	URL       string // "http://127.0.0.1:<port>"
 	DataDir   string

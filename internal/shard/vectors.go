@@ -1,0 +1,422 @@
+package shard
+
+import (
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/google/uuid"
+
+	"strata/internal/vector"
+)
+
+// Vector indexes.
+//
+// An HNSW graph is stored in the shard's pebble store next to the objects:
+// one record per graph node and a state record per vector name (see
+// vector.HNSW.Flush). Every write applies its vector changes to the graph in
+// memory, then puts the node records they touched into the same batch as
+// the objects, so the stored graph matches the stored objects at every
+// commit — after a crash, and in a checkpoint taken for a backup. A
+// restored shard therefore answers exactly as the original did, without
+// rebuilding anything.
+//
+// Indexes are loaded on first use (a search or a write), not at open, so
+// opening and restoring a shard is cheap. Flat indexes are not stored: they
+// are filled from the objects on load.
+
+// Key prefixes of the vector indexes.
+const (
+	prefixGraph      = 'g' // 'g' + vector name + 0 + node number (uint32 BE) → node record
+	prefixGraphState = 'G' // 'G' + vector name → graph state record
+)
+
+// VectorIndexConfig configures the index of one vector name.
+type VectorIndexConfig struct {
+	Flat bool              // exact search instead of HNSW
+	HNSW vector.HNSWConfig // its Distance applies to flat indexes too
+}
+
+// cleanupThreshold is how many tombstones an HNSW index collects before
+// the shard removes them: at least minCleanup, else a tenth of its size.
+func cleanupThreshold(live int) int { return max(minCleanup, live/10) }
+
+const minCleanup = 1000
+
+func graphKey(name string, num uint32) []byte {
+	k := make([]byte, 0, len(name)+6)
+	k = append(k, prefixGraph)
+	k = append(k, name...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint32(k, num)
+}
+
+func graphStateKey(name string) []byte {
+	return append([]byte{prefixGraphState}, name...)
+}
+
+// parseGraphKey splits a node key into vector name and node number.
+func parseGraphKey(k []byte) (string, uint32, bool) {
+	if len(k) < 6 || k[0] != prefixGraph || k[len(k)-5] != 0 {
+		return "", 0, false
+	}
+	return string(k[1 : len(k)-5]), binary.BigEndian.Uint32(k[len(k)-4:]), true
+}
+
+// newIndex creates the empty index of a vector name.
+func (s *Shard) newIndex(name string) vector.Index {
+	cfg, ok := s.opts.Vectors[name]
+	if !ok {
+		cfg = VectorIndexConfig{HNSW: vector.DefaultHNSWConfig}
+	}
+	if cfg.Flat {
+		f, err := vector.NewFlat(cfg.HNSW.Distance)
+		if err == nil {
+			return f
+		}
+		s.opts.Logger.Error("bad vector index config, using cosine", "vector", name, "err", err)
+		f, _ = vector.NewFlat(vector.Cosine)
+		return f
+	}
+	h, err := vector.NewHNSW(cfg.HNSW)
+	if err != nil {
+		// Configs are validated with the schema; fall back rather than lose data.
+		s.opts.Logger.Error("bad vector index config, using defaults", "vector", name, "err", err)
+		h, _ = vector.NewHNSW(vector.DefaultHNSWConfig)
+	}
+	return h
+}
+
+// ensureIndexes loads the vector indexes if that has not happened yet.
+func (s *Shard) ensureIndexes() error {
+	s.mu.RLock()
+	built := s.built
+	s.mu.RUnlock()
+	if built {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.isClosed() {
+		return ErrClosed
+	}
+	return s.ensureIndexesLocked()
+}
+
+// ensureIndexesLocked loads the vector indexes: graphs from their records,
+// vectors from the objects. Objects whose vector has no graph node (data
+// written before graphs were stored) are inserted, nodes whose object is
+// gone are dropped, and those repairs are committed. Callers hold writeMu.
+func (s *Shard) ensureIndexesLocked() error {
+	if s.built {
+		return nil
+	}
+	start := time.Now()
+	indexes := map[string]vector.Index{}
+	get := func(name string) vector.Index {
+		if indexes[name] == nil {
+			indexes[name] = s.newIndex(name)
+		}
+		return indexes[name]
+	}
+	if err := s.loadGraphs(get); err != nil {
+		return err
+	}
+	type pending struct {
+		name string
+		id   uuid.UUID
+		vec  []float32
+	}
+	var missing []pending
+	n := 0
+	err := s.Scan(nil, true, func(o *Object) bool {
+		n++
+		forEachVector(o, func(name string, v []float32) {
+			switch idx := get(name).(type) {
+			case *vector.HNSW:
+				if !idx.LoadVector(vector.ID(o.ID), v) {
+					missing = append(missing, pending{name, o.ID, v})
+				}
+			default:
+				if err := idx.Add(vector.ID(o.ID), v); err != nil {
+					s.opts.Logger.Error("index vector", "id", o.ID, "vector", name, "err", err)
+				}
+			}
+		})
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("load vector indexes: %w", err)
+	}
+	freed := 0
+	for _, idx := range indexes {
+		if h, ok := idx.(*vector.HNSW); ok {
+			freed += h.FinishLoad()
+		}
+	}
+	parallel(len(missing), func(i int) {
+		p := missing[i]
+		if err := indexes[p.name].Add(vector.ID(p.id), p.vec); err != nil {
+			s.opts.Logger.Error("index vector", "id", p.id, "vector", p.name, "err", err)
+		}
+	})
+	if len(missing) > 0 || freed > 0 {
+		b := s.db.NewBatch()
+		defer b.Close()
+		if err := flushIndexes(b, indexes); err != nil {
+			return err
+		}
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("store vector index repairs: %w", err)
+		}
+		s.opts.Logger.Info("vector index repaired", "shard", s.dir, "inserted", len(missing), "dropped", freed)
+	}
+	s.mu.Lock()
+	s.indexes, s.built = indexes, true
+	s.mu.Unlock()
+	s.opts.Logger.Debug("vector indexes loaded", "shard", s.dir, "objects", n, "took", time.Since(start))
+	return nil
+}
+
+// loadGraphs reads the stored graph records into HNSW indexes from get.
+func (s *Shard) loadGraphs(get func(string) vector.Index) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixGraphState}, UpperBound: []byte{prefixGraphState + 1}})
+	if err != nil {
+		return fmt.Errorf("load vector indexes: %w", err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		name := string(it.Key()[1:])
+		h, ok := get(name).(*vector.HNSW)
+		if !ok {
+			continue // now flat: the graph is ignored
+		}
+		if err := h.LoadState(it.Value()); err != nil {
+			it.Close()
+			return fmt.Errorf("shard %s, vector %q: %w", s.dir, name, err)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("load vector indexes: %w", err)
+	}
+	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixGraph}, UpperBound: []byte{prefixGraph + 1}})
+	if err != nil {
+		return fmt.Errorf("load vector indexes: %w", err)
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		name, num, ok := parseGraphKey(it.Key())
+		if !ok {
+			return fmt.Errorf("shard %s: bad graph key %x", s.dir, it.Key())
+		}
+		h, isHNSW := get(name).(*vector.HNSW)
+		if !isHNSW {
+			continue
+		}
+		if err := h.LoadNode(num, it.Value()); err != nil {
+			return fmt.Errorf("shard %s, vector %q: %w", s.dir, name, err)
+		}
+	}
+	return it.Error()
+}
+
+// flushIndexes puts the graph records changed since the last flush into b.
+func flushIndexes(b *pebble.Batch, indexes map[string]vector.Index) error {
+	for name, idx := range indexes {
+		h, ok := idx.(*vector.HNSW)
+		if !ok {
+			continue
+		}
+		err := h.Flush(
+			func(num uint32, rec []byte) error { return b.Set(graphKey(name, num), rec, nil) },
+			func(num uint32) error { return b.Delete(graphKey(name, num), nil) },
+			func(rec []byte) error { return b.Set(graphStateKey(name), rec, nil) })
+		if err != nil {
+			return fmt.Errorf("store vector index: %w", err)
+		}
+	}
+	return nil
+}
+
+// dropIndexes forgets the in-memory indexes after a failed commit, whose
+// changes they already hold; the next use loads them from the store again.
+// Callers hold writeMu.
+func (s *Shard) dropIndexes() {
+	s.mu.Lock()
+	s.indexes, s.built = nil, false
+	s.mu.Unlock()
+}
+
+// vectorChange is the new state of one object's vectors in a write.
+type vectorChange struct {
+	id       uuid.UUID
+	old, new *Object // either may be nil
+}
+
+// applyVectors applies a write's vector changes to the loaded indexes and
+// puts the graph records they touched into b. Vectors that did not change
+// are left alone; insertions run in parallel. Callers hold writeMu.
+func (s *Shard) applyVectors(b *pebble.Batch, changes []vectorChange) error {
+	type add struct {
+		idx  vector.Index
+		name string
+		id   uuid.UUID
+		vec  []float32
+	}
+	var adds []add
+	for _, c := range changes {
+		names := map[string]bool{}
+		if c.old != nil {
+			forEachVector(c.old, func(name string, _ []float32) { names[name] = true })
+		}
+		if c.new != nil {
+			forEachVector(c.new, func(name string, _ []float32) { names[name] = true })
+		}
+		for name := range names {
+			ov, nv := vectorOf(c.old, name), vectorOf(c.new, name)
+			idx := s.indexes[name]
+			switch {
+			case nv == nil:
+				if idx != nil {
+					idx.Delete(vector.ID(c.id))
+				}
+			case ov != nil && slices.Equal(ov, nv):
+			default:
+				if idx == nil {
+					idx = s.newIndex(name)
+					s.mu.Lock()
+					s.indexes[name] = idx
+					s.mu.Unlock()
+				}
+				adds = append(adds, add{idx, name, c.id, nv})
+			}
+		}
+	}
+	parallel(len(adds), func(i int) {
+		a := adds[i]
+		if err := a.idx.Add(vector.ID(a.id), a.vec); err != nil {
+			s.opts.Logger.Error("index vector", "id", a.id, "vector", a.name, "err", err)
+		}
+	})
+	return flushIndexes(b, s.indexes)
+}
+
+// maybeCleanup starts a background removal of tombstones from the HNSW
+// indexes that collected enough of them. Callers hold writeMu.
+func (s *Shard) maybeCleanup() {
+	need := false
+	for _, idx := range s.indexes {
+		if h, ok := idx.(*vector.HNSW); ok && h.Tombstones() >= cleanupThreshold(h.Len()) {
+			need = true
+		}
+	}
+	if !need || !s.cleaning.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Go(func() {
+		defer s.cleaning.Store(false)
+		if err := s.cleanup(); err != nil {
+			s.opts.Logger.Error("vector index cleanup", "shard", s.dir, "err", err)
+		}
+	})
+}
+
+// cleanup removes the tombstones of every HNSW index over the threshold
+// and commits the changed records. Writers wait meanwhile.
+func (s *Shard) cleanup() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.isClosed() || !s.built {
+		return nil
+	}
+	start := time.Now()
+	freed := 0
+	for _, idx := range s.indexes {
+		if h, ok := idx.(*vector.HNSW); ok && h.Tombstones() >= cleanupThreshold(h.Len()) {
+			freed += h.Cleanup()
+		}
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := flushIndexes(b, s.indexes); err != nil {
+		s.dropIndexes()
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		s.dropIndexes()
+		return fmt.Errorf("commit: %w", err)
+	}
+	s.opts.Logger.Debug("vector index cleaned up", "shard", s.dir, "freed", freed, "took", time.Since(start))
+	return nil
+}
+
+// forEachVector calls fn for each of o's vectors ("" = the legacy vector).
+func forEachVector(o *Object, fn func(name string, v []float32)) {
+	if o.Vector != nil {
+		fn("", o.Vector)
+	}
+	for name, v := range o.Vectors {
+		fn(name, v)
+	}
+}
+
+func vectorOf(o *Object, name string) []float32 {
+	switch {
+	case o == nil:
+		return nil
+	case name == "":
+		return o.Vector
+	default:
+		return o.Vectors[name]
+	}
+}
+
+// parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var mu sync.Mutex
+	next := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// UpdateVectorConfigs takes new index settings: loaded HNSW indexes adopt
+// the search settings (ef and the dynamic ef bounds); the rest applies
+// when indexes are next created.
+func (s *Shard) UpdateVectorConfigs(cfgs map[string]VectorIndexConfig) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.opts.Vectors = cfgs
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for name, idx := range s.indexes {
+		if h, ok := idx.(*vector.HNSW); ok {
+			if cfg, ok := cfgs[name]; ok {
+				h.SetSearchConfig(cfg.HNSW)
+			}
+		}
+	}
+}
