@@ -4,6 +4,7 @@
 //
 //	strata-bench import --url http://127.0.0.1:8080 --class Bench --objects 100000 --dims 128
 //	strata-bench list   --url http://127.0.0.1:8080 --class Bench --page 1000
+//	strata-bench query  --url http://127.0.0.1:8080 --class Bench --queries 2000
 //	strata-bench ann    --objects 100000 --dims 128 --dist clustered
 //	strata-bench backup --url http://127.0.0.1:8080 --classes Bench,Bench2 --pid <server pid> --latency --restore
 package main
@@ -26,7 +27,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list|backup|mkbucket|ann [flags]")
+		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list|query|backup|mkbucket|ann [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -41,6 +42,8 @@ func main() {
 		err = runMkbucket(os.Args[2:])
 	case "ann":
 		err = runANN(os.Args[2:])
+	case "query":
+		err = runQuery(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -59,9 +62,12 @@ type client struct {
 func (c *client) do(method, path string, body any, out any) error {
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
+		b, ok := body.(json.RawMessage) // already encoded: sent as it is
+		if !ok {
+			var err error
+			if b, err = json.Marshal(body); err != nil {
+				return err
+			}
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -105,6 +111,7 @@ func runImport(args []string) error {
 	batch := fs.Int("batch", 1000, "objects per batch request")
 	workers := fs.Int("workers", 2, "concurrent batch requests")
 	seed := fs.Uint64("seed", 1, "random seed")
+	dist := fs.String("dist", "random", "vector distribution: random, clustered, realistic")
 	recreate := fs.Bool("recreate", true, "delete and create the class first")
 	fs.Parse(args)
 
@@ -120,29 +127,42 @@ func runImport(args []string) error {
 			return err
 		}
 	}
-	batches := make(chan []map[string]any, *workers)
-	go func() {
-		rng := rand.New(rand.NewPCG(*seed, 0))
-		for start := 0; start < *objects; start += *batch {
-			n := min(*batch, *objects-start)
-			objs := make([]map[string]any, n)
-			for i := range objs {
-				v := make([]float32, *dims)
-				for j := range v {
-					v[j] = rng.Float32()*2 - 1
-				}
-				var idb [16]byte
-				for j := range idb {
-					idb[j] = byte(rng.Uint32())
-				}
-				id, _ := uuid.FromBytes(idb[:])
-				objs[i] = map[string]any{"class": *class, "id": id.String(), "vector": v,
-					"properties": map[string]any{"title": fmt.Sprintf("object %d", start+i), "count": start + i}}
+	// Requests are generated and encoded before the clock starts, so the
+	// client's own work does not count against the server on a shared machine.
+	src, err := newVectorSource(*dist, *dims, *seed)
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(*seed, 0))
+	var bodies [][]byte
+	var sizes []int
+	for start := 0; start < *objects; start += *batch {
+		n := min(*batch, *objects-start)
+		objs := make([]map[string]any, n)
+		for i := range objs {
+			var idb [16]byte
+			for j := range idb {
+				idb[j] = byte(rng.Uint32())
 			}
-			batches <- objs
+			id, _ := uuid.FromBytes(idb[:])
+			objs[i] = map[string]any{"class": *class, "id": id.String(), "vector": src.next(),
+				"properties": map[string]any{"title": fmt.Sprintf("object %d", start+i), "count": start + i}}
 		}
-		close(batches)
-	}()
+		b, err := json.Marshal(map[string]any{"objects": objs})
+		if err != nil {
+			return err
+		}
+		bodies, sizes = append(bodies, b), append(sizes, n)
+	}
+	type request struct {
+		body []byte
+		n    int
+	}
+	batches := make(chan request, len(bodies))
+	for i, b := range bodies {
+		batches <- request{b, sizes[i]}
+	}
+	close(batches)
 	var done, failed atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -152,15 +172,15 @@ func runImport(args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for objs := range batches {
+			for req := range batches {
 				var res []struct {
 					Result struct {
 						Status string `json:"status"`
 					} `json:"result"`
 				}
-				if err := c.do(http.MethodPost, "/v1/batch/objects", map[string]any{"objects": objs}, &res); err != nil {
+				if err := c.do(http.MethodPost, "/v1/batch/objects", json.RawMessage(req.body), &res); err != nil {
 					once.Do(func() { firstErr = err })
-					failed.Add(int64(len(objs)))
+					failed.Add(int64(req.n))
 					continue
 				}
 				for _, r := range res {
@@ -168,7 +188,7 @@ func runImport(args []string) error {
 						failed.Add(1)
 					}
 				}
-				done.Add(int64(len(objs)))
+				done.Add(int64(req.n))
 			}
 		}()
 	}

@@ -1,6 +1,10 @@
 package vector
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // AVX2+FMA kernels (distance_amd64.s): 8 lanes, 4 accumulators. They sum
 // in a different order than the portable kernels, so results may differ
@@ -11,6 +15,11 @@ func dotAVX2(a, b []float32) float32
 
 //go:noescape
 func l2AVX2(a, b []float32) float32
+
+// prefetch hints the CPU to load n bytes at p into cache.
+//
+//go:noescape
+func prefetch(p unsafe.Pointer, n int)
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {

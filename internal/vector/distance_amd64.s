@@ -127,3 +127,20 @@ l2done:
 	VZEROUPPER
 	MOVSS X0, ret+48(FP)
 	RET
+
+// func prefetch(p unsafe.Pointer, n int)
+// Hints the CPU to load the n bytes at p into cache (PREFETCHT0 per line).
+TEXT ·prefetch(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	ADDQ SI, CX
+
+prefetchloop:
+	CMPQ SI, CX
+	JAE  prefetchdone
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	JMP  prefetchloop
+
+prefetchdone:
+	RET

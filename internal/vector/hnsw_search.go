@@ -1,5 +1,7 @@
 package vector
 
+import "unsafe"
+
 // visitedSet marks nodes seen by one search. Marks are generation stamps,
 // so clearing is free until the stamp wraps.
 type visitedSet struct {
@@ -80,6 +82,8 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 	for len(results) > ef {
 		results.pop()
 	}
+	var batch []*hnswNode
+	var nums []uint32
 	for len(cands) > 0 {
 		c := cands.pop()
 		if len(results) >= ef && results.top().less(c) {
@@ -92,16 +96,26 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 		if n == nil || level > n.level {
 			continue
 		}
+		// The neighbours' nodes and vectors are mostly not in cache: ask
+		// for all of them first, so the memory loads overlap, then compute.
+		batch = batch[:0]
 		for _, o := range n.linksAt(level) {
 			if int(o) >= len(ns) || !vs.visit(o) {
 				continue
 			}
-			on := ns[o].Load()
-			if on == nil {
-				continue
+			if on := ns[o].Load(); on != nil {
+				prefetch(unsafe.Pointer(on), 64)
+				batch = append(batch, on)
+				nums = append(nums[:len(batch)-1], o)
 			}
-			d := h.dist(q, on.vec)
-			oc := candidate{node: o, dist: d}
+		}
+		for _, on := range batch {
+			if len(on.vec) > 0 {
+				prefetch(unsafe.Pointer(&on.vec[0]), 4*len(on.vec))
+			}
+		}
+		for i, on := range batch {
+			oc := candidate{node: nums[i], dist: h.dist(q, on.vec)}
 			if len(results) < ef || oc.less(results.top()) {
 				cands.push(oc)
 				if admit(on) {
