@@ -2,10 +2,12 @@
 # Backup/restore benchmark on the filesystem backend, next to the floor of
 # this machine (tar | zstd -1 and back) on the same data, in one run.
 #   ./scripts/bench-backup.sh [objects per class] [dims]     (defaults 100000 128)
+# BENCH_DIST picks the vector distribution (random, clustered, realistic;
+# default clustered, the quickest to index).
 # Two classes are imported; results are printed for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N="${1:-100000}" DIMS="${2:-128}" PORT="${PORT:-18090}"
+N="${1:-100000}" DIMS="${2:-128}" PORT="${PORT:-18090}" DIST="${BENCH_DIST:-clustered}"
 WORK="$(mktemp -d /tmp/strata-bench.XXXXXX)"
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true; { [ -z "$PID" ] || wait "$PID" 2>/dev/null || true; }; rm -rf "$WORK"' EXIT
@@ -32,9 +34,9 @@ PID=$!
 URL="http://127.0.0.1:$PORT"
 until curl -sf "$URL/v1/.well-known/ready" > /dev/null; do sleep 0.1; done
 
-echo "== import 2 x $N x $DIMS"
-"$WORK/strata-bench" import --url "$URL" --class BenchA --objects "$N" --dims "$DIMS" --seed 1
-"$WORK/strata-bench" import --url "$URL" --class BenchB --objects "$N" --dims "$DIMS" --seed 2
+echo "== import 2 x $N x $DIMS ($DIST)"
+"$WORK/strata-bench" import --url "$URL" --class BenchA --objects "$N" --dims "$DIMS" --dist "$DIST" --seed 1
+"$WORK/strata-bench" import --url "$URL" --class BenchB --objects "$N" --dims "$DIMS" --dist "$DIST" --seed 2
 echo "data directory: $(du -sh "$WORK/data/classes" | cut -f1)"
 
 echo "== strata backup + restore, default settings, no other load"

@@ -35,7 +35,7 @@ func (b gqlBackend) Count(ctx context.Context, class, tenant string, where *filt
 
 func (b gqlBackend) Search(ctx context.Context, q graphql.Query) ([]graphql.Result, error) {
 	hits, err := b.db.Search(ctx, db.SearchParams{
-		Class: q.Class, Tenant: q.Tenant, Vector: q.Vector, VectorName: q.VectorName,
+		Class: q.Class, Tenant: q.Tenant, Vector: q.Vector, NearObject: q.NearObject, VectorName: q.VectorName,
 		MaxDistance: q.MaxDistance, Limit: q.Limit, Offset: q.Offset, After: q.After, WithVectors: q.WithVector,
 		Where: q.Where,
 	})

@@ -471,6 +471,7 @@ type SearchParams struct {
 	Class       string // exact name
 	Tenant      string
 	Vector      []float32
+	NearObject  *uuid.UUID // search with this object's vector (VectorName) instead
 	VectorName  string
 	MaxDistance *float32
 	Limit       int
@@ -486,8 +487,24 @@ type SearchHit struct {
 	Distance *float32
 }
 
-// Search runs an exact nearest-neighbour search in one class's shard.
+// Search runs a nearest-neighbour search (or, without a vector, a listing)
+// in one class's shard.
 func (d *DB) Search(ctx context.Context, p SearchParams) ([]SearchHit, error) {
+	if p.NearObject != nil {
+		o, err := d.GetObject(ctx, p.Class, *p.NearObject, p.Tenant, true)
+		if errors.Is(err, ErrObjectNotFound) {
+			return nil, invalidf("nearObject: no object with id %s in class %s", p.NearObject, p.Class)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.Vector = o.Vector; p.VectorName != "" {
+			p.Vector = o.Vectors[p.VectorName]
+		}
+		if p.Vector == nil {
+			return nil, invalidf("nearObject: object %s has no vector to search with", p.NearObject)
+		}
+	}
 	if p.Vector == nil {
 		objs, err := d.ListObjects(ctx, ListParams{Class: p.Class, Tenant: p.Tenant, Limit: p.Limit,
 			Offset: p.Offset, After: p.After, WithVectors: p.WithVectors, Where: p.Where})

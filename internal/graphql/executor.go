@@ -25,7 +25,8 @@ type Request struct {
 type Backend interface {
 	// Class returns the class with exactly this name (GraphQL names are exact), or nil.
 	Class(name string) *schema.Class
-	// Search returns objects of one class: a nearVector search when q.Vector != nil
+	// Search returns objects of one class: a vector search when q.Vector or
+	// q.NearObject is set
 	// (ascending distance, only results within q.MaxDistance when set), otherwise
 	// objects in ascending UUID order (honouring After); only objects matching
 	// q.Where when set. The error text is user-facing (e.g. tenant missing,
@@ -41,8 +42,10 @@ type Backend interface {
 type Query struct {
 	Class  string
 	Tenant string
-	// Vector is nearVector.vector; nil = no vector search.
+	// Vector is nearVector.vector; nil = no vector search (unless NearObject).
 	Vector []float32
+	// NearObject is nearObject's id: search with that object's vector.
+	NearObject *uuid.UUID
 	// VectorName is "" for the legacy unnamed vector. For classes with named
 	// vectors it is nearVector's targetVectors entry, or the class's only
 	// named vector when none was given.

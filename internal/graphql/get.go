@@ -78,7 +78,7 @@ func (x *execution) getQuery(class *schema.Class, f *field) (Query, error) {
 			return q, err
 		}
 	}
-	for _, name := range []string{"nearObject", "bm25", "hybrid", "sort", "group", "groupBy", "autocut"} {
+	for _, name := range []string{"bm25", "hybrid", "sort", "group", "groupBy", "autocut"} {
 		if _, ok := args[name]; ok {
 			return q, fmt.Errorf("the %s argument is not supported yet", name)
 		}
@@ -86,8 +86,17 @@ func (x *execution) getQuery(class *schema.Class, f *field) (Query, error) {
 	if err := unsupported(f.children); err != nil {
 		return q, err
 	}
-	if v, ok := args["nearVector"]; ok {
-		if err := nearVector(class, v, &q); err != nil {
+	nv, hasNearVector := args["nearVector"]
+	no, hasNearObject := args["nearObject"]
+	switch {
+	case hasNearVector && hasNearObject:
+		return q, errors.New("found more than one search operator: nearVector and nearObject cannot be combined")
+	case hasNearVector:
+		if err := nearVector(class, nv, &q); err != nil {
+			return q, err
+		}
+	case hasNearObject:
+		if err := nearObject(class, no, &q); err != nil {
 			return q, err
 		}
 	}
@@ -96,7 +105,7 @@ func (x *execution) getQuery(class *schema.Class, f *field) (Query, error) {
 	q.WithVector = withVector
 	if certainty {
 		name := q.VectorName
-		if q.Vector == nil {
+		if q.Vector == nil && q.NearObject == nil {
 			// No search: certainty will be null, but Weaviate still refuses it
 			// on a non-cosine index. Skip when the vector is ambiguous.
 			name, err = targetVector(class, nil)
@@ -110,7 +119,7 @@ func (x *execution) getQuery(class *schema.Class, f *field) (Query, error) {
 
 	// With a distance or certainty and no limit, Weaviate searches by
 	// distance without a limit; Strata bounds that by maxResults.
-	if limit < 0 && q.Vector != nil && q.MaxDistance != nil {
+	if limit < 0 && (q.Vector != nil || q.NearObject != nil) && q.MaxDistance != nil {
 		q.Limit = max(x.maxResults-q.Offset, 0)
 		return q, nil
 	}

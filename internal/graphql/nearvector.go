@@ -3,7 +3,11 @@ package graphql
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
+
+	"github.com/google/uuid"
 
 	"strata/internal/schema"
 )
@@ -57,20 +61,30 @@ func nearVector(class *schema.Class, v any, q *Query) error {
 		return err
 	}
 
+	if err := searchBounds(class, name, "nearVector", m, q); err != nil {
+		return err
+	}
+	q.Vector, q.VectorName = vec, name
+	return nil
+}
+
+// searchBounds sets q.MaxDistance from a search argument's distance or
+// certainty (cosine only) for the vector name searched.
+func searchBounds(class *schema.Class, name, arg string, m map[string]any, q *Query) error {
 	d, hasDistance := m["distance"]
 	c, hasCertainty := m["certainty"]
 	switch {
 	case hasDistance && hasCertainty:
 		return errors.New("cannot provide distance and certainty")
 	case hasDistance:
-		dist, err := floatArg("nearVector.distance", d)
+		dist, err := floatArg(arg+".distance", d)
 		if err != nil {
 			return err
 		}
 		maxDist := float32(dist)
 		q.MaxDistance = &maxDist
 	case hasCertainty:
-		cert, err := floatArg("nearVector.certainty", c)
+		cert, err := floatArg(arg+".certainty", c)
 		if err != nil {
 			return err
 		}
@@ -80,7 +94,70 @@ func nearVector(class *schema.Class, v any, q *Query) error {
 		maxDist := float32(2 * (1 - cert))
 		q.MaxDistance = &maxDist
 	}
-	q.Vector, q.VectorName = vec, name
+	return nil
+}
+
+// nearObject fills the vector search fields of q from the nearObject
+// argument: the search uses the vector of the object with that id (or
+// beacon) in the same class.
+func nearObject(class *schema.Class, v any, q *Query) error {
+	in, ok := v.(map[string]any)
+	if !ok {
+		return badValue("nearObject", "an input object", v)
+	}
+	m := map[string]any{}
+	for k, val := range in {
+		if val != nil {
+			m[k] = val
+		}
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	for _, k := range keys {
+		switch k {
+		case "id", "beacon", "distance", "certainty", "targetVectors":
+		case "targets":
+			return fmt.Errorf("nearObject: %s is not supported yet", k)
+		default:
+			return fmt.Errorf("unknown field %q in argument \"nearObject\"", k)
+		}
+	}
+	var ref string
+	switch id, beacon := m["id"], m["beacon"]; {
+	case id != nil && beacon != nil:
+		return errors.New("nearObject: give either id or beacon, not both")
+	case id != nil:
+		s, err := stringArg("nearObject.id", id)
+		if err != nil {
+			return err
+		}
+		ref = s
+	case beacon != nil:
+		s, err := stringArg("nearObject.beacon", beacon)
+		if err != nil {
+			return err
+		}
+		ref = s[strings.LastIndex(s, "/")+1:] // weaviate://localhost/[Class/]<id>
+	default:
+		return errors.New("nearObject: id or beacon is required")
+	}
+	id, err := uuid.Parse(ref)
+	if err != nil {
+		return fmt.Errorf("nearObject: invalid id %q", ref)
+	}
+	var targets []string
+	if t, ok := m["targetVectors"]; ok {
+		if targets, err = stringListArg("nearObject.targetVectors", t); err != nil {
+			return err
+		}
+	}
+	name, err := targetVector(class, targets)
+	if err != nil {
+		return err
+	}
+	if err := searchBounds(class, name, "nearObject", m, q); err != nil {
+		return err
+	}
+	q.NearObject, q.VectorName = &id, name
 	return nil
 }
 

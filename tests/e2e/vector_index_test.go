@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -185,4 +187,62 @@ func nearVectorWhereID(t testing.TB, s *server, class string, vec []float32, id 
 		t.Fatalf("nearVector with id filter: %v", err)
 	}
 	return gqlHits(t, resp.Data, len(resp.Errors) > 0, gqlErrors(resp), "Get", class)
+}
+
+// TestGraphQLNearObject: nearObject searches with the stored object's
+// vector — the same hits as nearVector with that vector, the object itself
+// first — by id or beacon, with distance bounds; unknown ids are errors.
+func TestGraphQLNearObject(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{})
+	createClass(t, s, articleClass("Near"))
+	objs := genObjects(221, 500, 16)
+	fastImport(t, s, "Near", "", objs, 250)
+	target := objs[42]
+	want := nearVectorTop(t, s, "Near", "", target.Vector, 5)
+	if len(want) != 5 || want[0].id != target.ID {
+		t.Fatalf("nearVector with the object's own vector: %+v", want)
+	}
+	run := func(args string) map[string]any {
+		t.Helper()
+		r := s.do(t, http.MethodPost, "/v1/graphql", map[string]any{
+			"query": `{ Get { Near(nearObject: {` + args + `}, limit: 5) { _additional { id distance } } } }`})
+		wantStatus(t, r, http.StatusOK)
+		var out map[string]any
+		if err := json.Unmarshal(r.Body, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	hitsOf := func(out map[string]any) []gqlHit {
+		t.Helper()
+		if out["errors"] != nil {
+			t.Fatalf("errors: %v", out["errors"])
+		}
+		var hits []gqlHit
+		for _, o := range out["data"].(map[string]any)["Get"].(map[string]any)["Near"].([]any) {
+			add := o.(map[string]any)["_additional"].(map[string]any)
+			hits = append(hits, gqlHit{id: add["id"].(string), distance: add["distance"].(float64)})
+		}
+		return hits
+	}
+	for _, args := range []string{`id: "` + target.ID + `"`, `beacon: "weaviate://localhost/Near/` + target.ID + `"`} {
+		got := hitsOf(run(args))
+		if len(got) != len(want) {
+			t.Fatalf("nearObject {%s}: %d hits, want %d", args, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].id != want[i].id || math.Abs(got[i].distance-want[i].distance) > 1e-6 {
+				t.Fatalf("nearObject {%s}: hit %d = %+v, want %+v", args, i, got[i], want[i])
+			}
+		}
+	}
+	bounded := hitsOf(run(`id: "` + target.ID + `", distance: ` + fmt.Sprint(want[2].distance)))
+	if len(bounded) != 3 {
+		t.Errorf("nearObject with distance %v: %d hits, want 3", want[2].distance, len(bounded))
+	}
+	out := run(`id: "00000000-0000-0000-0000-000000000000"`)
+	if errs, _ := out["errors"].([]any); len(errs) == 0 || !strings.Contains(fmt.Sprint(errs), "no object with id 00000000-0000-0000-0000-000000000000") {
+		t.Errorf("nearObject of a missing id: %v", out)
+	}
 }
