@@ -170,7 +170,7 @@ func targetVector(class *schema.Class, targets []string) (string, error) {
 	if len(targets) == 1 {
 		if _, ok := class.VectorConfig[targets[0]]; !ok {
 			return "", fmt.Errorf("class %s does not have named vector %v configured. Available named vectors %v",
-				class.Class, targets[0], vectorNames(class))
+				class.Class, targets[0], class.VectorNames())
 		}
 		return targets[0], nil
 	}
@@ -178,19 +178,10 @@ func targetVector(class *schema.Class, targets []string) (string, error) {
 	case 0:
 		return "", nil
 	case 1:
-		return vectorNames(class)[0], nil
+		return class.VectorNames()[0], nil
 	default:
 		return "", fmt.Errorf("class %s has multiple vectors, but no target vectors were provided", class.Class)
 	}
-}
-
-func vectorNames(class *schema.Class) []string {
-	names := make([]string, 0, len(class.VectorConfig))
-	for n := range class.VectorConfig {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // certaintyCompatible rejects certainty on a vector index that is not cosine.

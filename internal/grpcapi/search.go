@@ -217,7 +217,7 @@ func queryVector(v *pb.Vectors) ([]float32, error) {
 // targetVector picks the vector to search: the one named (at most one), the
 // only named vector of the class, or the legacy unnamed vector ("").
 func targetVector(class *schema.Class, targets []string) (string, error) {
-	names := vectorNames(class)
+	names := class.VectorNames()
 	if len(targets) == 1 {
 		if _, ok := class.VectorConfig[targets[0]]; !ok {
 			return "", invalidf("collection %s does not have named vector %q configured. Available named vectors %v",
@@ -232,15 +232,6 @@ func targetVector(class *schema.Class, targets []string) (string, error) {
 		return names[0], nil
 	}
 	return "", invalidf("collection %s has multiple vectors, but no target vectors were provided (available: %v)", class.Class, names)
-}
-
-func vectorNames(class *schema.Class) []string {
-	names := make([]string, 0, len(class.VectorConfig))
-	for n := range class.VectorConfig {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // selectProperties resolves which properties a search returns: without a
@@ -345,7 +336,7 @@ func metadataIn(class *schema.Class, m *pb.MetadataRequest, vectorSearch bool, v
 		return w
 	}
 	if m.Vector {
-		if names := vectorNames(class); len(names) > 0 {
+		if names := class.VectorNames(); len(names) > 0 {
 			w.vectors = names
 		} else {
 			w.vector = true

@@ -7,7 +7,9 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -91,6 +93,11 @@ func (c *Class) VectorIndex(vectorName string) (string, map[string]any) {
 		return vc.VectorIndexType, vc.VectorIndexConfig
 	}
 	return c.VectorIndexType, c.VectorIndexConfig
+}
+
+// VectorNames lists the class's named vectors, sorted.
+func (c *Class) VectorNames() []string {
+	return slices.Sorted(maps.Keys(c.VectorConfig))
 }
 
 // Clone returns a deep copy (via JSON, which is the class's canonical form).

@@ -132,19 +132,25 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 	return out
 }
 
-// Search implements Index.
-func (h *HNSW) Search(query []float32, k int, maxDistance *float32, allow func(ID) bool) ([]Result, error) {
-	if k <= 0 {
-		return nil, nil
-	}
+// prepareQuery checks a query and prepares it like the stored vectors; nil
+// means there is nothing to search (k ≤ 0, empty index) or an error.
+func (h *HNSW) prepareQuery(query []float32, k int) ([]float32, error) {
 	dims := h.Dimensions()
-	if dims == 0 {
+	switch {
+	case k <= 0 || dims == 0:
 		return nil, nil
-	}
-	if len(query) != dims {
+	case len(query) != dims:
 		return nil, &DimensionError{Got: len(query), Want: dims}
 	}
-	q := h.prepare(query)
+	return h.prepare(query), nil
+}
+
+// Search implements Index.
+func (h *HNSW) Search(query []float32, k int, maxDistance *float32, allow func(ID) bool) ([]Result, error) {
+	q, err := h.prepareQuery(query, k)
+	if q == nil {
+		return nil, err
+	}
 	h.epMu.RLock()
 	ep, top, ok := h.entry, h.topLevel, h.hasEntry
 	h.epMu.RUnlock()
@@ -180,17 +186,10 @@ func (h *HNSW) Search(query []float32, k int, maxDistance *float32, allow func(I
 // selective filter, which would make a graph search visit most of the
 // graph to find ef allowed nodes. Ids without a live vector are skipped.
 func (h *HNSW) SearchAmong(query []float32, k int, maxDistance *float32, ids []ID) ([]Result, error) {
-	if k <= 0 {
-		return nil, nil
+	q, err := h.prepareQuery(query, k)
+	if q == nil {
+		return nil, err
 	}
-	dims := h.Dimensions()
-	if dims == 0 {
-		return nil, nil
-	}
-	if len(query) != dims {
-		return nil, &DimensionError{Got: len(query), Want: dims}
-	}
-	q := h.prepare(query)
 	best := make(maxHeapC, 0, k+1)
 	for _, id := range ids {
 		h.growMu.Lock()
