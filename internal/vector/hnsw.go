@@ -121,23 +121,68 @@ type HNSW struct {
 
 // hnswNode is one node. id, level and vec never change after the node is
 // published; a reused number gets a new hnswNode.
+//
+// Layer 0, which every search walks, keeps its links in one flat array
+// allocated with the node ([0] is the count), read and written element by
+// element with atomic operations: a search reaches them with one memory
+// load less than through a pointer per list. A reader racing a writer may
+// see a mix of the old and new list; every entry is a valid node number
+// either way, which is all a graph search needs. The upper layers' lists
+// are replaced copy-on-write.
 type hnswNode struct {
 	id      ID
 	level   int
 	vec     []float32
-	links   []atomic.Pointer[[]uint32] // per layer 0..level
+	links0  []atomic.Uint32            // [0] = n, [1..n] = layer-0 links
+	upper   []atomic.Pointer[[]uint32] // layers 1..level, at [layer-1]
 	mu      sync.Mutex                 // serialises writers of links
 	deleted atomic.Bool
 }
 
-func (n *hnswNode) linksAt(level int) []uint32 {
-	if p := n.links[level].Load(); p != nil {
-		return *p
-	}
-	return nil
+// newNode returns a node without links; its layer-0 array holds up to
+// max0 links.
+func newNode(id ID, level int, vec []float32, max0 int) *hnswNode {
+	return &hnswNode{id: id, level: level, vec: vec,
+		links0: make([]atomic.Uint32, max0+1), upper: make([]atomic.Pointer[[]uint32], level)}
 }
 
-func (n *hnswNode) setLinks(level int, l []uint32) { n.links[level].Store(&l) }
+// linksInto appends the node's links on a layer to buf.
+func (n *hnswNode) linksInto(level int, buf []uint32) []uint32 {
+	if level == 0 {
+		c := min(int(n.links0[0].Load()), len(n.links0)-1)
+		for i := 1; i <= c; i++ {
+			buf = append(buf, n.links0[i].Load())
+		}
+		return buf
+	}
+	if p := n.upper[level-1].Load(); p != nil {
+		return append(buf, *p...)
+	}
+	return buf
+}
+
+// linksAt returns a copy of the node's links on a layer.
+func (n *hnswNode) linksAt(level int) []uint32 { return n.linksInto(level, nil) }
+
+// setLinks replaces the node's links on a layer; callers hold n.mu. A
+// layer-0 list longer than the node's array is cut (only a corrupt or
+// foreign record can hold one).
+func (n *hnswNode) setLinks(level int, l []uint32) {
+	if level > 0 {
+		l = slices.Clone(l)
+		n.upper[level-1].Store(&l)
+		return
+	}
+	l = l[:min(len(l), len(n.links0)-1)]
+	for i, o := range l {
+		n.links0[i+1].Store(o)
+	}
+	n.links0[0].Store(uint32(len(l)))
+}
+
+// maxLinks0 is the size of a node's layer-0 link array: the layer's limit
+// plus the slack addLink lets lists grow by before pruning.
+func (h *HNSW) maxLinks0() int { return h.maxConns(0) + h.maxConns(0)/pruneSlack }
 
 var _ Index = (*HNSW)(nil)
 
@@ -259,7 +304,7 @@ func (h *HNSW) allocate(id ID, v []float32) (uint32, *hnswNode, error) {
 		h.tombstoneLocked(old)
 	}
 	level := min(int(-math.Log(1-h.rng.Float64())*h.mL), maxLevel)
-	n := &hnswNode{id: id, level: level, vec: v, links: make([]atomic.Pointer[[]uint32], level+1)}
+	n := newNode(id, level, v, h.maxLinks0())
 	num := h.publishLocked(n)
 	h.byID[id] = num
 	h.live++
@@ -395,9 +440,7 @@ func (h *HNSW) addLink(from, to uint32, dist float32, level int) {
 	}
 	limit := h.maxConns(level)
 	if len(old) < limit+limit/pruneSlack {
-		l := make([]uint32, len(old), len(old)+1)
-		copy(l, old)
-		f.setLinks(level, append(l, to))
+		f.setLinks(level, append(old, to))
 	} else {
 		cands := make([]candidate, 0, len(old)+1)
 		cands = append(cands, candidate{node: to, dist: dist})

@@ -169,13 +169,12 @@ func (h *HNSW) LoadNode(num uint32, rec []byte) error {
 	if r.err != nil || head[0] != recordVersion {
 		return fmt.Errorf("hnsw node %d: %w", num, errCorrupt)
 	}
-	n := &hnswNode{level: int(head[18])}
-	copy(n.id[:], head[1:17])
-	deleted := head[17]&flagDeleted != 0
-	if n.level > maxLevel {
-		return fmt.Errorf("hnsw node %d: level %d: %w", num, n.level, errCorrupt)
+	level := int(head[18])
+	if level > maxLevel {
+		return fmt.Errorf("hnsw node %d: level %d: %w", num, level, errCorrupt)
 	}
-	n.links = make([]atomic.Pointer[[]uint32], n.level+1)
+	n := newNode(ID(head[1:17]), level, nil, h.maxLinks0())
+	deleted := head[17]&flagDeleted != 0
 	for l := 0; l <= n.level; l++ {
 		cnt := r.uvarint()
 		raw := r.bytes(int(cnt) * 4)

@@ -42,13 +42,15 @@ func (v *visitedSet) visit(num uint32) bool {
 
 // greedy walks layer level from cur to the node nearest q it can reach.
 func (h *HNSW) greedy(q []float32, cur candidate, level int) candidate {
+	var links []uint32
 	for changed := true; changed; {
 		changed = false
 		n := h.node(cur.node)
 		if n == nil || level > n.level {
 			return cur
 		}
-		for _, o := range n.linksAt(level) {
+		links = n.linksInto(level, links[:0])
+		for _, o := range links {
 			if d, ok := h.distBetween(q, o); ok && d < cur.dist {
 				cur, changed = candidate{node: o, dist: d}, true
 			}
@@ -83,7 +85,7 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 		results.pop()
 	}
 	var batch []*hnswNode
-	var nums []uint32
+	var nums, links []uint32
 	for len(cands) > 0 {
 		c := cands.pop()
 		if len(results) >= ef && results.top().less(c) {
@@ -99,7 +101,8 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 		// The neighbours' nodes and vectors are mostly not in cache: ask
 		// for all of them first, so the memory loads overlap, then compute.
 		batch = batch[:0]
-		for _, o := range n.linksAt(level) {
+		links = n.linksInto(level, links[:0])
+		for _, o := range links {
 			if int(o) >= len(ns) || !vs.visit(o) {
 				continue
 			}
