@@ -97,9 +97,9 @@ type HNSW struct {
 
 	// growMu serialises node allocation and the id map.
 	growMu sync.Mutex
-	nodes  atomic.Pointer[[]atomic.Pointer[hnswNode]] // by node number
-	byID   map[ID]uint32                              // live nodes only
-	free   []uint32                                   // numbers of freed nodes
+	nodes  atomic.Pointer[[]nodeSlot] // by node number
+	byID   map[ID]uint32              // live nodes only
+	free   []uint32                   // numbers of freed nodes
 	dims   int
 	live   int
 	dead   int // tombstones
@@ -137,6 +137,26 @@ type hnswNode struct {
 	upper   []atomic.Pointer[[]uint32] // layers 1..level, at [layer-1]
 	mu      sync.Mutex                 // serialises writers of links
 	deleted atomic.Bool
+}
+
+// nodeSlot holds node number i: the node, and its vector's first element,
+// so that a search can fetch a neighbour's vector without first loading
+// the node.
+type nodeSlot struct {
+	n atomic.Pointer[hnswNode]
+	v atomic.Pointer[float32]
+}
+
+func (s *nodeSlot) Load() *hnswNode { return s.n.Load() }
+
+// Store publishes n (nil frees the slot); call it again once n.vec is set.
+func (s *nodeSlot) Store(n *hnswNode) {
+	var v *float32
+	if n != nil && len(n.vec) > 0 {
+		v = &n.vec[0]
+	}
+	s.v.Store(v)
+	s.n.Store(n)
 }
 
 // newNode returns a node without links; its layer-0 array holds up to
@@ -203,7 +223,7 @@ func NewHNSW(cfg HNSWConfig) (*HNSW, error) {
 		rng:   rand.New(rand.NewPCG(0x5eed, uint64(cfg.MaxConnections))),
 		dirty: map[uint32]struct{}{},
 	}
-	empty := make([]atomic.Pointer[hnswNode], 0)
+	empty := make([]nodeSlot, 0)
 	h.nodes.Store(&empty)
 	h.search.Store(&cfg)
 	return h, nil
@@ -323,7 +343,7 @@ func (h *HNSW) publishLocked(n *hnswNode) uint32 {
 	ns := *h.nodes.Load()
 	num := uint32(len(ns))
 	if len(ns) == cap(ns) {
-		grown := make([]atomic.Pointer[hnswNode], len(ns), max(1024, 2*cap(ns)))
+		grown := make([]nodeSlot, len(ns), max(1024, 2*cap(ns)))
 		for i := range ns {
 			grown[i].Store(ns[i].Load())
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync/atomic"
 )
 
 // Persistence. The owner stores one record per node and one state record
@@ -206,7 +205,7 @@ func (h *HNSW) LoadNode(num uint32, rec []byte) error {
 		return fmt.Errorf("hnsw node %d loaded twice", num)
 	}
 	for int(num) >= len(ns) {
-		ns = append(ns, atomic.Pointer[hnswNode]{})
+		ns = append(ns, nodeSlot{})
 	}
 	ns[num].Store(n)
 	h.nodes.Store(&ns)
@@ -248,11 +247,13 @@ func (h *HNSW) LoadVector(id ID, vec []float32) bool {
 	if !ok {
 		return false
 	}
-	n := (*h.nodes.Load())[num].Load()
+	slot := &(*h.nodes.Load())[num]
+	n := slot.Load()
 	if n.vec != nil || h.dims != 0 && len(vec) != h.dims {
 		return false
 	}
 	n.vec = h.prepare(vec)
+	slot.Store(n)
 	return true
 }
 

@@ -84,8 +84,8 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 	for len(results) > ef {
 		results.pop()
 	}
-	var batch []*hnswNode
 	var nums, links []uint32
+	dims := len(q)
 	for len(cands) > 0 {
 		c := cands.pop()
 		if len(results) >= ef && results.top().less(c) {
@@ -98,30 +98,29 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 		if n == nil || level > n.level {
 			continue
 		}
-		// The neighbours' nodes and vectors are mostly not in cache: ask
-		// for all of them first, so the memory loads overlap, then compute.
-		batch = batch[:0]
+		// The neighbours' vectors are mostly not in cache: ask for all of
+		// them first, so the memory loads overlap, then compute. A node
+		// itself is only loaded when it would join the results.
+		nums = nums[:0]
 		links = n.linksInto(level, links[:0])
 		for _, o := range links {
 			if int(o) >= len(ns) || !vs.visit(o) {
 				continue
 			}
-			if on := ns[o].Load(); on != nil {
-				prefetch(unsafe.Pointer(on), 64)
-				batch = append(batch, on)
-				nums = append(nums[:len(batch)-1], o)
+			if vp := ns[o].v.Load(); vp != nil {
+				prefetch(unsafe.Pointer(vp), 4*dims)
+				nums = append(nums, o)
 			}
 		}
-		for _, on := range batch {
-			if len(on.vec) > 0 {
-				prefetch(unsafe.Pointer(&on.vec[0]), 4*len(on.vec))
+		for _, o := range nums {
+			vp := ns[o].v.Load()
+			if vp == nil {
+				continue // freed meanwhile
 			}
-		}
-		for i, on := range batch {
-			oc := candidate{node: nums[i], dist: h.dist(q, on.vec)}
+			oc := candidate{node: o, dist: h.dist(q, unsafe.Slice(vp, dims))}
 			if len(results) < ef || oc.less(results.top()) {
 				cands.push(oc)
-				if admit(on) {
+				if admit(ns[o].Load()) {
 					results.push(oc)
 					if len(results) > ef {
 						results.pop()
