@@ -29,8 +29,15 @@ func (s *Server) Search(ctx context.Context, req *pb.SearchRequest) (*pb.SearchR
 	if p.Where, err = whereIn(class, req.Filters); err != nil {
 		return nil, err
 	}
-	if req.NearVector != nil {
+	switch {
+	case req.NearVector != nil && req.NearObject != nil:
+		return nil, invalidf("near_vector and near_object cannot be combined")
+	case req.NearVector != nil:
 		if err := nearVectorIn(class, req.NearVector, &p); err != nil {
+			return nil, err
+		}
+	case req.NearObject != nil:
+		if err := nearObjectIn(class, req.NearObject, &p); err != nil {
 			return nil, err
 		}
 	}
@@ -41,7 +48,7 @@ func (s *Server) Search(ctx context.Context, req *pb.SearchRequest) (*pb.SearchR
 	if err != nil {
 		return nil, err
 	}
-	meta := metadataIn(class, req.Metadata, p.Vector != nil, p.VectorName)
+	meta := metadataIn(class, req.Metadata, p.Vector != nil || p.NearObject != nil, p.VectorName)
 	p.WithVectors = meta.vector || len(meta.vectors) > 0
 
 	hits, err := s.db.Search(ctx, p)
@@ -73,7 +80,7 @@ func searchUnsupported(req *pb.SearchRequest) error {
 	}{
 		{req.HybridSearch != nil, "hybrid search"},
 		{req.Bm25Search != nil, "bm25 search"},
-		{req.NearObject != nil, "near_object search"},
+		{req.NearObject.GetSelection() != nil, "near_object selection (MMR)"},
 		{req.NearText != nil, "near_text search (it needs a vectorizer module)"},
 		{req.NearImage != nil || req.NearAudio != nil || req.NearVideo != nil ||
 			req.NearDepth != nil || req.NearThermal != nil || req.NearImu != nil, "multi-modal near search (it needs a vectorizer module)"},
@@ -102,7 +109,7 @@ func (s *Server) page(req *pb.SearchRequest, p *db.SearchParams) error {
 	}
 	if req.After != "" {
 		const prefix = "cursor api: invalid 'after' parameter: "
-		if p.Vector != nil {
+		if p.Vector != nil || p.NearObject != nil {
 			return invalidf(prefix + "other params cannot be set with after and limit parameters")
 		}
 		var params []string
@@ -189,20 +196,54 @@ func nearVectorIn(class *schema.Class, nv *pb.NearVector, p *db.SearchParams) er
 	if err != nil {
 		return err
 	}
+	if err := boundsIn(class, name, "near_vector", nv.Certainty, nv.Distance, p); err != nil {
+		return err
+	}
+	p.Vector, p.VectorName = vec, name
+	return nil
+}
+
+// nearObjectIn sets p to search with the vector of the object near_object
+// names (the database looks it up in the same collection and tenant).
+func nearObjectIn(class *schema.Class, no *pb.NearObject, p *db.SearchParams) error {
+	id, err := uuid.Parse(no.Id)
+	if err != nil {
+		return invalidf("near_object: invalid id %q", no.Id)
+	}
+	targets := no.GetTargets().GetTargetVectors()
+	if len(targets) == 0 {
+		targets = no.TargetVectors // deprecated field, still sent by old clients
+	}
+	if len(targets) > 1 {
+		return unsupportedf("searching several target vectors at once (%s) is not supported yet", strings.Join(targets, ", "))
+	}
+	name, err := targetVector(class, targets)
+	if err != nil {
+		return err
+	}
+	if err := boundsIn(class, name, "near_object", no.Certainty, no.Distance, p); err != nil {
+		return err
+	}
+	p.NearObject, p.VectorName = &id, name
+	return nil
+}
+
+// boundsIn sets p.MaxDistance from a search's distance or certainty
+// (cosine only) for the vector name searched.
+func boundsIn(class *schema.Class, name, what string, certainty, distance *float64, p *db.SearchParams) error {
 	switch {
-	case nv.Certainty != nil && nv.Distance != nil:
-		return invalidf("near_vector: cannot provide distance and certainty")
-	case nv.Distance != nil:
-		d := float32(*nv.Distance)
+	case certainty != nil && distance != nil:
+		return invalidf("%s: cannot provide distance and certainty", what)
+	case distance != nil:
+		d := float32(*distance)
 		p.MaxDistance = &d
-	case nv.Certainty != nil:
+	case certainty != nil:
 		if d := class.Distance(name); d != schema.DistanceCosine {
 			return invalidf("can't compute and return certainty when vector index is configured with %s distance", d)
 		}
-		d := float32(2 * (1 - *nv.Certainty))
+		d := float32(2 * (1 - *certainty))
 		p.MaxDistance = &d
 	}
-	p.Vector, p.VectorName = vec, name
 	return nil
 }
 

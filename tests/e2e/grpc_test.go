@@ -221,6 +221,18 @@ func TestGRPCBatchAndSearch(t *testing.T) {
 		}
 	}
 
+	// near_object: the stored object's vector, the same hits as near_vector.
+	nearObj, err := c.Search(ctx, &pb.SearchRequest{Collection: "Article", Limit: 10, Uses_127Api: true,
+		NearObject: &pb.NearObject{Id: objs[99].ID}, Metadata: &pb.MetadataRequest{Uuid: true, Distance: true}})
+	if err != nil {
+		t.Fatalf("Search near_object: %v", err)
+	}
+	sameHits(t, "near_object(object 99)", nearObj, nearVectorTop(t, s, "Article", "", objs[99].Vector, 10))
+	if _, err := c.Search(ctx, &pb.SearchRequest{Collection: "Article", Uses_127Api: true,
+		NearObject: &pb.NearObject{Id: "00000000-0000-0000-0000-000000000000"}}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("near_object of a missing id: %v, want InvalidArgument", err)
+	}
+
 	// Fetch by id, as the TypeScript client does it.
 	o := objs[42]
 	res, err := c.Search(ctx, &pb.SearchRequest{Collection: "Article", Uses_127Api: true,
