@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	sdkblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
@@ -29,11 +30,8 @@ func (s *Store) GetRange(ctx context.Context, key string, offset, length int64) 
 	if err := blob.ValidateKey(key); err != nil {
 		return nil, err
 	}
-	switch {
-	case offset < 0:
-		return nil, s.wrap(ctx, "get", key, fmt.Errorf("%w: negative offset %d", blob.ErrInvalidRange, offset))
-	case length < -1:
-		return nil, s.wrap(ctx, "get", key, fmt.Errorf("%w: length %d", blob.ErrInvalidRange, length))
+	if _, err := blobio.RangeLen(offset, length, math.MaxInt64); err != nil {
+		return nil, s.wrap(ctx, "get", key, err) // negative offset or length < -1
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, s.wrap(ctx, "get", key, err)
