@@ -9,21 +9,12 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"strata/internal/blob"
+	"strata/internal/blob/internal/blobio"
 )
 
-// wrap adds the store, operation and key to err and maps service errors to
-// the blob ones. If ctx is done, the result also wraps ctx's error, which
-// the SDK does not always keep in the chain. Invalid keys are returned as
-// they are.
+// wrap gives err the shape of every provider's errors (blobio.Wrap).
 func (s *Store) wrap(ctx context.Context, op, key string, err error) error {
-	if err == nil || errors.Is(err, blob.ErrInvalidKey) {
-		return err
-	}
-	err = mapErr(err)
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		err = fmt.Errorf("%w: %w", cerr, err)
-	}
-	return fmt.Errorf("%s: %s %q: %w", s, op, key, err)
+	return blobio.Wrap(ctx, s, op, key, err, mapErr)
 }
 
 // mapErr maps an error of the service: 404 (BlobNotFound, ContainerNotFound)

@@ -10,20 +10,12 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"strata/internal/blob"
+	"strata/internal/blob/internal/blobio"
 )
 
-// wrap adds the store, operation and key to err, mapping GCS errors to the
-// blob ones. Invalid keys and nil are returned as they are. If ctx is done,
-// its error is made findable with errors.Is even when the library reported
-// the cancellation in its own words.
+// wrap gives err the shape of every provider's errors (blobio.Wrap).
 func (s *Store) wrap(ctx context.Context, op, key string, err error) error {
-	if err == nil || errors.Is(err, blob.ErrInvalidKey) {
-		return err
-	}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		err = fmt.Errorf("%w (%w)", err, cerr)
-	}
-	return fmt.Errorf("%s: %s %q: %w", s, op, key, mapErr(err))
+	return blobio.Wrap(ctx, s, op, key, err, mapErr)
 }
 
 // mapErr maps a missing object or bucket to blob.ErrNotFound, HTTP 401 and

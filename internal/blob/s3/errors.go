@@ -10,26 +10,18 @@ import (
 	"github.com/aws/smithy-go"
 
 	"strata/internal/blob"
+	"strata/internal/blob/internal/blobio"
 )
 
-// wrap adds the store, operation and key to err and maps S3 errors to the
-// blob ones (see mapErr). Invalid keys are returned as they are.
+// wrap gives err the shape of every provider's errors (blobio.Wrap).
 func (s *Store) wrap(ctx context.Context, op, key string, err error) error {
-	if err == nil || errors.Is(err, blob.ErrInvalidKey) {
-		return err
-	}
-	return fmt.Errorf("%s: %s %q: %w", s, op, key, mapErr(ctx, err))
+	return blobio.Wrap(ctx, s, op, key, err, mapErr)
 }
 
 // mapErr puts blob.ErrNotFound or blob.ErrPermission in front of S3 errors
 // that mean "no such object" or "access denied", keeping the original in
-// the chain, and makes sure that ctx's error is found with errors.Is once
-// ctx is done (the SDK does not always wrap it, e.g. when a retry wait was
-// interrupted).
-func mapErr(ctx context.Context, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		err = fmt.Errorf("%w (%w)", err, cerr)
-	}
+// the chain.
+func mapErr(err error) error {
 	switch {
 	case errors.Is(err, blob.ErrNotFound), errors.Is(err, blob.ErrPermission):
 		return err

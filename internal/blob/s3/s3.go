@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"strata/internal/blob"
+	"strata/internal/blob/internal/blobio"
 )
 
 // Sizes and defaults of multipart uploads.
@@ -214,5 +215,5 @@ func (s *Store) CreateBucket(ctx context.Context) error {
 	if err == nil || errors.As(err, &owned) {
 		return nil
 	}
-	return fmt.Errorf("%s: create bucket: %w", s, mapErr(ctx, err))
+	return fmt.Errorf("%s: create bucket: %w", s, blobio.WithCtx(ctx, mapErr(err)))
 }

@@ -1,11 +1,13 @@
 // Package blobio holds the stream helpers that blob providers share so that
 // they enforce the Store contract identically: cancellable readers, the
-// exact-size check of Put and the bounds check of GetRange. It does no I/O
+// exact-size check of Put, the bounds check of GetRange and the shape of
+// their errors. It does no I/O
 // of its own and must not grow provider-specific code.
 package blobio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -89,4 +91,25 @@ func RangeLen(offset, length, size int64) (int64, error) {
 		n = length
 	}
 	return n, nil
+}
+
+// Wrap is the error shape every cloud provider returns: nil and
+// invalid-key errors as they are; otherwise the provider's mapping of
+// service errors to the blob ones (mapErr), ctx's error made findable (see
+// WithCtx), and the store, operation and key in front.
+func Wrap(ctx context.Context, store fmt.Stringer, op, key string, err error, mapErr func(error) error) error {
+	if err == nil || errors.Is(err, blob.ErrInvalidKey) {
+		return err
+	}
+	return fmt.Errorf("%s: %s %q: %w", store, op, key, WithCtx(ctx, mapErr(err)))
+}
+
+// WithCtx makes ctx's error findable with errors.Is in err once ctx is
+// done: SDKs do not always keep it in the chain (e.g. when a retry wait was
+// interrupted), or report the cancellation in their own words.
+func WithCtx(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", err, cerr)
+	}
+	return err
 }
