@@ -291,45 +291,8 @@ func batchChanges(objs, olds []*Object, errs []error) []vectorChange {
 
 // Delete removes an object; it reports whether it existed.
 func (s *Shard) Delete(id uuid.UUID) (bool, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if s.isClosed() {
-		return false, ErrClosed
-	}
-	if err := s.ensureIndexesLocked(); err != nil {
-		return false, err
-	}
-	old, err := s.get(id, true)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	b := s.db.NewBatch()
-	defer b.Close()
-	if err := b.Delete(objectKey(id), nil); err != nil {
-		return false, fmt.Errorf("delete object: %w", err)
-	}
-	if err := s.indexProps(b, old, nil); err != nil {
-		return false, err
-	}
-	if err := b.Set(metaCount, binary.AppendUvarint(nil, uint64(s.count-1)), nil); err != nil {
-		return false, fmt.Errorf("delete object: %w", err)
-	}
-	if err := s.applyVectors(b, []vectorChange{{id: id, old: old}}); err != nil {
-		s.dropIndexes()
-		return false, err
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		s.dropIndexes()
-		return false, fmt.Errorf("delete object: %w", err)
-	}
-	s.maybeCleanup()
-	s.mu.Lock()
-	s.count--
-	s.mu.Unlock()
-	return true, nil
+	n, err := s.DeleteMany([]uuid.UUID{id})
+	return n == 1, err
 }
 
 // Get reads one object; ErrNotFound if it does not exist.
