@@ -3,7 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -26,6 +28,7 @@ func runANN(args []string) error {
 	efc := fs.Int("ef-construction", 128, "efConstruction")
 	m := fs.Int("max-connections", 32, "maxConnections")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "insert threads")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the inserts to this file")
 	fs.Parse(args)
 
 	src, err := newVectorSource(*dist, *dims, 1)
@@ -49,6 +52,16 @@ func runANN(args []string) error {
 		id[12], id[13], id[14], id[15] = byte(i>>24), byte(i>>16), byte(i>>8), byte(i)
 		return id
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -63,6 +76,7 @@ func runANN(args []string) error {
 	}
 	wg.Wait()
 	took := time.Since(start)
+	pprof.StopCPUProfile()
 	fmt.Printf("ann: %d × %d %s (%s), M=%d efC=%d ef=%d\n", *n, *dims, *dist, *distance, *m, *efc, *ef)
 	fmt.Printf("insert: %.1fs with %d threads = %.0f vectors/s\n", took.Seconds(), *threads, float64(*n)/took.Seconds())
 

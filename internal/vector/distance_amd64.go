@@ -16,6 +16,9 @@ func dotAVX2(a, b []float32) float32
 //go:noescape
 func l2AVX2(a, b []float32) float32
 
+//go:noescape
+func dotI8AVX2(a, b *int8, n int) int32
+
 // prefetch hints the CPU to load n bytes at p into cache.
 //
 //go:noescape
@@ -27,5 +30,8 @@ func init() {
 		l2Kernel = func(a, b []float32) float32 { return l2AVX2(a, b[:len(a)]) }
 		cosineKernel = func(a, b []float32) float32 { return 1 - dotAVX2(a, b[:len(a)]) }
 		negDotKernel = func(a, b []float32) float32 { return -dotAVX2(a, b[:len(a)]) }
+	}
+	if cpu.X86.HasAVX2 {
+		dotI8 = dotI8AVX2
 	}
 }

@@ -93,6 +93,8 @@ type HNSW struct {
 	search    atomic.Pointer[HNSWConfig] // EF settings, which may change
 	dist      DistanceFunc
 	normalize bool
+	quantized bool // the graph compares int8 codes (quantize.go)
+	codeForm  codeForm
 	mL        float64 // level multiplier 1/ln(M)
 
 	// growMu serialises node allocation and the id map.
@@ -119,8 +121,8 @@ type HNSW struct {
 	visited sync.Pool // of *visitedSet
 }
 
-// hnswNode is one node. id, level and vec never change after the node is
-// published; a reused number gets a new hnswNode.
+// hnswNode is one node. id, level and the vector never change after the
+// node is published; a reused number gets a new hnswNode.
 //
 // Layer 0, which every search walks, keeps its links in one flat array
 // allocated with the node ([0] is the count), read and written element by
@@ -132,37 +134,49 @@ type HNSW struct {
 type hnswNode struct {
 	id      ID
 	level   int
-	vec     []float32
+	point                              // the vector
 	links0  []atomic.Uint32            // [0] = n, [1..n] = layer-0 links
 	upper   []atomic.Pointer[[]uint32] // layers 1..level, at [layer-1]
 	mu      sync.Mutex                 // serialises writers of links
 	deleted atomic.Bool
 }
 
-// nodeSlot holds node number i: the node, and its vector's first element,
-// so that a search can fetch a neighbour's vector without first loading
-// the node.
+// nodeSlot holds node number i: the node, its vector's codes with their
+// scale (point.codeMeta), and whether it is a tombstone, so that a search
+// reads a neighbour's codes and state without loading the node. Callers
+// of Store and of tombstone hold growMu.
 type nodeSlot struct {
-	n atomic.Pointer[hnswNode]
-	v atomic.Pointer[float32]
+	n    atomic.Pointer[hnswNode]
+	c    atomic.Pointer[int8]
+	meta atomic.Uint64
+	dead atomic.Bool // mirrors n.deleted
 }
 
 func (s *nodeSlot) Load() *hnswNode { return s.n.Load() }
 
-// Store publishes n (nil frees the slot); call it again once n.vec is set.
+// Store publishes n (nil frees the slot); call it again once n's vector is
+// set.
 func (s *nodeSlot) Store(n *hnswNode) {
-	var v *float32
-	if n != nil && len(n.vec) > 0 {
-		v = &n.vec[0]
+	var c *int8
+	if n != nil && len(n.codes) > 0 {
+		c = &n.codes[0]
+		s.meta.Store(n.codeMeta())
 	}
-	s.v.Store(v)
+	s.c.Store(c)
+	s.dead.Store(n != nil && n.deleted.Load())
 	s.n.Store(n)
+}
+
+// tombstone marks the slot's node deleted.
+func (s *nodeSlot) tombstone() {
+	s.n.Load().deleted.Store(true)
+	s.dead.Store(true)
 }
 
 // newNode returns a node without links; its layer-0 array holds up to
 // max0 links.
-func newNode(id ID, level int, vec []float32, max0 int) *hnswNode {
-	return &hnswNode{id: id, level: level, vec: vec,
+func newNode(id ID, level int, p point, max0 int) *hnswNode {
+	return &hnswNode{id: id, level: level, point: p,
 		links0: make([]atomic.Uint32, max0+1), upper: make([]atomic.Pointer[[]uint32], level)}
 }
 
@@ -223,6 +237,7 @@ func NewHNSW(cfg HNSWConfig) (*HNSW, error) {
 		rng:   rand.New(rand.NewPCG(0x5eed, uint64(cfg.MaxConnections))),
 		dirty: map[uint32]struct{}{},
 	}
+	h.quantized, h.codeForm = codeFormOf(cfg.Distance)
 	empty := make([]nodeSlot, 0)
 	h.nodes.Store(&empty)
 	h.search.Store(&cfg)
@@ -301,8 +316,7 @@ func (h *HNSW) Add(id ID, vec []float32) error {
 	if len(vec) == 0 {
 		return fmt.Errorf("vector is empty")
 	}
-	v := h.prepare(vec)
-	num, n, err := h.allocate(id, v)
+	num, n, err := h.allocate(id, h.pointFor(h.prepare(vec)))
 	if err != nil {
 		return err
 	}
@@ -312,19 +326,19 @@ func (h *HNSW) Add(id ID, vec []float32) error {
 
 // allocate creates the node of id (tombstoning a previous one) and
 // publishes it without links: searches reach it only once it is linked.
-func (h *HNSW) allocate(id ID, v []float32) (uint32, *hnswNode, error) {
+func (h *HNSW) allocate(id ID, p point) (uint32, *hnswNode, error) {
 	h.growMu.Lock()
 	defer h.growMu.Unlock()
 	if h.dims == 0 {
-		h.dims = len(v)
-	} else if len(v) != h.dims {
-		return 0, nil, &DimensionError{Got: len(v), Want: h.dims}
+		h.dims = len(p.vec)
+	} else if len(p.vec) != h.dims {
+		return 0, nil, &DimensionError{Got: len(p.vec), Want: h.dims}
 	}
 	if old, ok := h.byID[id]; ok {
 		h.tombstoneLocked(old)
 	}
 	level := min(int(-math.Log(1-h.rng.Float64())*h.mL), maxLevel)
-	n := newNode(id, level, v, h.maxLinks0())
+	n := newNode(id, level, p, h.maxLinks0())
 	num := h.publishLocked(n)
 	h.byID[id] = num
 	h.live++
@@ -366,9 +380,9 @@ func (h *HNSW) Delete(id ID) {
 
 // tombstoneLocked marks node num deleted. Callers hold growMu.
 func (h *HNSW) tombstoneLocked(num uint32) {
-	n := h.node(num)
-	delete(h.byID, n.id)
-	n.deleted.Store(true)
+	slot := &(*h.nodes.Load())[num]
+	delete(h.byID, slot.Load().id)
+	slot.tombstone()
 	h.live--
 	h.dead++
 	h.markDirty(num)
@@ -411,13 +425,13 @@ func (h *HNSW) markStateDirty() {
 func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 	vs := h.getVisited()
 	defer h.visited.Put(vs)
-	cur := candidate{node: ep, dist: h.distTo(n.vec, ep)}
+	cur := candidate{node: ep, dist: h.distTo(&n.point, ep)}
 	for l := top; l > n.level; l-- {
-		cur = h.greedy(n.vec, cur, l)
+		cur = h.greedy(&n.point, cur, l)
 	}
 	eps := []candidate{cur}
 	for l := min(n.level, top); l >= 0; l-- {
-		found := h.searchLayer(n.vec, eps, h.cfg.EFConstruction, l, vs, nil)
+		found := h.searchLayer(&n.point, eps, h.cfg.EFConstruction, l, vs, nil)
 		neighbours := h.selectNeighbours(found, h.maxConns(l))
 		ids := make([]uint32, len(neighbours))
 		for i, c := range neighbours {
@@ -465,7 +479,7 @@ func (h *HNSW) addLink(from, to uint32, dist float32, level int) {
 		cands := make([]candidate, 0, len(old)+1)
 		cands = append(cands, candidate{node: to, dist: dist})
 		for _, o := range old {
-			if d, ok := h.distBetween(f.vec, o); ok {
+			if d, ok := h.distBetween(&f.point, o); ok {
 				cands = append(cands, candidate{node: o, dist: d})
 			}
 		}
@@ -500,12 +514,12 @@ func (h *HNSW) selectNeighbours(cands []candidate, m int) []candidate {
 // diverse reports whether candidate c (at distance c.dist from the base) is
 // nearer to the base than to every node in kept.
 func (h *HNSW) diverse(c candidate, kept []candidate) bool {
-	cv := h.vecOf(c.node)
-	if cv == nil {
+	cn := h.node(c.node)
+	if cn == nil || cn.vec == nil {
 		return false
 	}
 	for _, k := range kept {
-		if d, ok := h.distBetween(cv, k.node); ok && d < c.dist {
+		if d, ok := h.distBetween(&cn.point, k.node); ok && d < c.dist {
 			return false
 		}
 	}
@@ -522,26 +536,37 @@ func sortCandidates(cs []candidate) {
 	})
 }
 
-// vecOf returns the vector of node num, or nil if it was freed.
-func (h *HNSW) vecOf(num uint32) []float32 {
-	if n := h.node(num); n != nil {
-		return n.vec
-	}
-	return nil
-}
-
-// distTo is the distance from q to node num (+Inf if it was freed).
-func (h *HNSW) distTo(q []float32, num uint32) float32 {
-	if d, ok := h.distBetween(q, num); ok {
+// distTo is the distance from p to node num (+Inf if it was freed).
+func (h *HNSW) distTo(p *point, num uint32) float32 {
+	if d, ok := h.distBetween(p, num); ok {
 		return d
 	}
 	return float32(math.Inf(1))
 }
 
-func (h *HNSW) distBetween(q []float32, num uint32) (float32, bool) {
-	v := h.vecOf(num)
-	if v == nil {
+// distBetween is the graph's distance from p to node num; false if the
+// node was freed or has no vector yet.
+func (h *HNSW) distBetween(p *point, num uint32) (float32, bool) {
+	ns := *h.nodes.Load()
+	if int(num) >= len(ns) {
 		return 0, false
 	}
-	return h.dist(q, v), true
+	return h.slotDist(p, &ns[num])
+}
+
+// slotDist is the graph's distance from p to the node in s: on codes for
+// the quantized metrics, else on the float32 vectors.
+func (h *HNSW) slotDist(p *point, s *nodeSlot) (float32, bool) {
+	if h.quantized {
+		c := s.c.Load()
+		if c == nil {
+			return 0, false
+		}
+		return h.codeDist(p, c, s.meta.Load()), true
+	}
+	n := s.Load()
+	if n == nil || n.vec == nil {
+		return 0, false
+	}
+	return h.dist(p.vec, n.vec), true
 }

@@ -60,7 +60,9 @@ func (h *HNSW) reconnect(num uint32, n *hnswNode, level int, dead map[uint32]*hn
 		if dead[o] == nil {
 			seen[o] = true
 			if on := h.node(o); on != nil && level <= on.level {
-				kept = append(kept, candidate{node: o, dist: h.dist(n.vec, on.vec)})
+				if d, ok := h.distBetween(&n.point, o); ok {
+					kept = append(kept, candidate{node: o, dist: d})
+				}
 			}
 		}
 	}
@@ -82,7 +84,9 @@ func (h *HNSW) reconnect(num uint32, n *hnswNode, level int, dead map[uint32]*hn
 			return
 		}
 		if on := h.node(o); on != nil && level <= on.level {
-			cands = append(cands, candidate{node: o, dist: h.dist(n.vec, on.vec)})
+			if d, ok := h.distBetween(&n.point, o); ok {
+				cands = append(cands, candidate{node: o, dist: d})
+			}
 		}
 	}
 	for _, o := range old {

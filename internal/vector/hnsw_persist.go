@@ -172,7 +172,7 @@ func (h *HNSW) LoadNode(num uint32, rec []byte) error {
 	if level > maxLevel {
 		return fmt.Errorf("hnsw node %d: level %d: %w", num, level, errCorrupt)
 	}
-	n := newNode(ID(head[1:17]), level, nil, h.maxLinks0())
+	n := newNode(ID(head[1:17]), level, point{}, h.maxLinks0())
 	deleted := head[17]&flagDeleted != 0
 	for l := 0; l <= n.level; l++ {
 		cnt := r.uvarint()
@@ -192,10 +192,11 @@ func (h *HNSW) LoadNode(num uint32, rec []byte) error {
 		if r.err != nil || dims == 0 {
 			return fmt.Errorf("hnsw node %d: %w", num, errCorrupt)
 		}
-		n.vec = make([]float32, dims)
-		for i := range n.vec {
-			n.vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		vec := make([]float32, dims)
+		for i := range vec {
+			vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
+		n.point = h.pointFor(vec)
 		n.deleted.Store(true)
 	}
 	h.growMu.Lock()
@@ -252,7 +253,7 @@ func (h *HNSW) LoadVector(id ID, vec []float32) bool {
 	if n.vec != nil || h.dims != 0 && len(vec) != h.dims {
 		return false
 	}
-	n.vec = h.prepare(vec)
+	n.point = h.pointFor(h.prepare(vec))
 	slot.Store(n)
 	return true
 }

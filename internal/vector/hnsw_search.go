@@ -41,7 +41,7 @@ func (v *visitedSet) visit(num uint32) bool {
 }
 
 // greedy walks layer level from cur to the node nearest q it can reach.
-func (h *HNSW) greedy(q []float32, cur candidate, level int) candidate {
+func (h *HNSW) greedy(q *point, cur candidate, level int) candidate {
 	var links []uint32
 	for changed := true; changed; {
 		changed = false
@@ -64,20 +64,27 @@ func (h *HNSW) greedy(q []float32, cur candidate, level int) candidate {
 // node routes the search, but only live nodes that accept admits (all live
 // nodes if accept is nil) become results, and the search goes on while
 // fewer than ef results were found.
-func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visitedSet, accept func(*hnswNode) bool) []candidate {
+func (h *HNSW) searchLayer(q *point, eps []candidate, ef, level int, vs *visitedSet, accept func(*hnswNode) bool) []candidate {
 	ns := *h.nodes.Load()
 	vs.reset(len(ns))
-	admit := func(n *hnswNode) bool {
-		return n != nil && !n.deleted.Load() && (accept == nil || accept(n))
+	admit := func(s *nodeSlot) bool {
+		if s.dead.Load() {
+			return false
+		}
+		if accept == nil {
+			return true
+		}
+		n := s.Load()
+		return n != nil && accept(n)
 	}
 	var cands minHeap
 	results := make(maxHeapC, 0, ef+1)
 	for _, ep := range eps {
-		if !vs.visit(ep.node) {
+		if int(ep.node) >= len(ns) || !vs.visit(ep.node) {
 			continue
 		}
 		cands.push(ep)
-		if admit(h.node(ep.node)) {
+		if admit(&ns[ep.node]) {
 			results.push(ep)
 		}
 	}
@@ -85,7 +92,6 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 		results.pop()
 	}
 	var nums, links []uint32
-	dims := len(q)
 	for len(cands) > 0 {
 		c := cands.pop()
 		if len(results) >= ef && results.top().less(c) {
@@ -98,7 +104,7 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 		if n == nil || level > n.level {
 			continue
 		}
-		// The neighbours' vectors are mostly not in cache: ask for all of
+		// The neighbours' codes are mostly not in cache: ask for all of
 		// them first, so the memory loads overlap, then compute. A node
 		// itself is only loaded when it would join the results.
 		nums = nums[:0]
@@ -107,20 +113,20 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 			if int(o) >= len(ns) || !vs.visit(o) {
 				continue
 			}
-			if vp := ns[o].v.Load(); vp != nil {
-				prefetch(unsafe.Pointer(vp), 4*dims)
-				nums = append(nums, o)
+			if c := ns[o].c.Load(); c != nil {
+				prefetch(unsafe.Pointer(c), len(q.codes))
 			}
+			nums = append(nums, o)
 		}
 		for _, o := range nums {
-			vp := ns[o].v.Load()
-			if vp == nil {
-				continue // freed meanwhile
+			d, ok := h.slotDist(q, &ns[o])
+			if !ok {
+				continue // freed meanwhile, or no vector yet
 			}
-			oc := candidate{node: o, dist: h.dist(q, unsafe.Slice(vp, dims))}
+			oc := candidate{node: o, dist: d}
 			if len(results) < ef || oc.less(results.top()) {
 				cands.push(oc)
-				if admit(ns[o].Load()) {
+				if admit(&ns[o]) {
 					results.push(oc)
 					if len(results) > ef {
 						results.pop()
@@ -136,7 +142,7 @@ func (h *HNSW) searchLayer(q []float32, eps []candidate, ef, level int, vs *visi
 
 // prepareQuery checks a query and prepares it like the stored vectors; nil
 // means there is nothing to search (k ≤ 0, empty index) or an error.
-func (h *HNSW) prepareQuery(query []float32, k int) ([]float32, error) {
+func (h *HNSW) prepareQuery(query []float32, k int) (*point, error) {
 	dims := h.Dimensions()
 	switch {
 	case k <= 0 || dims == 0:
@@ -144,7 +150,8 @@ func (h *HNSW) prepareQuery(query []float32, k int) ([]float32, error) {
 	case len(query) != dims:
 		return nil, &DimensionError{Got: len(query), Want: dims}
 	}
-	return h.prepare(query), nil
+	p := h.pointFor(h.prepare(query))
+	return &p, nil
 }
 
 // Search implements Index.
@@ -170,6 +177,9 @@ func (h *HNSW) Search(query []float32, k int, maxDistance *float32, allow func(I
 	vs := h.getVisited()
 	found := h.searchLayer(q, []candidate{cur}, h.searchCfg().efFor(k), 0, vs, accept)
 	h.visited.Put(vs)
+	if h.quantized {
+		found = h.rescore(q, found)
+	}
 	out := make([]Result, 0, min(k, len(found)))
 	for _, c := range found {
 		if len(out) == k || maxDistance != nil && c.dist > *maxDistance {
@@ -182,6 +192,19 @@ func (h *HNSW) Search(query []float32, k int, maxDistance *float32, allow func(I
 		out = append(out, Result{ID: n.id, Distance: c.dist})
 	}
 	return out, nil
+}
+
+// rescore replaces the code distances of a search's results with exact
+// ones and sorts them again, nearest first.
+func (h *HNSW) rescore(q *point, found []candidate) []candidate {
+	out := found[:0]
+	for _, c := range found {
+		if n := h.node(c.node); n != nil && n.vec != nil {
+			out = append(out, candidate{node: c.node, dist: h.dist(q.vec, n.vec)})
+		}
+	}
+	sortCandidates(out)
+	return out
 }
 
 // SearchAmong is exact search restricted to ids: the right way to serve a
@@ -204,7 +227,7 @@ func (h *HNSW) SearchAmong(query []float32, k int, maxDistance *float32, ids []I
 		if n == nil || n.deleted.Load() {
 			continue
 		}
-		c := candidate{node: num, dist: h.dist(q, n.vec)}
+		c := candidate{node: num, dist: h.dist(q.vec, n.vec)}
 		if maxDistance != nil && c.dist > *maxDistance {
 			continue
 		}

@@ -207,7 +207,7 @@ func TestHNSWPersistRoundTrip(t *testing.T) {
 }
 
 func TestHNSWLoadRepairs(t *testing.T) {
-	cfg := HNSWConfig{Distance: L2Squared, MaxConnections: 4}
+	cfg := HNSWConfig{Distance: L2Squared, MaxConnections: 8}
 	h := newHNSW(t, cfg)
 	vecs := clustered(4, 200, 8, 3)
 	for i, v := range vecs {
