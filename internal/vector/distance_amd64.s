@@ -146,29 +146,50 @@ prefetchdone:
 	RET
 
 // func dotI8AVX2(a, b *int8, n int) int32
-// Requires AVX2; n is a multiple of 32.
+// Requires AVX2; n is a multiple of 32 and no code is -128. Per byte pair
+// it multiplies |a| (unsigned) by b with a's sign (signed) in VPMADDUBSW,
+// whose pair sums stay below 2·127² < 2^15, then widens with VPMADDWD.
 TEXT ·dotI8AVX2(SB), NOSPLIT, $0-28
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ n+16(FP), CX
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
+	VPCMPEQW Y15, Y15, Y15
+	VPSRLW $15, Y15, Y15 // sixteen int16 ones
+
+i8x64:
+	CMPQ CX, $64
+	JL   i8x32
+	VMOVDQU (SI), Y2
+	VMOVDQU (DI), Y3
+	VMOVDQU 32(SI), Y4
+	VMOVDQU 32(DI), Y5
+	VPSIGNB Y2, Y3, Y3
+	VPABSB Y2, Y2
+	VPSIGNB Y4, Y5, Y5
+	VPABSB Y4, Y4
+	VPMADDUBSW Y3, Y2, Y2
+	VPMADDUBSW Y5, Y4, Y4
+	VPMADDWD Y15, Y2, Y2
+	VPMADDWD Y15, Y4, Y4
+	VPADDD Y2, Y0, Y0
+	VPADDD Y4, Y1, Y1
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $64, CX
+	JMP  i8x64
 
 i8x32:
 	CMPQ CX, $32
 	JL   i8reduce
-	VPMOVSXBW (SI), Y2
-	VPMOVSXBW (DI), Y3
-	VPMADDWD Y3, Y2, Y2
+	VMOVDQU (SI), Y2
+	VMOVDQU (DI), Y3
+	VPSIGNB Y2, Y3, Y3
+	VPABSB Y2, Y2
+	VPMADDUBSW Y3, Y2, Y2
+	VPMADDWD Y15, Y2, Y2
 	VPADDD Y2, Y0, Y0
-	VPMOVSXBW 16(SI), Y4
-	VPMOVSXBW 16(DI), Y5
-	VPMADDWD Y5, Y4, Y4
-	VPADDD Y4, Y1, Y1
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $32, CX
-	JMP  i8x32
 
 i8reduce:
 	VPADDD Y1, Y0, Y0

@@ -457,7 +457,7 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 // pruned back to the limit: by limit/pruneSlack. Pruning runs the
 // neighbour heuristic, quadratic in the list length; pruning on every
 // overflow made it most of the cost of an insert, where lists fill up.
-const pruneSlack = 4
+const pruneSlack = 2
 
 // addLink adds a link from node from to node to on a layer, pruning from's
 // list with the neighbour heuristic when it outgrows the slack.
@@ -500,30 +500,32 @@ func (h *HNSW) addLink(from, to uint32, dist float32, level int) {
 // links in all directions and keeps lists short where points are dense.
 func (h *HNSW) selectNeighbours(cands []candidate, m int) []candidate {
 	kept := make([]candidate, 0, min(m, len(cands)))
+	keptPts := make([]*point, 0, cap(kept))
 	for _, c := range cands {
 		if len(kept) == m {
 			break
 		}
-		if h.diverse(c, kept) {
-			kept = append(kept, c)
+		if p := h.diverse(c, keptPts); p != nil {
+			kept, keptPts = append(kept, c), append(keptPts, p)
 		}
 	}
 	return kept
 }
 
 // diverse reports whether candidate c (at distance c.dist from the base) is
-// nearer to the base than to every node in kept.
-func (h *HNSW) diverse(c candidate, kept []candidate) bool {
+// nearer to the base than to every point in kept, by returning c's point;
+// nil if it is not, or if c was freed.
+func (h *HNSW) diverse(c candidate, kept []*point) *point {
 	cn := h.node(c.node)
 	if cn == nil || cn.vec == nil {
-		return false
+		return nil
 	}
 	for _, k := range kept {
-		if d, ok := h.distBetween(&cn.point, k.node); ok && d < c.dist {
-			return false
+		if h.pointDist(&cn.point, k) < c.dist {
+			return nil
 		}
 	}
-	return true
+	return &cn.point
 }
 
 // sortCandidates sorts nearest first.
@@ -554,6 +556,14 @@ func (h *HNSW) distBetween(p *point, num uint32) (float32, bool) {
 	return h.slotDist(p, &ns[num])
 }
 
+// pointDist is the graph's distance between two points.
+func (h *HNSW) pointDist(a, b *point) float32 {
+	if h.quantized {
+		return h.codeDist(a, &b.codes[0], b.scale, b.sqnorm)
+	}
+	return h.dist(a.vec, b.vec)
+}
+
 // slotDist is the graph's distance from p to the node in s: on codes for
 // the quantized metrics, else on the float32 vectors.
 func (h *HNSW) slotDist(p *point, s *nodeSlot) (float32, bool) {
@@ -562,7 +572,8 @@ func (h *HNSW) slotDist(p *point, s *nodeSlot) (float32, bool) {
 		if c == nil {
 			return 0, false
 		}
-		return h.codeDist(p, c, s.meta.Load()), true
+		m := s.meta.Load()
+		return h.codeDist(p, c, math.Float32frombits(uint32(m)), math.Float32frombits(uint32(m>>32))), true
 	}
 	n := s.Load()
 	if n == nil || n.vec == nil {

@@ -56,13 +56,13 @@ func (h *HNSW) reconnect(num uint32, n *hnswNode, level int, dead map[uint32]*hn
 	old := n.linksAt(level)
 	seen := map[uint32]bool{num: true}
 	var kept []candidate
+	var keptPts []*point
 	for _, o := range old {
 		if dead[o] == nil {
 			seen[o] = true
-			if on := h.node(o); on != nil && level <= on.level {
-				if d, ok := h.distBetween(&n.point, o); ok {
-					kept = append(kept, candidate{node: o, dist: d})
-				}
+			if on := h.node(o); on != nil && level <= on.level && on.vec != nil {
+				kept = append(kept, candidate{node: o, dist: h.pointDist(&n.point, &on.point)})
+				keptPts = append(keptPts, &on.point)
 			}
 		}
 	}
@@ -100,8 +100,8 @@ func (h *HNSW) reconnect(num uint32, n *hnswNode, level int, dead map[uint32]*hn
 		if len(kept) >= target {
 			break
 		}
-		if h.diverse(c, kept) {
-			kept = append(kept, c)
+		if p := h.diverse(c, keptPts); p != nil {
+			kept, keptPts = append(kept, c), append(keptPts, p)
 		} else {
 			rest = append(rest, c)
 		}

@@ -79,15 +79,15 @@ func (p *point) codeMeta() uint64 {
 	return uint64(math.Float32bits(p.scale)) | uint64(math.Float32bits(p.sqnorm))<<32
 }
 
-// codeDist is the distance from p to the vector with codes c and meta m,
-// in the index's metric.
-func (h *HNSW) codeDist(p *point, c *int8, m uint64) float32 {
-	d := float32(dotI8(&p.codes[0], c, len(p.codes))) * p.scale * math.Float32frombits(uint32(m))
+// codeDist is the distance from p to the vector with codes c, their scale
+// and the vector's squared length, in the index's metric.
+func (h *HNSW) codeDist(p *point, c *int8, scale, sqnorm float32) float32 {
+	d := float32(dotI8(&p.codes[0], c, len(p.codes))) * p.scale * scale
 	switch h.codeForm {
 	case codeDot:
 		return -d
 	case codeL2:
-		return p.sqnorm + math.Float32frombits(uint32(m>>32)) - 2*d
+		return p.sqnorm + sqnorm - 2*d
 	}
 	return 1 - d
 }

@@ -3,6 +3,7 @@ package vector
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -10,7 +11,7 @@ import (
 // portable one, exactly, including the extreme codes.
 func TestDotI8KernelsAgree(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{32, 64, 96, 128, 768, 1536} {
+	for _, n := range []int{32, 64, 96, 128, 160, 768, 1536} {
 		a, b := make([]int8, n), make([]int8, n)
 		for i := range a {
 			a[i], b[i] = int8(r.IntN(255)-127), int8(r.IntN(255)-127)
@@ -47,7 +48,7 @@ func TestCodeDistanceApproximates(t *testing.T) {
 				if len(pa.codes)%codeBlock != 0 || len(pa.codes) < dims {
 					t.Fatalf("%d dims: %d codes", dims, len(pa.codes))
 				}
-				got, want := h.codeDist(&pa, &pb.codes[0], pb.codeMeta()), h.dist(a, b)
+				got, want := h.pointDist(&pa, &pb), h.dist(a, b)
 				// Each code is off by at most half a step, max|v|/254.
 				tol := 0.02 * math.Sqrt(float64(pa.sqnorm)*float64(pb.sqnorm))
 				if math.Abs(float64(got-want)) > tol {
@@ -59,7 +60,7 @@ func TestCodeDistanceApproximates(t *testing.T) {
 	zero := make([]float32, 16)
 	h, _ := NewHNSW(HNSWConfig{Distance: Cosine})
 	pz, pa := h.pointFor(zero), h.pointFor(h.prepare(randVec(r, 16)))
-	if d := h.codeDist(&pa, &pz.codes[0], pz.codeMeta()); d != 1 {
+	if d := h.pointDist(&pa, &pz); d != 1 {
 		t.Fatalf("cosine code distance to the zero vector: %v, want 1", d)
 	}
 	if h, _ := NewHNSW(HNSWConfig{Distance: Manhattan}); h.quantized {
@@ -103,3 +104,21 @@ func TestSearchDistancesAreExact(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkDotI8(b *testing.B) {
+	for _, n := range []int{128, 768} {
+		x, y := make([]int8, n), make([]int8, n)
+		for i := range x {
+			x[i], y[i] = int8(i%255-127), int8((i*7)%255-127)
+		}
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			var s int32
+			for b.Loop() {
+				s += dotI8(&x[0], &y[0], n)
+			}
+			sinkI8 = s
+		})
+	}
+}
+
+var sinkI8 int32
