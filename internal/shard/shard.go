@@ -59,6 +59,9 @@ type Shard struct {
 	// writeMu serialises writers (and the index build), so existence
 	// checks, counts, dimensions and indexes agree with the store.
 	writeMu sync.Mutex
+	// syncing counts written batches whose WAL sync is still awaited,
+	// outside writeMu (see write); Close waits for them.
+	syncing sync.WaitGroup
 	mu      sync.RWMutex
 	// indexes are loaded on first use (see vectors.go).
 	indexes map[string]vector.Index
@@ -187,20 +190,48 @@ func (s *Shard) Insert(o *Object) error {
 	return errs[0]
 }
 
+// write stores objs (each new if mustBeNew) in one batch. The batch is
+// applied under writeMu, but its WAL sync is awaited after writeMu is
+// released, so that the next batch is prepared and indexed while this one
+// is made durable; the next batch may see this one before it is durable,
+// as pebble lets any reader, and the WAL keeps them in order.
 func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
+	errs, b, err := s.applyWrite(objs, mustBeNew)
+	if b == nil {
+		return errs, err
+	}
+	defer s.syncing.Done()
+	defer b.Close()
+	if err := b.SyncWait(); err != nil {
+		s.writeMu.Lock()
+		s.dropIndexes()
+		s.writeMu.Unlock()
+		return nil, fmt.Errorf("commit batch: %w", err)
+	}
+	return errs, nil
+}
+
+// applyWrite prepares and applies the batch of write; a non-nil batch was
+// applied and awaits its WAL sync (counted in syncing).
+func (s *Shard) applyWrite(objs []*Object, mustBeNew bool) ([]error, *pebble.Batch, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.isClosed() {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	if err := s.ensureIndexesLocked(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	errs := make([]error, len(objs))
 	olds := make([]*Object, len(objs))
 	claimed := map[string]int{}
 	b := s.db.NewBatch()
-	defer b.Close()
+	applied := false
+	defer func() {
+		if !applied {
+			b.Close()
+		}
+	}()
 	seen := make(map[uuid.UUID]int, len(objs))
 	added := 0
 	var buf []byte
@@ -213,7 +244,7 @@ func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		case mustBeNew:
 			errs[i] = ErrExists
 			continue
@@ -228,37 +259,39 @@ func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
 		olds[i] = old
 		buf = o.encode(buf)
 		if err := b.Set(objectKey(o.ID), buf, nil); err != nil {
-			return nil, fmt.Errorf("batch set: %w", err)
+			return nil, nil, fmt.Errorf("batch set: %w", err)
 		}
 		if err := s.indexProps(b, old, o); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if b.Empty() {
-		return errs, nil
+		return errs, nil, nil
 	}
 	newDims := map[string]int{}
 	for name, n := range claimed {
 		if s.dims[name] == 0 {
 			newDims[name] = n
 			if err := b.Set(append(metaDims[:len(metaDims):len(metaDims)], name...), binary.AppendUvarint(nil, uint64(n)), nil); err != nil {
-				return nil, fmt.Errorf("batch set: %w", err)
+				return nil, nil, fmt.Errorf("batch set: %w", err)
 			}
 		}
 	}
 	if added > 0 {
 		if err := b.Set(metaCount, binary.AppendUvarint(nil, uint64(s.count+added)), nil); err != nil {
-			return nil, fmt.Errorf("batch set: %w", err)
+			return nil, nil, fmt.Errorf("batch set: %w", err)
 		}
 	}
 	if err := s.applyVectors(b, batchChanges(objs, olds, errs)); err != nil {
 		s.dropIndexes()
-		return nil, err
+		return nil, nil, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
 		s.dropIndexes()
-		return nil, fmt.Errorf("commit batch: %w", err)
+		return nil, nil, fmt.Errorf("commit batch: %w", err)
 	}
+	applied = true
+	s.syncing.Add(1)
 	s.maybeCleanup()
 	s.mu.Lock()
 	s.count += added
@@ -266,7 +299,7 @@ func (s *Shard) write(objs []*Object, mustBeNew bool) ([]error, error) {
 		s.dims[name] = n
 	}
 	s.mu.Unlock()
-	return errs, nil
+	return errs, b, nil
 }
 
 // batchChanges turns the stored objects of a write (errs[i] == nil) into
@@ -431,6 +464,7 @@ func (s *Shard) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.syncing.Wait()
 	return s.db.Close()
 }
 
