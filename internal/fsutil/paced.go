@@ -8,10 +8,14 @@ import "os"
 // (the stores' WAL commits), which is what a foreground request waits on.
 // PacedWriter starts writeback every pacingStep bytes and waits for the
 // writeback pacingLag bytes behind, so a file never has more than about
-// pacingLag bytes of dirty data and its fsync is cheap.
+// pacingLag bytes of dirty data and its fsync is cheap. The lag also bounds
+// what a store's WAL fsync can wait for: on ext4 (data=ordered) a journal
+// commit waits for the data blocks allocated in it, including ours; 2 MiB
+// instead of 8 took the p99 of small batch writes during a backup from
+// about 1.45× to 1.2–1.3× of idle, at no cost in backup time.
 const (
 	pacingStep = 1 << 20
-	pacingLag  = 8 << 20
+	pacingLag  = 2 << 20
 )
 
 // PacedWriter writes to a file, starting writeback as it goes (on Linux;
