@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -618,5 +619,51 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 	}
 	if got := len(scanIDs(t, s, nil)); got != 160 {
 		t.Fatalf("scan finds %d", got)
+	}
+}
+
+// TestCloseDuringWrites closes the shard while writers run: each write
+// either fails with ErrClosed or is acknowledged, and every acknowledged
+// object is there after reopening.
+func TestCloseDuringWrites(t *testing.T) {
+	dir := t.TempDir()
+	s := openShard(t, dir, nil)
+	var mu sync.Mutex
+	var acked []uuid.UUID
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				id := idN(w*10000 + i)
+				_, err := s.Put([]*Object{obj(id, `{"x":1}`, float32(w), float32(i), 1)})
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, id)
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if len(acked) == 0 {
+		t.Fatal("no write was acknowledged before Close")
+	}
+	r := openShard(t, dir, nil)
+	for _, id := range acked {
+		if _, err := r.Get(id, true); err != nil {
+			t.Fatalf("acknowledged object %s: %v", id, err)
+		}
+	}
+	if r.Count() != len(acked) {
+		t.Fatalf("Count = %d, want %d", r.Count(), len(acked))
 	}
 }
