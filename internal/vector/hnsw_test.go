@@ -1,6 +1,7 @@
 package vector
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -376,4 +377,70 @@ func TestHNSWSearchAmongIsExact(t *testing.T) {
 			t.Fatalf("SearchAmong = %v, exact = %v", got, want)
 		}
 	}
+}
+
+// toVersion1 rewrites a node record in the version 1 layout (link lists
+// as little-endian uint32s), as records written before version 2 are.
+func toVersion1(t *testing.T, rec []byte) []byte {
+	t.Helper()
+	out := append([]byte{nodeVersion1}, rec[1:19]...)
+	r := &recordReader{b: rec[19:]}
+	for range int(rec[18]) + 1 {
+		links, err := r.links(rec[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = binary.AppendUvarint(out, uint64(len(links)))
+		for _, o := range links {
+			out = binary.LittleEndian.AppendUint32(out, o)
+		}
+	}
+	return append(out, r.b...) // a tombstone's vector is laid out alike
+}
+
+// TestHNSWLoadsVersion1Records loads a store whose node records are in the
+// version 1 layout (with tombstones among them) and finds the same graph,
+// and checks that version 2 records are smaller.
+func TestHNSWLoadsVersion1Records(t *testing.T) {
+	const n, dims = 2000, 16
+	all := clustered(6, n, dims, 10)
+	cfg := HNSWConfig{Distance: L2Squared, MaxConnections: 8}
+	h := newHNSW(t, cfg)
+	live := map[ID][]float32{}
+	for i, v := range all {
+		h.Add(idOf(i), v)
+		live[idOf(i)] = v
+	}
+	for i := 0; i < n; i += 9 {
+		h.Delete(idOf(i))
+		delete(live, idOf(i))
+	}
+	var st store
+	st.flush(t, h)
+	v1 := store{nodes: map[uint32][]byte{}, state: st.state}
+	size1, size2 := 0, 0
+	for num, rec := range st.nodes {
+		if rec[0] != nodeVersion {
+			t.Fatalf("node %d written as version %d", num, rec[0])
+		}
+		v1.nodes[num] = toVersion1(t, rec)
+		size1, size2 = size1+len(v1.nodes[num]), size2+len(rec)
+	}
+	if size2*10 > size1*7 {
+		t.Fatalf("version 2 records take %d bytes, version 1 %d: not 30%% smaller", size2, size1)
+	}
+	a, b := st.load(t, cfg, live), v1.load(t, cfg, live)
+	for num := range st.nodes {
+		na, nb := a.node(num), b.node(num)
+		for l := 0; l <= na.level; l++ {
+			if !slices.Equal(na.linksAt(l), nb.linksAt(l)) {
+				t.Fatalf("node %d layer %d: links %v from version 2, %v from version 1", num, l, na.linksAt(l), nb.linksAt(l))
+			}
+		}
+		if na.deleted.Load() != nb.deleted.Load() || !slices.Equal(na.vec, nb.vec) {
+			t.Fatalf("node %d: state or vector differs between versions", num)
+		}
+	}
+	sameSearch(t, a, b, all[:50], 10)
+	sameSearch(t, h, b, all[:50], 10)
 }
