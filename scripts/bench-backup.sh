@@ -4,6 +4,8 @@
 #   ./scripts/bench-backup.sh [objects per class] [dims]     (defaults 100000 128)
 # BENCH_DIST picks the vector distribution (random, clustered, realistic;
 # default clustered, the quickest to index).
+# LATENCY_ROUNDS (default 5) is how many idle/backup rounds the latency
+# measurement pools.
 # Two classes are imported; results are printed for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +53,7 @@ if [ "${BENCH_CLOUD:-}" = 1 ]; then
   done
 fi
 echo "== latency of single GETs and 10-object batches, idle vs during a backup"
-"$WORK/strata-bench" backup --url "$URL" --classes BenchA,BenchB --id bench-latency --pid "$PID" --latency
+"$WORK/strata-bench" backup --url "$URL" --classes BenchA,BenchB --id bench-latency --pid "$PID" --latency --rounds "${LATENCY_ROUNDS:-5}"
 
 kill "$PID"; wait "$PID" 2>/dev/null || true
 echo "== floor: tar -c | zstd -1 > file; zstd -d | tar -x (same data directory, fsynced)"

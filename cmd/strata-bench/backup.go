@@ -30,6 +30,7 @@ func runBackup(args []string) error {
 	restore := fs.Bool("restore", false, "then delete the classes and restore them")
 	level := fs.String("compression", "", "CompressionLevel (empty = server default)")
 	cpu := fs.Int("cpu", 0, "CPUPercentage (0 = server default)")
+	rounds := fs.Int("rounds", 1, "backups to take (ids <id>-1, <id>-2, ...); with --latency, each after an idle window, and the samples of all rounds pooled")
 	fs.Parse(args)
 	classList := strings.Split(*classes, ",")
 
@@ -39,11 +40,7 @@ func runBackup(args []string) error {
 		if load, err = newLoadGen(c, classList[0]); err != nil {
 			return err
 		}
-		idle := load.run(3*time.Second, nil)
-		fmt.Printf("idle:   GET p50 %s p99 %s (%d) | batch(10) p50 %s p99 %s (%d)\n",
-			idle.get.pct(50), idle.get.pct(99), len(idle.get), idle.put.pct(50), idle.put.pct(99), len(idle.put))
 	}
-
 	cfg := map[string]any{}
 	if *level != "" {
 		cfg["CompressionLevel"] = *level
@@ -51,17 +48,34 @@ func runBackup(args []string) error {
 	if *cpu != 0 {
 		cfg["CPUPercentage"] = *cpu
 	}
-	body := map[string]any{"id": *id, "include": classList, "config": cfg}
-	took, peak, during, err := measure(c, *pid, load, func() error {
-		return c.do(http.MethodPost, "/v1/backups/"+*backend, body, nil)
-	}, "/v1/backups/"+*backend+"/"+*id)
-	if err != nil {
-		return err
+	var idleAll, duringAll loadResult
+	base := *id
+	for r := range *rounds {
+		if *rounds > 1 {
+			*id = fmt.Sprintf("%s-%d", base, r+1) // the last one is restored
+		}
+		if load != nil {
+			idle := load.run(3*time.Second, nil)
+			fmt.Printf("idle:   %s\n", idle)
+			idleAll.add(idle)
+		}
+		body := map[string]any{"id": *id, "include": classList, "config": cfg}
+		took, peak, during, err := measure(c, *pid, load, func() error {
+			return c.do(http.MethodPost, "/v1/backups/"+*backend, body, nil)
+		}, "/v1/backups/"+*backend+"/"+*id)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("backup: %s in %.2fs, server RSS growth peak %.1f MiB\n", *id, took.Seconds(), float64(peak)/(1<<20))
+		if during != nil {
+			fmt.Printf("during: %s\n", during)
+			duringAll.add(*during)
+		}
 	}
-	fmt.Printf("backup: %s in %.2fs, server RSS growth peak %.1f MiB\n", *id, took.Seconds(), float64(peak)/(1<<20))
-	if during != nil {
-		fmt.Printf("during: GET p50 %s p99 %s (%d) | batch(10) p50 %s p99 %s (%d), errors %d\n",
-			during.get.pct(50), during.get.pct(99), len(during.get), during.put.pct(50), during.put.pct(99), len(during.put), during.errors)
+	if load != nil && *rounds > 1 {
+		fmt.Printf("pooled over %d rounds: idle %s\n                       during %s\n", *rounds, idleAll, duringAll)
+		fmt.Printf("p99 during/idle: GET %.2fx, batch %.2fx\n",
+			float64(duringAll.get.pct(99))/float64(idleAll.get.pct(99)), float64(duringAll.put.pct(99))/float64(idleAll.put.pct(99)))
 	}
 	if !*restore {
 		return nil
@@ -75,7 +89,7 @@ func runBackup(args []string) error {
 	if *cpu != 0 {
 		rcfg["CPUPercentage"] = *cpu
 	}
-	took, peak, _, err = measure(c, *pid, nil, func() error {
+	took, peak, _, err := measure(c, *pid, nil, func() error {
 		return c.do(http.MethodPost, "/v1/backups/"+*backend+"/"+*id+"/restore", map[string]any{"include": classList, "config": rcfg}, nil)
 	}, "/v1/backups/"+*backend+"/"+*id+"/restore")
 	if err != nil {
@@ -178,6 +192,15 @@ func (d durations) pct(p int) time.Duration {
 type loadResult struct {
 	get, put durations
 	errors   int
+}
+
+func (r *loadResult) add(o loadResult) {
+	r.get, r.put, r.errors = append(r.get, o.get...), append(r.put, o.put...), r.errors+o.errors
+}
+
+func (r loadResult) String() string {
+	return fmt.Sprintf("GET p50 %s p99 %s (%d) | batch(10) p50 %s p99 %s (%d), errors %d",
+		r.get.pct(50), r.get.pct(99), len(r.get), r.put.pct(50), r.put.pct(99), len(r.put), r.errors)
 }
 
 func newLoadGen(c *client, class string) (*loadGen, error) {
