@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"strata/internal/activity"
 	"strata/internal/backup"
 	"strata/internal/config"
 	"strata/internal/db"
@@ -28,18 +29,34 @@ type Server struct {
 	cfg     config.Config
 	db      *db.DB
 	backups *backup.Manager
-	log     *slog.Logger
-	gql     *graphql.Executor
-	version string // Strata build version
-	handler http.Handler
+	// foreground counts client requests, for background work to yield to
+	// (see trackForeground).
+	foreground *activity.Tracker
+	log        *slog.Logger
+	gql        *graphql.Executor
+	version    string // Strata build version
+	handler    http.Handler
 }
 
 // New builds the API server.
-func New(cfg config.Config, database *db.DB, backups *backup.Manager, log *slog.Logger, version string) *Server {
-	s := &Server{cfg: cfg, db: database, backups: backups, log: log, version: version}
+func New(cfg config.Config, database *db.DB, backups *backup.Manager, foreground *activity.Tracker, log *slog.Logger, version string) *Server {
+	s := &Server{cfg: cfg, db: database, backups: backups, foreground: foreground, log: log, version: version}
 	s.gql = graphql.NewExecutor(gqlBackend{database}, cfg.QueryDefaultsLimitGraphQL, cfg.QueryMaximumResults)
 	s.handler = s.routes()
 	return s
+}
+
+// trackForeground counts the requests clients wait on in s.foreground.
+// Backup endpoints (a client polls a running job's status) and health
+// checks are not counted: they would keep a backup on one worker while
+// nobody else is served.
+func (s *Server) trackForeground(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/v1/backups") && !strings.HasPrefix(r.URL.Path, "/v1/.well-known/") {
+			defer s.foreground.Begin()()
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // ServeHTTP implements http.Handler.
@@ -47,7 +64,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.limitBody, s.authenticate)
+	r.Use(s.trackForeground, s.recoverer, s.limitBody, s.authenticate)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeBinding(w, &bindingError{Code: http.StatusNotFound, Message: fmt.Sprintf("path %s was not found", r.URL.Path)})
 	})

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"strata/internal/apperr"
@@ -279,7 +280,7 @@ func (m *Manager) doBackup(ctx context.Context, j *job, snaps []db.ClassSnapshot
 	// the end can use the idle workers' share.
 	ctx = blob.WithBudget(ctx, blob.NewBudget(2*nWorkers))
 	results := make([]chunkResult, len(plans))
-	if err := runPool(ctx, nWorkers, len(plans), func(ctx context.Context, i int) error {
+	if err := runPool(ctx, nWorkers, len(plans), m.idle, func(ctx context.Context, i int) error {
 		r, err := m.writeChunk(ctx, j, plans[i], codec)
 		results[i] = r
 		return err
@@ -416,39 +417,48 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 	return res, nil
 }
 
-// runPool runs task(0..n-1) on up to size goroutines; the first error
-// cancels the rest and is returned.
-func runPool(ctx context.Context, size, n int, task func(context.Context, int) error) error {
+// runPool runs task(0..n-1), in order, on up to size goroutines; the first
+// error cancels the rest and is returned. Workers beyond the first take a
+// task only while idle reports true, so that while clients are being
+// served the job runs on one worker (at background priority, see
+// lowerPriority) and on all of them when nobody waits.
+func runPool(ctx context.Context, size, n int, idle func() bool, task func(context.Context, int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	next := make(chan int)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
-	for w := 0; w < min(size, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
+	for w := range min(size, n) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if w > 0 && !idle() {
+					if next.Load() >= int64(n) {
+						return
+					}
+					select {
+					case <-ctx.Done():
+					case <-time.After(idlePoll):
+					}
+					continue
+				}
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
 				if err := task(ctx, i); err != nil {
 					once.Do(func() { first = err; cancel(err) })
 				}
 			}
-		}()
+		})
 	}
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(next)
 	wg.Wait()
 	if first != nil {
 		return first
 	}
 	return ctx.Err()
 }
+
+// idlePoll is how often a waiting extra worker asks again whether the
+// server is idle.
+const idlePoll = 5 * time.Millisecond

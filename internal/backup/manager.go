@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"strata/internal/activity"
 	"strata/internal/apperr"
 	"strata/internal/backup/layout"
 	"strata/internal/blob"
@@ -39,6 +40,9 @@ type Options struct {
 	// ChunkTargetSize is the uncompressed size at which a chunk is closed
 	// (a file is never split across chunks). Default 64 MiB.
 	ChunkTargetSize int64
+	// Foreground tells whether clients are being served; while they are, a
+	// job's workers beyond the first wait (see runPool). Nil: never.
+	Foreground *activity.Tracker
 }
 
 // Manager runs backup and restore jobs. Safe for concurrent use.
@@ -162,6 +166,9 @@ func validateID(id string) error {
 	}
 	return nil
 }
+
+// idle reports whether no foreground request is being served.
+func (m *Manager) idle() bool { return !m.opts.Foreground.Busy(activity.Quiet) }
 
 // workers sizes a worker pool from CPUPercentage as Weaviate does:
 // max(1, CPUs × p / 100), p = 50 when unset.
