@@ -374,9 +374,11 @@ func vectorOf(o *Object, name string) []float32 {
 	}
 }
 
-// parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines.
+// parallel runs fn(0..n-1), CPU-bound work, on up to one goroutine per
+// CPU (GOMAXPROCS may be larger: the server keeps spare processors for
+// background threads, see cmd/strata).
 func parallel(n int, fn func(i int)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
+	workers := min(n, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	if workers <= 1 {
 		for i := range n {
 			fn(i)

@@ -290,6 +290,16 @@ func (h *HNSW) markDirty(i uint32) {
 	h.dirtyMu.Unlock()
 }
 
+// markDirtyAll marks several nodes under one lock: an insert touches
+// dozens, and parallel inserts would otherwise queue on dirtyMu for each.
+func (h *HNSW) markDirtyAll(nums []uint32) {
+	h.dirtyMu.Lock()
+	for _, i := range nums {
+		h.dirty[i] = struct{}{}
+	}
+	h.dirtyMu.Unlock()
+}
+
 // Dimensions implements Index.
 func (h *HNSW) Dimensions() int {
 	h.growMu.Lock()
@@ -430,6 +440,8 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 		cur = h.greedy(&n.point, cur, l)
 	}
 	eps := []candidate{cur}
+	var touched []uint32 // neighbours whose links changed
+	defer func() { h.markDirtyAll(touched) }()
 	for l := min(n.level, top); l >= 0; l-- {
 		found := h.searchLayer(&n.point, eps, h.cfg.EFConstruction, l, vs, nil)
 		neighbours := h.selectNeighbours(found, h.maxConns(l))
@@ -447,7 +459,9 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 		n.setLinks(l, ids)
 		n.mu.Unlock()
 		for _, c := range neighbours {
-			h.addLink(c.node, num, c.dist, l)
+			if h.addLink(c.node, num, c.dist, l) {
+				touched = append(touched, c.node)
+			}
 		}
 		eps = found
 	}
@@ -460,17 +474,18 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 const pruneSlack = 2
 
 // addLink adds a link from node from to node to on a layer, pruning from's
-// list with the neighbour heuristic when it outgrows the slack.
-func (h *HNSW) addLink(from, to uint32, dist float32, level int) {
+// list with the neighbour heuristic when it outgrows the slack. It reports
+// whether from's links changed; the caller marks it dirty.
+func (h *HNSW) addLink(from, to uint32, dist float32, level int) bool {
 	f := h.node(from)
 	if f == nil || level > f.level {
-		return
+		return false
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	old := f.linksAt(level)
 	if slices.Contains(old, to) {
-		return
+		return false
 	}
 	limit := h.maxConns(level)
 	if len(old) < limit+limit/pruneSlack {
@@ -491,7 +506,7 @@ func (h *HNSW) addLink(from, to uint32, dist float32, level int) {
 		}
 		f.setLinks(level, l)
 	}
-	h.markDirty(from)
+	return true
 }
 
 // selectNeighbours picks up to m of the candidates (sorted nearest first)
