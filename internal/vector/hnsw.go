@@ -203,8 +203,8 @@ func (n *hnswNode) linksAt(level int) []uint32 { return n.linksInto(level, nil) 
 // foreign record can hold one).
 func (n *hnswNode) setLinks(level int, l []uint32) {
 	if level > 0 {
-		l = slices.Clone(l)
-		n.upper[level-1].Store(&l)
+		c := slices.Clone(l)
+		n.upper[level-1].Store(&c)
 		return
 	}
 	l = l[:min(len(l), len(n.links0)-1)]
@@ -444,14 +444,16 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 	defer func() { h.markDirtyAll(touched) }()
 	for l := min(n.level, top); l >= 0; l-- {
 		found := h.searchLayer(&n.point, eps, h.cfg.EFConstruction, l, vs, nil)
-		neighbours := h.selectNeighbours(found, h.maxConns(l))
-		ids := make([]uint32, len(neighbours))
-		for i, c := range neighbours {
-			ids[i] = c.node
+		var kbuf [128]candidate // stack buffers for default list sizes
+		var ibuf, lbuf [128]uint32
+		neighbours := h.selectNeighbours(found, h.maxConns(l), kbuf[:0])
+		ids := ibuf[:0]
+		for _, c := range neighbours {
+			ids = append(ids, c.node)
 		}
 		n.mu.Lock()
 		// Inserts running alongside may already have linked to n here.
-		for _, o := range n.linksAt(l) {
+		for _, o := range n.linksInto(l, lbuf[:0]) {
 			if len(ids) < h.maxConns(l) && !slices.Contains(ids, o) {
 				ids = append(ids, o)
 			}
@@ -483,7 +485,8 @@ func (h *HNSW) addLink(from, to uint32, dist float32, level int) bool {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	old := f.linksAt(level)
+	var buf [128]uint32 // holds a default layer-0 list without allocating
+	old := f.linksInto(level, buf[:0])
 	if slices.Contains(old, to) {
 		return false
 	}
@@ -491,18 +494,19 @@ func (h *HNSW) addLink(from, to uint32, dist float32, level int) bool {
 	if len(old) < limit+limit/pruneSlack {
 		f.setLinks(level, append(old, to))
 	} else {
-		cands := make([]candidate, 0, len(old)+1)
-		cands = append(cands, candidate{node: to, dist: dist})
+		// Stack buffers for a default list; longer ones grow onto the heap.
+		var cbuf, kbuf [129]candidate
+		var lbuf [128]uint32
+		cands := append(cbuf[:0], candidate{node: to, dist: dist})
 		for _, o := range old {
 			if d, ok := h.distBetween(&f.point, o); ok {
 				cands = append(cands, candidate{node: o, dist: d})
 			}
 		}
 		sortCandidates(cands)
-		kept := h.selectNeighbours(cands, limit)
-		l := make([]uint32, len(kept))
-		for i, c := range kept {
-			l[i] = c.node
+		l := lbuf[:0]
+		for _, c := range h.selectNeighbours(cands, limit, kbuf[:0]) {
+			l = append(l, c.node)
 		}
 		f.setLinks(level, l)
 	}
@@ -513,9 +517,10 @@ func (h *HNSW) addLink(from, to uint32, dist float32, level int) bool {
 // with the heuristic of the HNSW paper: a candidate is kept only if it is
 // nearer to the base than to every candidate kept before it, which spreads
 // links in all directions and keeps lists short where points are dense.
-func (h *HNSW) selectNeighbours(cands []candidate, m int) []candidate {
-	kept := make([]candidate, 0, min(m, len(cands)))
-	keptPts := make([]*point, 0, cap(kept))
+// The result is appended to kept.
+func (h *HNSW) selectNeighbours(cands []candidate, m int, kept []candidate) []candidate {
+	var pbuf [128]*point
+	keptPts := pbuf[:0]
 	for _, c := range cands {
 		if len(kept) == m {
 			break

@@ -4,9 +4,13 @@ import "unsafe"
 
 // visitedSet marks nodes seen by one search. Marks are generation stamps,
 // so clearing is free until the stamp wraps.
+// It also carries a search's scratch buffers, pooled with it.
 type visitedSet struct {
 	gen   uint16
 	marks []uint16
+	cands minHeap
+	nums  []uint32
+	links []uint32
 }
 
 func (h *HNSW) getVisited() *visitedSet {
@@ -77,7 +81,7 @@ func (h *HNSW) searchLayer(q *point, eps []candidate, ef, level int, vs *visited
 		n := s.Load()
 		return n != nil && accept(n)
 	}
-	var cands minHeap
+	cands := vs.cands[:0]
 	results := make(maxHeapC, 0, ef+1)
 	for _, ep := range eps {
 		if int(ep.node) >= len(ns) || !vs.visit(ep.node) {
@@ -91,7 +95,8 @@ func (h *HNSW) searchLayer(q *point, eps []candidate, ef, level int, vs *visited
 	for len(results) > ef {
 		results.pop()
 	}
-	var nums, links []uint32
+	nums, links := vs.nums[:0], vs.links[:0]
+	defer func() { vs.cands, vs.nums, vs.links = cands[:0], nums[:0], links[:0] }()
 	for len(cands) > 0 {
 		c := cands.pop()
 		if len(results) >= ef && results.top().less(c) {
