@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Persistence. The owner stores one record per node and one state record
@@ -65,13 +67,16 @@ func (h *HNSW) Flush(put func(num uint32, rec []byte) error, del func(num uint32
 		h.stateDirty = h.stateDirty || stateDirty && !stateDone
 		h.dirtyMu.Unlock()
 	}
-	done := make(map[uint32]bool, len(dirty))
-	var buf []byte
+	nums := make([]uint32, 0, len(dirty))
 	for num := range dirty {
+		nums = append(nums, num)
+	}
+	recs := h.encodeNodes(nums)
+	done := make(map[uint32]bool, len(dirty))
+	for i, num := range nums {
 		var err error
-		if n := h.node(num); n != nil {
-			buf = h.encodeNode(buf[:0], n)
-			err = put(num, buf)
+		if recs[i] != nil {
+			err = put(num, recs[i])
 		} else {
 			err = del(num)
 		}
@@ -88,6 +93,39 @@ func (h *HNSW) Flush(put func(num uint32, rec []byte) error, del func(num uint32
 		}
 	}
 	return nil
+}
+
+// encodeNodes returns the records of nodes nums (nil for a freed one),
+// encoded in parallel: a batch of inserts dirties tens of thousands of
+// nodes, and their owner writes the records while holding its write lock.
+func (h *HNSW) encodeNodes(nums []uint32) [][]byte {
+	recs := make([][]byte, len(nums))
+	workers := min(runtime.NumCPU(), runtime.GOMAXPROCS(0), (len(nums)+255)/256)
+	per := (len(nums) + max(workers, 1) - 1) / max(workers, 1)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(nums); lo += per {
+		hi := min(lo+per, len(nums))
+		wg.Go(func() {
+			// One arena per worker; records are cut from it once it is final.
+			var arena []byte
+			ends := make([]int, hi-lo)
+			for i := lo; i < hi; i++ {
+				if n := h.node(nums[i]); n != nil {
+					arena = h.encodeNode(arena, n)
+				}
+				ends[i-lo] = len(arena)
+			}
+			start := 0
+			for i := lo; i < hi; i++ {
+				if end := ends[i-lo]; end > start {
+					recs[i] = arena[start:end:end]
+					start = end
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return recs
 }
 
 // MarkAllDirty makes the next Flush report every node and the state, e.g.
@@ -111,7 +149,8 @@ func (h *HNSW) encodeNode(buf []byte, n *hnswNode) []byte {
 	buf = append(buf, nodeVersion)
 	buf = append(buf, n.id[:]...)
 	buf = append(buf, flags, byte(n.level))
-	var links []uint32
+	var lbuf [128]uint32 // a default list, without allocating
+	links := lbuf[:0]
 	for l := 0; l <= n.level; l++ {
 		links = n.linksInto(l, links[:0])
 		slices.Sort(links)
