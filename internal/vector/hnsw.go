@@ -284,15 +284,10 @@ func (h *HNSW) prepare(v []float32) []float32 {
 	return slices.Clone(v)
 }
 
-func (h *HNSW) markDirty(i uint32) {
-	h.dirtyMu.Lock()
-	h.dirty[i] = struct{}{}
-	h.dirtyMu.Unlock()
-}
-
-// markDirtyAll marks several nodes under one lock: an insert touches
-// dozens, and parallel inserts would otherwise queue on dirtyMu for each.
-func (h *HNSW) markDirtyAll(nums []uint32) {
+// markDirty marks nodes for the next Flush, under one lock: an insert
+// touches dozens, and parallel inserts would otherwise queue on dirtyMu
+// for each.
+func (h *HNSW) markDirty(nums ...uint32) {
 	h.dirtyMu.Lock()
 	for _, i := range nums {
 		h.dirty[i] = struct{}{}
@@ -441,7 +436,7 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 	}
 	eps := []candidate{cur}
 	var touched []uint32 // neighbours whose links changed
-	defer func() { h.markDirtyAll(touched) }()
+	defer func() { h.markDirty(touched...) }()
 	for l := min(n.level, top); l >= 0; l-- {
 		found := h.searchLayer(&n.point, eps, h.cfg.EFConstruction, l, vs, nil)
 		var kbuf [128]candidate // stack buffers for default list sizes
@@ -592,8 +587,8 @@ func (h *HNSW) slotDist(p *point, s *nodeSlot) (float32, bool) {
 		if c == nil {
 			return 0, false
 		}
-		m := s.meta.Load()
-		return h.codeDist(p, c, math.Float32frombits(uint32(m)), math.Float32frombits(uint32(m>>32))), true
+		scale, sqnorm := unpackCodeMeta(s.meta.Load())
+		return h.codeDist(p, c, scale, sqnorm), true
 	}
 	n := s.Load()
 	if n == nil || n.vec == nil {

@@ -74,9 +74,14 @@ func (h *HNSW) pointFor(v []float32) point {
 	return p
 }
 
-// codeMeta packs a point's scale and squared length for a node slot.
+// codeMeta packs a point's scale and squared length for a node slot;
+// unpackCodeMeta reverses it.
 func (p *point) codeMeta() uint64 {
 	return uint64(math.Float32bits(p.scale)) | uint64(math.Float32bits(p.sqnorm))<<32
+}
+
+func unpackCodeMeta(m uint64) (scale, sqnorm float32) {
+	return math.Float32frombits(uint32(m)), math.Float32frombits(uint32(m >> 32))
 }
 
 // codeDist is the distance from p to the vector with codes c, their scale
