@@ -147,7 +147,7 @@ func (h *HNSW) searchLayer(q *point, eps []candidate, ef, level int, vs *visited
 
 // prepareQuery checks a query and prepares it like the stored vectors; nil
 // means there is nothing to search (k ≤ 0, empty index) or an error.
-func (h *HNSW) prepareQuery(query []float32, k int) (*point, error) {
+func (h *HNSW) prepareQuery(query []float32, k int) ([]float32, error) {
 	dims := h.Dimensions()
 	switch {
 	case k <= 0 || dims == 0:
@@ -155,16 +155,16 @@ func (h *HNSW) prepareQuery(query []float32, k int) (*point, error) {
 	case len(query) != dims:
 		return nil, &DimensionError{Got: len(query), Want: dims}
 	}
-	p := h.pointFor(h.prepare(query))
-	return &p, nil
+	return h.prepare(query), nil
 }
 
 // Search implements Index.
 func (h *HNSW) Search(query []float32, k int, maxDistance *float32, allow func(ID) bool) ([]Result, error) {
-	q, err := h.prepareQuery(query, k)
-	if q == nil {
+	v, err := h.prepareQuery(query, k)
+	if v == nil {
 		return nil, err
 	}
+	q := new(h.pointFor(v))
 	h.epMu.RLock()
 	ep, top, ok := h.entry, h.topLevel, h.hasEntry
 	h.epMu.RUnlock()
@@ -232,7 +232,7 @@ func (h *HNSW) SearchAmong(query []float32, k int, maxDistance *float32, ids []I
 		if n == nil || n.deleted.Load() {
 			continue
 		}
-		c := candidate{node: num, dist: h.dist(q.vec, n.vec)}
+		c := candidate{node: num, dist: h.dist(q, n.vec)}
 		if maxDistance != nil && c.dist > *maxDistance {
 			continue
 		}
