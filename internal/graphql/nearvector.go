@@ -91,7 +91,7 @@ func searchBounds(class *schema.Class, name, arg string, m map[string]any, q *Qu
 		if err := certaintyCompatible(class, name); err != nil {
 			return err
 		}
-		maxDist := float32(2 * (1 - cert))
+		maxDist := schema.CertaintyDistance(cert)
 		q.MaxDistance = &maxDist
 	}
 	return nil

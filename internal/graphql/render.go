@@ -93,8 +93,7 @@ func renderAdditional(f *field, r *Result) map[string]any {
 			}
 		case "certainty":
 			if r.Distance != nil {
-				// From the float32 distance, in float64, as Weaviate does.
-				out[c.key] = 1 - float64(*r.Distance)/2
+				out[c.key] = schema.Certainty(*r.Distance)
 			} else {
 				out[c.key] = nil
 			}

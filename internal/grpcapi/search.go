@@ -241,7 +241,7 @@ func boundsIn(class *schema.Class, name, what string, certainty, distance *float
 		if d := class.Distance(name); d != schema.DistanceCosine {
 			return invalidf("can't compute and return certainty when vector index is configured with %s distance", d)
 		}
-		d := float32(2 * (1 - *certainty))
+		d := schema.CertaintyDistance(*certainty)
 		p.MaxDistance = &d
 	}
 	return nil
@@ -421,7 +421,7 @@ func (w metadataWanted) result(h db.SearchHit) *pb.MetadataResult {
 		out.Distance, out.DistancePresent = *h.Distance, true
 	}
 	if w.certainty && h.Distance != nil {
-		out.Certainty, out.CertaintyPresent = float32(1-float64(*h.Distance)/2), true
+		out.Certainty, out.CertaintyPresent = float32(schema.Certainty(*h.Distance)), true
 	}
 	return out
 }

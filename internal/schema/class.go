@@ -113,6 +113,13 @@ func (c *Class) Clone() *Class {
 	return &out
 }
 
+// Certainty is Weaviate's certainty of a cosine distance d, 1 - d/2,
+// computed in float64 from the float32 distance as Weaviate does.
+func Certainty(d float32) float64 { return 1 - float64(d)/2 }
+
+// CertaintyDistance is the cosine distance of certainty c: 2 × (1 - c).
+func CertaintyDistance(c float64) float32 { return float32(2 * (1 - c)) }
+
 // Distance names.
 const (
 	DistanceCosine    = "cosine"
