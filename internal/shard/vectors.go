@@ -17,13 +17,15 @@ import (
 // Vector indexes.
 //
 // An HNSW graph is stored in the shard's pebble store next to the objects:
-// one record per graph node and a state record per vector name (see
-// vector.HNSW.Flush). Every write applies its vector changes to the graph in
-// memory, then puts the node records they touched into the same batch as
-// the objects, so the stored graph matches the stored objects at every
-// commit — after a crash, and in a checkpoint taken for a backup. A
-// restored shard therefore answers exactly as the original did, without
-// rebuilding anything.
+// one record per graph node and a state record per vector name as of the
+// graph's last checkpoint, and a log entry per write since then (see
+// vector/hnsw_log.go). Every write applies its vector changes to the graph
+// in memory, then puts their log entry — or, when the log has outgrown
+// the graph, a checkpoint that replaces it — into the same batch as the
+// objects, so the stored graph matches the stored objects at every commit:
+// after a crash, and in a checkpoint taken for a backup. A restored shard
+// therefore answers exactly as the original did, without rebuilding
+// anything.
 //
 // Indexes are loaded on first use (a search or a write), not at open, so
 // opening and restoring a shard is cheap. Flat indexes are not stored: they
@@ -33,6 +35,7 @@ import (
 const (
 	prefixGraph      = 'g' // 'g' + vector name + 0 + node number (uint32 BE) → node record
 	prefixGraphState = 'G' // 'G' + vector name → graph state record
+	prefixGraphLog   = 'L' // 'L' + vector name + 0 + entry number (uint64 BE) → graph log entry
 )
 
 // VectorIndexConfig configures the index of one vector name.
@@ -57,6 +60,29 @@ func graphKey(name string, num uint32) []byte {
 
 func graphStateKey(name string) []byte {
 	return append([]byte{prefixGraphState}, name...)
+}
+
+func graphLogKey(name string, seq uint64) []byte {
+	k := make([]byte, 0, len(name)+10)
+	k = append(k, prefixGraphLog)
+	k = append(k, name...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// graphLogEnd is the upper bound of the graph log keys of a vector name
+// (names hold no 0 byte).
+func graphLogEnd(name string) []byte {
+	k := append([]byte{prefixGraphLog}, name...)
+	return append(k, 1)
+}
+
+// parseGraphLogKey splits a log key into vector name and entry number.
+func parseGraphLogKey(k []byte) (string, uint64, bool) {
+	if len(k) < 10 || k[0] != prefixGraphLog || k[len(k)-9] != 0 {
+		return "", 0, false
+	}
+	return string(k[1 : len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:]), true
 }
 
 // parseGraphKey splits a node key into vector name and node number.
@@ -182,7 +208,8 @@ func (s *Shard) ensureIndexesLocked() error {
 	return nil
 }
 
-// loadGraphs reads the stored graph records into HNSW indexes from get.
+// loadGraphs reads the stored graph records into HNSW indexes from get,
+// then replays their logs.
 func (s *Shard) loadGraphs(get func(string) vector.Index) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixGraphState}, UpperBound: []byte{prefixGraphState + 1}})
 	if err != nil {
@@ -220,20 +247,58 @@ func (s *Shard) loadGraphs(get func(string) vector.Index) error {
 			return fmt.Errorf("shard %s, vector %q: %w", s.dir, name, err)
 		}
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("load vector indexes: %w", err)
+	}
+	logIt, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixGraphLog}, UpperBound: []byte{prefixGraphLog + 1}})
+	if err != nil {
+		return fmt.Errorf("load vector indexes: %w", err)
+	}
+	defer logIt.Close()
+	for logIt.First(); logIt.Valid(); logIt.Next() {
+		name, seq, ok := parseGraphLogKey(logIt.Key())
+		if !ok {
+			return fmt.Errorf("shard %s: bad graph log key %x", s.dir, logIt.Key())
+		}
+		h, isHNSW := get(name).(*vector.HNSW)
+		if !isHNSW {
+			continue
+		}
+		if err := h.ReplayLog(seq, logIt.Value()); err != nil {
+			return fmt.Errorf("shard %s, vector %q: %w", s.dir, name, err)
+		}
+	}
+	return logIt.Error()
 }
 
-// flushIndexes puts the graph records changed since the last flush into b.
+// needsGraphCheckpoint says when a graph's log is replaced by a checkpoint;
+// tests shorten it.
+var needsGraphCheckpoint = (*vector.HNSW).NeedsCheckpoint
+
+// flushIndexes puts the graph changes since the last flush into b: a log
+// entry, or a checkpoint that replaces the log when it is due.
 func flushIndexes(b *pebble.Batch, indexes map[string]vector.Index) error {
 	for name, idx := range indexes {
 		h, ok := idx.(*vector.HNSW)
 		if !ok {
 			continue
 		}
-		err := h.Flush(
+		seq, entry := h.FlushLog()
+		if !needsGraphCheckpoint(h) {
+			if entry != nil {
+				if err := b.Set(graphLogKey(name, seq), entry, nil); err != nil {
+					return fmt.Errorf("store vector index: %w", err)
+				}
+			}
+			continue
+		}
+		err := h.Checkpoint(
 			func(num uint32, rec []byte) error { return b.Set(graphKey(name, num), rec, nil) },
 			func(num uint32) error { return b.Delete(graphKey(name, num), nil) },
 			func(rec []byte) error { return b.Set(graphStateKey(name), rec, nil) })
+		if err == nil {
+			err = b.DeleteRange(graphLogKey(name, 0), graphLogEnd(name), nil)
+		}
 		if err != nil {
 			return fmt.Errorf("store vector index: %w", err)
 		}

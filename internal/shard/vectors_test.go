@@ -50,9 +50,35 @@ func countKeys(t *testing.T, s *Shard, prefix byte) int {
 	return n
 }
 
-// The graph is stored with the objects: a reopened shard, and a
-// checkpoint of it, answer exactly as the original did.
+// checkpointGraphsWhen makes flushIndexes checkpoint the graphs when
+// policy says so, for the rest of the test.
+func checkpointGraphsWhen(t *testing.T, policy func(*vector.HNSW) bool) {
+	saved := needsGraphCheckpoint
+	needsGraphCheckpoint = policy
+	t.Cleanup(func() { needsGraphCheckpoint = saved })
+}
+
+// The graph is stored with the objects, as a log of writes and
+// checkpoints of it: a reopened shard, and a checkpoint of it, answer
+// exactly as the original did.
 func TestGraphPersistsWithObjects(t *testing.T) {
+	writes := 0
+	for _, tc := range []struct {
+		name   string
+		policy func(*vector.HNSW) bool
+	}{
+		{"log", func(*vector.HNSW) bool { return false }},
+		{"checkpoints", func(*vector.HNSW) bool { return true }},
+		{"log after a checkpoint", func(*vector.HNSW) bool { writes++; return writes == 6 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkpointGraphsWhen(t, tc.policy)
+			testGraphPersists(t)
+		})
+	}
+}
+
+func testGraphPersists(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	dir := t.TempDir()
 	s := openShard(t, dir, map[string]string{"": vector.L2Squared})
@@ -79,9 +105,7 @@ func TestGraphPersistsWithObjects(t *testing.T) {
 		queries[i] = randomObjects(r, 1, 16)[0].Vector
 	}
 	want := searchAll(t, s, queries)
-	if n := countKeys(t, s, prefixGraph); n < 2900 {
-		t.Fatalf("%d graph records stored, want one per node", n)
-	}
+	t.Logf("stored: %d node records, %d log entries", countKeys(t, s, prefixGraph), countKeys(t, s, prefixGraphLog))
 	ckpt := t.TempDir() + "/ckpt"
 	if err := s.Checkpoint(ckpt); err != nil {
 		t.Fatal(err)
@@ -100,6 +124,13 @@ func TestGraphPersistsWithObjects(t *testing.T) {
 				}
 			}
 		}
+		h := s2.indexes[""].(*vector.HNSW)
+		if h.Len() != 2900 || h.Tombstones() != 200 {
+			t.Fatalf("%s: loaded %d live nodes and %d tombstones, want 2900 and 200", d, h.Len(), h.Tombstones())
+		}
+		if n := countKeys(t, s2, prefixGraphLog); n > 0 == needsGraphCheckpoint(h) {
+			t.Fatalf("%s: %d log entries stored, checkpoint due: %v", d, n, needsGraphCheckpoint(h))
+		}
 		s2.Close()
 	}
 }
@@ -115,22 +146,24 @@ func TestGraphRebuiltWhenMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Drop the graph behind the shard's back.
-	if err := s.db.DeleteRange([]byte{prefixGraphState}, []byte{prefixGraphState + 1}, pebble.Sync); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.DeleteRange([]byte{prefixGraph}, []byte{prefixGraph + 1}, pebble.Sync); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	s = openShard(t, dir, map[string]string{"": vector.Cosine})
-	for _, o := range objs[:20] {
-		hits, err := s.Search("", o.Vector, 1, nil)
-		if err != nil || len(hits) != 1 || hits[0].ID != o.ID {
-			t.Fatalf("nearest to object %s = %+v, %v; want itself", o.ID, hits, err)
+	for _, p := range []byte{prefixGraphState, prefixGraph, prefixGraphLog} {
+		if err := s.db.DeleteRange([]byte{p}, []byte{p + 1}, pebble.Sync); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if n := countKeys(t, s, prefixGraph); n != len(objs) {
-		t.Fatalf("%d graph records after the repair, want %d", n, len(objs))
+	s.Close()
+	for range 2 { // repaired, then loaded as repaired
+		s = openShard(t, dir, map[string]string{"": vector.Cosine})
+		for _, o := range objs[:20] {
+			hits, err := s.Search("", o.Vector, 1, nil)
+			if err != nil || len(hits) != 1 || hits[0].ID != o.ID {
+				t.Fatalf("nearest to object %s = %+v, %v; want itself", o.ID, hits, err)
+			}
+		}
+		if n := countKeys(t, s, prefixGraphLog); n != 1 {
+			t.Fatalf("%d graph log entries after the repair, want 1", n)
+		}
+		s.Close()
 	}
 }
 
@@ -155,13 +188,20 @@ func TestTombstonesCleanedUp(t *testing.T) {
 	if h.Tombstones() > 10 {
 		t.Fatalf("%d tombstones after cleanup", h.Tombstones())
 	}
-	if n, want := countKeys(t, s, prefixGraph), len(objs)-minCleanup-10+h.Tombstones(); n != want {
-		t.Fatalf("%d graph records, want %d", n, want)
-	}
 	for _, o := range objs[minCleanup+10 : minCleanup+60] {
 		hits, _ := s.Search("", o.Vector, 1, nil)
 		if len(hits) != 1 || hits[0].ID != o.ID {
 			t.Fatalf("after cleanup, nearest to %s = %+v", o.ID, hits)
 		}
+	}
+	live, dead := h.Len(), h.Tombstones()
+	s.Close()
+	s = openShard(t, dir, map[string]string{"": vector.L2Squared})
+	if err := s.ensureIndexes(); err != nil {
+		t.Fatal(err)
+	}
+	h = s.indexes[""].(*vector.HNSW)
+	if h.Len() != live || h.Tombstones() != dead {
+		t.Fatalf("stored graph: %d live nodes and %d tombstones, want %d and %d", h.Len(), h.Tombstones(), live, dead)
 	}
 }

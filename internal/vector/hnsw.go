@@ -85,9 +85,8 @@ const maxLevel = 32
 // lock one node at a time. Cleanup must not run concurrently with Add or
 // Delete (the shard serialises its writers).
 //
-// Every change is recorded as a dirty node, so that the owner can persist
-// exactly the nodes a write touched, in the same batch as the write (see
-// Flush).
+// Every change is recorded, so that the owner can persist exactly what a
+// write changed, in the same batch as the write (see FlushLog).
 type HNSW struct {
 	cfg       HNSWConfig
 	search    atomic.Pointer[HNSWConfig] // EF settings, which may change
@@ -114,9 +113,7 @@ type HNSW struct {
 	topLevel int
 	hasEntry bool
 
-	dirtyMu    sync.Mutex
-	dirty      map[uint32]struct{}
-	stateDirty bool
+	changes changeLog
 
 	visited sync.Pool // of *visitedSet
 }
@@ -232,11 +229,11 @@ func NewHNSW(cfg HNSWConfig) (*HNSW, error) {
 	}
 	h := &HNSW{
 		cfg: cfg, dist: d, normalize: cfg.Distance == Cosine,
-		mL:    1 / math.Log(float64(cfg.MaxConnections)),
-		byID:  map[ID]uint32{},
-		rng:   rand.New(rand.NewPCG(0x5eed, uint64(cfg.MaxConnections))),
-		dirty: map[uint32]struct{}{},
+		mL:   1 / math.Log(float64(cfg.MaxConnections)),
+		byID: map[ID]uint32{},
+		rng:  rand.New(rand.NewPCG(0x5eed, uint64(cfg.MaxConnections))),
 	}
+	h.changes.records = map[uint32]struct{}{}
 	h.quantized, h.codeForm = codeFormOf(cfg.Distance)
 	empty := make([]nodeSlot, 0)
 	h.nodes.Store(&empty)
@@ -282,17 +279,6 @@ func (h *HNSW) prepare(v []float32) []float32 {
 		return Normalize(v)
 	}
 	return slices.Clone(v)
-}
-
-// markDirty marks nodes for the next Flush, under one lock: an insert
-// touches dozens, and parallel inserts would otherwise queue on dirtyMu
-// for each.
-func (h *HNSW) markDirty(nums ...uint32) {
-	h.dirtyMu.Lock()
-	for _, i := range nums {
-		h.dirty[i] = struct{}{}
-	}
-	h.dirtyMu.Unlock()
 }
 
 // Dimensions implements Index.
@@ -419,12 +405,6 @@ func (h *HNSW) insert(num uint32, n *hnswNode) {
 	h.link(num, n, ep, top)
 }
 
-func (h *HNSW) markStateDirty() {
-	h.dirtyMu.Lock()
-	h.stateDirty = true
-	h.dirtyMu.Unlock()
-}
-
 // link connects node num (not yet reachable) to its neighbours on each of
 // its layers, starting the descent at ep on layer top.
 func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
@@ -435,8 +415,9 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 		cur = h.greedy(&n.point, cur, l)
 	}
 	eps := []candidate{cur}
-	var touched []uint32 // neighbours whose links changed
-	defer func() { h.markDirty(touched...) }()
+	var pruned []uint32 // neighbours whose lists were replaced
+	var appended []linkAppend
+	defer func() { h.markChanged(pruned, appended) }()
 	for l := min(n.level, top); l >= 0; l-- {
 		found := h.searchLayer(&n.point, eps, h.cfg.EFConstruction, l, vs, nil)
 		var kbuf [128]candidate // stack buffers for default list sizes
@@ -456,8 +437,11 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 		n.setLinks(l, ids)
 		n.mu.Unlock()
 		for _, c := range neighbours {
-			if h.addLink(c.node, num, c.dist, l) {
-				touched = append(touched, c.node)
+			switch h.addLink(c.node, num, c.dist, l) {
+			case linkAppended:
+				appended = append(appended, linkAppend{from: c.node, to: num, level: uint8(l)})
+			case linkPruned:
+				pruned = append(pruned, c.node)
 			}
 		}
 		eps = found
@@ -470,42 +454,51 @@ func (h *HNSW) link(num uint32, n *hnswNode, ep uint32, top int) {
 // overflow made it most of the cost of an insert, where lists fill up.
 const pruneSlack = 2
 
+// What addLink did to a list.
+type linkChange int
+
+const (
+	linkUnchanged linkChange = iota
+	linkAppended             // the link was appended
+	linkPruned               // the list was replaced by a pruned one
+)
+
 // addLink adds a link from node from to node to on a layer, pruning from's
 // list with the neighbour heuristic when it outgrows the slack. It reports
-// whether from's links changed; the caller marks it dirty.
-func (h *HNSW) addLink(from, to uint32, dist float32, level int) bool {
+// how from's links changed, for the caller to record.
+func (h *HNSW) addLink(from, to uint32, dist float32, level int) linkChange {
 	f := h.node(from)
 	if f == nil || level > f.level {
-		return false
+		return linkUnchanged
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var buf [128]uint32 // holds a default layer-0 list without allocating
 	old := f.linksInto(level, buf[:0])
 	if slices.Contains(old, to) {
-		return false
+		return linkUnchanged
 	}
 	limit := h.maxConns(level)
 	if len(old) < limit+limit/pruneSlack {
 		f.setLinks(level, append(old, to))
-	} else {
-		// Stack buffers for a default list; longer ones grow onto the heap.
-		var cbuf, kbuf [129]candidate
-		var lbuf [128]uint32
-		cands := append(cbuf[:0], candidate{node: to, dist: dist})
-		for _, o := range old {
-			if d, ok := h.distBetween(&f.point, o); ok {
-				cands = append(cands, candidate{node: o, dist: d})
-			}
-		}
-		sortCandidates(cands)
-		l := lbuf[:0]
-		for _, c := range h.selectNeighbours(cands, limit, kbuf[:0]) {
-			l = append(l, c.node)
-		}
-		f.setLinks(level, l)
+		return linkAppended
 	}
-	return true
+	// Stack buffers for a default list; longer ones grow onto the heap.
+	var cbuf, kbuf [129]candidate
+	var lbuf [128]uint32
+	cands := append(cbuf[:0], candidate{node: to, dist: dist})
+	for _, o := range old {
+		if d, ok := h.distBetween(&f.point, o); ok {
+			cands = append(cands, candidate{node: o, dist: d})
+		}
+	}
+	sortCandidates(cands)
+	l := lbuf[:0]
+	for _, c := range h.selectNeighbours(cands, limit, kbuf[:0]) {
+		l = append(l, c.node)
+	}
+	f.setLinks(level, l)
+	return linkPruned
 }
 
 // selectNeighbours picks up to m of the candidates (sorted nearest first)

@@ -8,7 +8,7 @@ import "slices"
 // tombstones are freed and, if the entry point was one, a live node of the
 // highest level takes its place. It returns the number of nodes freed.
 //
-// Searches may run meanwhile; Add, Delete and Flush must not.
+// Searches may run meanwhile; Add, Delete and FlushLog must not.
 func (h *HNSW) Cleanup() int {
 	ns := *h.nodes.Load()
 	dead := map[uint32]*hnswNode{}

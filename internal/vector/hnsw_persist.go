@@ -11,11 +11,12 @@ import (
 )
 
 // Persistence. The owner stores one record per node and one state record
-// (entry point), and writes the records a change produced in the same
-// atomic batch as the change itself, so the stored graph always matches
-// the stored objects. Live nodes' vectors are not in their records: the
-// owner supplies them from the objects on load (LoadVector). A tombstone's
-// record carries its vector, as its object is gone.
+// (entry point) as of the last checkpoint, and a log of the changes since
+// (hnsw_log.go), whose entry for a write goes into the same atomic batch
+// as the write, so the stored graph always matches the stored objects.
+// Live nodes' vectors are not in their records: the owner supplies them
+// from the objects on load (LoadVector). A tombstone's record carries its
+// vector, as its object is gone.
 //
 // Node record, version 2:
 //
@@ -43,61 +44,15 @@ const (
 
 const flagDeleted = 1
 
+// recordFlags is the offset of the flags byte in a node record.
+const recordFlags = 17
+
 // maxLinks bounds a stored link list, as a sanity check on load.
 const maxLinks = 4096
 
-// Flush reports every change since the last Flush: put for each node whose
-// record changed (rec is only valid during the call), del for each freed
-// node, and state when the entry point changed. It stops at the first
-// error; the changes not yet reported stay pending, so a failed write can
-// be retried by calling Flush again. Writers must not run concurrently
-// with Flush.
-func (h *HNSW) Flush(put func(num uint32, rec []byte) error, del func(num uint32) error, state func(rec []byte) error) error {
-	h.dirtyMu.Lock()
-	dirty, stateDirty := h.dirty, h.stateDirty
-	h.dirty, h.stateDirty = map[uint32]struct{}{}, false
-	h.dirtyMu.Unlock()
-	restore := func(done map[uint32]bool, stateDone bool) {
-		h.dirtyMu.Lock()
-		for num := range dirty {
-			if !done[num] {
-				h.dirty[num] = struct{}{}
-			}
-		}
-		h.stateDirty = h.stateDirty || stateDirty && !stateDone
-		h.dirtyMu.Unlock()
-	}
-	nums := make([]uint32, 0, len(dirty))
-	for num := range dirty {
-		nums = append(nums, num)
-	}
-	recs := h.encodeNodes(nums)
-	done := make(map[uint32]bool, len(dirty))
-	for i, num := range nums {
-		var err error
-		if recs[i] != nil {
-			err = put(num, recs[i])
-		} else {
-			err = del(num)
-		}
-		if err != nil {
-			restore(done, false)
-			return err
-		}
-		done[num] = true
-	}
-	if stateDirty {
-		if err := state(h.encodeState()); err != nil {
-			restore(done, false)
-			return err
-		}
-	}
-	return nil
-}
-
 // encodeNodes returns the records of nodes nums (nil for a freed one),
-// encoded in parallel: a batch of inserts dirties tens of thousands of
-// nodes, and their owner writes the records while holding its write lock.
+// encoded in parallel: a checkpoint writes a record for every node, and
+// its owner writes them while holding its write lock.
 func (h *HNSW) encodeNodes(nums []uint32) [][]byte {
 	recs := make([][]byte, len(nums))
 	workers := min(runtime.NumCPU(), runtime.GOMAXPROCS(0), (len(nums)+255)/256)
@@ -126,18 +81,6 @@ func (h *HNSW) encodeNodes(nums []uint32) [][]byte {
 	}
 	wg.Wait()
 	return recs
-}
-
-// MarkAllDirty makes the next Flush report every node and the state, e.g.
-// after the records were found inconsistent and rewritten from memory.
-func (h *HNSW) MarkAllDirty() {
-	ns := *h.nodes.Load()
-	h.dirtyMu.Lock()
-	defer h.dirtyMu.Unlock()
-	for i := range ns {
-		h.dirty[uint32(i)] = struct{}{}
-	}
-	h.stateDirty = true
 }
 
 func (h *HNSW) encodeNode(buf []byte, n *hnswNode) []byte {
@@ -242,9 +185,13 @@ func (r *recordReader) bytes(n int) []byte {
 }
 
 // LoadNode restores node num from its record. Loading happens on an empty
-// index, before any Add: LoadNode for every record, LoadState, LoadVector
-// for every live object, then FinishLoad.
-func (h *HNSW) LoadNode(num uint32, rec []byte) error {
+// index, before any Add: LoadNode for every record, LoadState, ReplayLog
+// for every log entry, LoadVector for every live object, then FinishLoad.
+func (h *HNSW) LoadNode(num uint32, rec []byte) error { return h.loadNode(num, rec, false) }
+
+// loadNode restores node num from its record, replacing a loaded one if
+// replace (a log entry's newer record).
+func (h *HNSW) loadNode(num uint32, rec []byte, replace bool) error {
 	r := &recordReader{b: rec}
 	head := r.bytes(19)
 	if r.err != nil || head[0] != nodeVersion && head[0] != nodeVersion1 {
@@ -278,6 +225,9 @@ func (h *HNSW) LoadNode(num uint32, rec []byte) error {
 	}
 	h.growMu.Lock()
 	defer h.growMu.Unlock()
+	if replace {
+		h.removeLocked(num)
+	}
 	ns := *h.nodes.Load()
 	if int(num) < len(ns) && ns[num].Load() != nil {
 		return fmt.Errorf("hnsw node %d loaded twice", num)
@@ -297,6 +247,27 @@ func (h *HNSW) LoadNode(num uint32, rec []byte) error {
 		h.live++
 	}
 	return nil
+}
+
+// removeLocked forgets loaded node num, if any. Callers hold growMu.
+func (h *HNSW) removeLocked(num uint32) {
+	ns := *h.nodes.Load()
+	if int(num) >= len(ns) {
+		return
+	}
+	n := ns[num].Load()
+	switch {
+	case n == nil:
+		return
+	case n.deleted.Load():
+		h.dead--
+	default:
+		if h.byID[n.id] == num {
+			delete(h.byID, n.id)
+		}
+		h.live--
+	}
+	ns[num].Store(nil)
 }
 
 // LoadState restores the entry point and dimensions.
@@ -338,7 +309,7 @@ func (h *HNSW) LoadVector(id ID, vec []float32) bool {
 // FinishLoad completes a load. Live nodes that got no vector (their object
 // is missing) are freed, numbers without a record become free, and the
 // entry point is checked; it returns how many nodes were freed. Any repair
-// is marked dirty, for the next Flush to persist.
+// is marked dirty, for the next FlushLog to persist.
 func (h *HNSW) FinishLoad() int {
 	h.growMu.Lock()
 	ns := *h.nodes.Load()

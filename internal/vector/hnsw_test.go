@@ -100,28 +100,48 @@ func TestHNSWRecall(t *testing.T) {
 	}
 }
 
-// store is an in-memory stand-in for the shard's records.
+// store is an in-memory stand-in for the shard's records and log.
 type store struct {
 	nodes map[uint32][]byte
 	state []byte
+	log   []logEntry
 }
 
+type logEntry struct {
+	seq   uint64
+	entry []byte
+}
+
+// flush stores the changes of a write as a log entry.
 func (s *store) flush(t testing.TB, h *HNSW) {
+	t.Helper()
+	if seq, e := h.FlushLog(); e != nil {
+		if n := len(s.log); n > 0 && s.log[n-1].seq >= seq {
+			t.Fatalf("log entry %d after %d", seq, s.log[n-1].seq)
+		}
+		s.log = append(s.log, logEntry{seq, slices.Clone(e)})
+	}
+}
+
+// checkpoint replaces the log with the records of the nodes it touched.
+func (s *store) checkpoint(t testing.TB, h *HNSW) {
 	t.Helper()
 	if s.nodes == nil {
 		s.nodes = map[uint32][]byte{}
 	}
-	err := h.Flush(
+	h.FlushLog()
+	err := h.Checkpoint(
 		func(num uint32, rec []byte) error { s.nodes[num] = slices.Clone(rec); return nil },
 		func(num uint32) error { delete(s.nodes, num); return nil },
 		func(rec []byte) error { s.state = slices.Clone(rec); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.log = nil
 }
 
-// load rebuilds an index from the records and the live vectors.
-func (s *store) load(t testing.TB, cfg HNSWConfig, live map[ID][]float32) *HNSW {
+// loadGraph reads the records and replays the log into an empty index.
+func (s *store) loadGraph(t testing.TB, cfg HNSWConfig) *HNSW {
 	t.Helper()
 	h := newHNSW(t, cfg)
 	for num, rec := range s.nodes {
@@ -134,6 +154,18 @@ func (s *store) load(t testing.TB, cfg HNSWConfig, live map[ID][]float32) *HNSW 
 			t.Fatal(err)
 		}
 	}
+	for _, e := range s.log {
+		if err := h.ReplayLog(e.seq, e.entry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+// load rebuilds an index from the records, the log and the live vectors.
+func (s *store) load(t testing.TB, cfg HNSWConfig, live map[ID][]float32) *HNSW {
+	t.Helper()
+	h := s.loadGraph(t, cfg)
 	for id, v := range live {
 		if !h.LoadVector(id, v) {
 			t.Fatalf("object %x has no live node", id)
@@ -156,6 +188,41 @@ func sameSearch(t *testing.T, a, b Index, queries [][]float32, k int) {
 	}
 }
 
+// sameGraph fails unless a and b hold the same nodes, links and entry point.
+func sameGraph(t *testing.T, a, b *HNSW) {
+	t.Helper()
+	na, nb := *a.nodes.Load(), *b.nodes.Load()
+	for i := range max(len(na), len(nb)) {
+		var x, y *hnswNode
+		if i < len(na) {
+			x = na[i].Load()
+		}
+		if i < len(nb) {
+			y = nb[i].Load()
+		}
+		if (x == nil) != (y == nil) {
+			t.Fatalf("node %d: present %v and %v", i, x != nil, y != nil)
+		}
+		if x == nil {
+			continue
+		}
+		if x.id != y.id || x.level != y.level || x.deleted.Load() != y.deleted.Load() || !slices.Equal(x.vec, y.vec) {
+			t.Fatalf("node %d differs: id %x/%x level %d/%d deleted %v/%v", i, x.id, y.id, x.level, y.level, x.deleted.Load(), y.deleted.Load())
+		}
+		for l := 0; l <= x.level; l++ {
+			lx, ly := x.linksAt(l), y.linksAt(l)
+			slices.Sort(lx)
+			slices.Sort(ly)
+			if !slices.Equal(lx, ly) {
+				t.Fatalf("node %d layer %d: links %v and %v", i, l, lx, ly)
+			}
+		}
+	}
+	if a.entry != b.entry || a.topLevel != b.topLevel || a.hasEntry != b.hasEntry {
+		t.Fatalf("entry points differ: %d@%d and %d@%d", a.entry, a.topLevel, b.entry, b.topLevel)
+	}
+}
+
 func TestHNSWPersistRoundTrip(t *testing.T) {
 	const n, dims = 3000, 32
 	all := clustered(3, n+50, dims, 20)
@@ -170,6 +237,12 @@ func TestHNSWPersistRoundTrip(t *testing.T) {
 		live[idOf(i)] = all[i]
 		if i%100 == 99 {
 			st.flush(t, h) // a batch
+		}
+		if i == n/2 {
+			st.checkpoint(t, h)
+			if len(st.log) != 0 || len(st.nodes) != i+1 {
+				t.Fatalf("after a checkpoint: %d log entries, %d records; want 0, %d", len(st.log), len(st.nodes), i+1)
+			}
 		}
 	}
 	// Deletes and replacements leave tombstones, whose records carry their vectors.
@@ -192,6 +265,7 @@ func TestHNSWPersistRoundTrip(t *testing.T) {
 	if loaded.Len() != h.Len() || loaded.Tombstones() != h.Tombstones() {
 		t.Fatalf("loaded Len %d, tombstones %d; want %d, %d", loaded.Len(), loaded.Tombstones(), h.Len(), h.Tombstones())
 	}
+	sameGraph(t, h, loaded)
 	sameSearch(t, h, loaded, all[n:], 10)
 
 	// Cleanup in both: still the same graph, now without tombstones.
@@ -204,7 +278,63 @@ func TestHNSWPersistRoundTrip(t *testing.T) {
 	if again.Tombstones() != 0 || again.Len() != len(live) {
 		t.Fatalf("after cleanup: %d tombstones, Len %d, want 0, %d", again.Tombstones(), again.Len(), len(live))
 	}
+	sameGraph(t, h, again)
 	sameSearch(t, h, again, all[n:], 10)
+
+	// A loaded index logs on after the replayed entries, and its checkpoint
+	// covers what they touched.
+	for i := range 50 {
+		if err := again.Add(idOf(n+i), all[n+i]); err != nil {
+			t.Fatal(err)
+		}
+		live[idOf(n+i)] = all[n+i]
+	}
+	st.flush(t, again)
+	sameGraph(t, again, st.load(t, cfg, live))
+	st.checkpoint(t, again)
+	sameGraph(t, again, st.load(t, cfg, live))
+}
+
+// logOps counts a log entry's operations by kind.
+func logOps(t *testing.T, entry []byte) map[uint64]int {
+	t.Helper()
+	ops := map[uint64]int{}
+	r := &recordReader{b: entry[1:]}
+	for len(r.b) > 0 && r.err == nil {
+		op := r.uvarint() & 3
+		ops[op]++
+		switch op {
+		case opRecord, opState:
+			r.bytes(int(r.uvarint()))
+		case opLink:
+			r.uvarint()
+		}
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return ops
+}
+
+func TestHNSWLogsAppendedLinksAlone(t *testing.T) {
+	const n, batch, dims = 3000, 50, 32
+	vecs := clustered(5, n+batch, dims, 10)
+	h := newHNSW(t, HNSWConfig{Distance: L2Squared, MaxConnections: 16, EFConstruction: 64})
+	for i := range n {
+		h.Add(idOf(i), vecs[i])
+	}
+	h.FlushLog()
+	for i := n; i < n+batch; i++ {
+		h.Add(idOf(i), vecs[i])
+	}
+	_, entry := h.FlushLog()
+	ops := logOps(t, entry)
+	// Each new node links to up to 32 others on layer 0, most of which
+	// append the back link; only new and pruned nodes need whole records.
+	if ops[opLink] < 5*batch || ops[opRecord] > ops[opLink]/4 {
+		t.Fatalf("log entry of %d inserts: %d links, %d records; want links logged alone", batch, ops[opLink], ops[opRecord])
+	}
+	t.Logf("%d inserts: %d bytes, %d link ops, %d records", batch, len(entry), ops[opLink], ops[opRecord])
 }
 
 func TestHNSWLoadRepairs(t *testing.T) {
@@ -223,13 +353,7 @@ func TestHNSWLoadRepairs(t *testing.T) {
 			live[idOf(i)] = v
 		}
 	}
-	loaded := newHNSW(t, cfg)
-	for num, rec := range st.nodes {
-		if err := loaded.LoadNode(num, rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	loaded.LoadState(st.state)
+	loaded := st.loadGraph(t, cfg)
 	for id, v := range live {
 		loaded.LoadVector(id, v)
 	}
@@ -416,7 +540,7 @@ func TestHNSWLoadsVersion1Records(t *testing.T) {
 		delete(live, idOf(i))
 	}
 	var st store
-	st.flush(t, h)
+	st.checkpoint(t, h)
 	v1 := store{nodes: map[uint32][]byte{}, state: st.state}
 	size1, size2 := 0, 0
 	for num, rec := range st.nodes {
@@ -430,17 +554,6 @@ func TestHNSWLoadsVersion1Records(t *testing.T) {
 		t.Fatalf("version 2 records take %d bytes, version 1 %d: not 30%% smaller", size2, size1)
 	}
 	a, b := st.load(t, cfg, live), v1.load(t, cfg, live)
-	for num := range st.nodes {
-		na, nb := a.node(num), b.node(num)
-		for l := 0; l <= na.level; l++ {
-			if !slices.Equal(na.linksAt(l), nb.linksAt(l)) {
-				t.Fatalf("node %d layer %d: links %v from version 2, %v from version 1", num, l, na.linksAt(l), nb.linksAt(l))
-			}
-		}
-		if na.deleted.Load() != nb.deleted.Load() || !slices.Equal(na.vec, nb.vec) {
-			t.Fatalf("node %d: state or vector differs between versions", num)
-		}
-	}
-	sameSearch(t, a, b, all[:50], 10)
+	sameGraph(t, a, b)
 	sameSearch(t, h, b, all[:50], 10)
 }
