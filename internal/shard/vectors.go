@@ -322,7 +322,7 @@ type vectorChange struct {
 }
 
 // applyVectors applies a write's vector changes to the loaded indexes and
-// puts the graph records they touched into b. Vectors that did not change
+// puts the graph changes into b (flushIndexes). Vectors that did not change
 // are left alone; insertions run in parallel. Callers hold writeMu.
 func (s *Shard) applyVectors(b *pebble.Batch, changes []vectorChange) error {
 	type add struct {

@@ -10,9 +10,9 @@ import (
 )
 
 // The change log. Rewriting the record of every node a write touched costs
-// more than the write itself once the graph is large: an insert appends a
-// back link to some 40 nodes spread over the whole graph, and each of
-// their records is 100–200 bytes. So the owner stores
+// nearly as much as the write itself once the graph is large: an insert
+// appends a back link to dozens of nodes spread over the whole graph, and
+// each of their records is 100–200 bytes. So the owner stores
 //
 //   - the node records and the state record as of the last checkpoint, and
 //   - one log entry per write since then (FlushLog): the whole record of
@@ -267,9 +267,22 @@ func (h *HNSW) replayLink(num uint32, v uint64) error {
 	if n == nil || level > n.level || to > math.MaxUint32 {
 		return fmt.Errorf("link of node %d on layer %d: %w", num, level, errCorrupt)
 	}
-	links := n.linksAt(level)
-	if !slices.Contains(links, uint32(to)) {
-		n.setLinks(level, append(links, uint32(to)))
+	if level > 0 {
+		if links := n.linksAt(level); !slices.Contains(links, uint32(to)) {
+			n.setLinks(level, append(links, uint32(to)))
+		}
+		return nil
+	}
+	// Layer 0 in place: a log holds millions of these.
+	c := n.links0[0].Load()
+	for i := uint32(1); i <= c; i++ {
+		if n.links0[i].Load() == uint32(to) {
+			return nil
+		}
+	}
+	if int(c)+1 < len(n.links0) {
+		n.links0[c+1].Store(uint32(to))
+		n.links0[0].Store(c + 1)
 	}
 	return nil
 }
