@@ -58,6 +58,10 @@ const (
 	checkpointBytesPerNode = 128
 )
 
+// checkpointChunk is how many records a checkpoint encodes at a time, to
+// bound its memory beside the owner's batch (a variable for tests).
+var checkpointChunk = 1 << 14
+
 // linkAppend is a link appended to node from's list on a layer.
 type linkAppend struct {
 	from, to uint32
@@ -199,16 +203,18 @@ func (h *HNSW) Checkpoint(put func(num uint32, rec []byte) error, del func(num u
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	nums := c.changed.members()
-	recs := h.encodeNodes(nums)
-	for i, num := range nums {
-		var err error
-		if recs[i] != nil {
-			err = put(num, recs[i])
-		} else {
-			err = del(num)
-		}
-		if err != nil {
-			return err
+	for lo := 0; lo < len(nums); lo += checkpointChunk {
+		chunk := nums[lo:min(lo+checkpointChunk, len(nums))]
+		for i, rec := range h.encodeNodes(chunk) {
+			var err error
+			if rec != nil {
+				err = put(chunk[i], rec)
+			} else {
+				err = del(chunk[i])
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	if err := state(h.encodeState()); err != nil {

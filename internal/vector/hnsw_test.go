@@ -225,6 +225,8 @@ func sameGraph(t *testing.T, a, b *HNSW) {
 
 func TestHNSWPersistRoundTrip(t *testing.T) {
 	const n, dims = 3000, 32
+	defer func(c int) { checkpointChunk = c }(checkpointChunk)
+	checkpointChunk = 700 // checkpoints of several chunks
 	all := clustered(3, n+50, dims, 20)
 	cfg := HNSWConfig{Distance: Cosine, MaxConnections: 8, EFConstruction: 64}
 	h := newHNSW(t, cfg)
