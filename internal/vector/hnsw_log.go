@@ -1,6 +1,7 @@
 package vector
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -159,6 +160,8 @@ func (h *HNSW) FlushLog() (seq uint64, entry []byte) {
 			c.changed.add(num)
 		}
 	}
+	// In node order, so that a replay walks the graph's memory in order.
+	slices.SortFunc(c.links, func(a, b linkAppend) int { return cmp.Compare(a.from, b.from) })
 	for _, l := range c.links {
 		if _, whole := c.records[l.from]; whole {
 			continue
