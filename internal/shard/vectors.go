@@ -2,6 +2,7 @@ package shard
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -50,47 +51,52 @@ func cleanupThreshold(live int) int { return max(minCleanup, live/10) }
 
 const minCleanup = 1000
 
-func graphKey(name string, num uint32) []byte {
-	k := make([]byte, 0, len(name)+6)
-	k = append(k, prefixGraph)
+// Graph node and log keys are prefix + vector name + 0 + a number,
+// big-endian: 4 bytes for a node number, 8 for a log entry number. Vector
+// names hold no 0 byte.
+const (
+	nodeNumSize = 4
+	logSeqSize  = 8
+)
+
+func numberedKey(prefix byte, name string, n uint64, size int) []byte {
+	k := make([]byte, 0, len(name)+2+size)
+	k = append(k, prefix)
 	k = append(k, name...)
 	k = append(k, 0)
-	return binary.BigEndian.AppendUint32(k, num)
+	var be [8]byte
+	binary.BigEndian.PutUint64(be[:], n)
+	return append(k, be[8-size:]...)
 }
 
-func graphStateKey(name string) []byte {
-	return append([]byte{prefixGraphState}, name...)
+// parseNumberedKey splits a key of numberedKey's form.
+func parseNumberedKey(k []byte, prefix byte, size int) (string, uint64, bool) {
+	if len(k) < 2+size || k[0] != prefix || k[len(k)-size-1] != 0 {
+		return "", 0, false
+	}
+	var n uint64
+	for _, b := range k[len(k)-size:] {
+		n = n<<8 | uint64(b)
+	}
+	return string(k[1 : len(k)-size-1]), n, true
+}
+
+func graphKey(name string, num uint32) []byte {
+	return numberedKey(prefixGraph, name, uint64(num), nodeNumSize)
 }
 
 func graphLogKey(name string, seq uint64) []byte {
-	k := make([]byte, 0, len(name)+10)
-	k = append(k, prefixGraphLog)
-	k = append(k, name...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, seq)
+	return numberedKey(prefixGraphLog, name, seq, logSeqSize)
 }
 
-// graphLogEnd is the upper bound of the graph log keys of a vector name
-// (names hold no 0 byte).
+// graphLogEnd is the upper bound of the graph log keys of a vector name.
 func graphLogEnd(name string) []byte {
 	k := append([]byte{prefixGraphLog}, name...)
 	return append(k, 1)
 }
 
-// parseGraphLogKey splits a log key into vector name and entry number.
-func parseGraphLogKey(k []byte) (string, uint64, bool) {
-	if len(k) < 10 || k[0] != prefixGraphLog || k[len(k)-9] != 0 {
-		return "", 0, false
-	}
-	return string(k[1 : len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:]), true
-}
-
-// parseGraphKey splits a node key into vector name and node number.
-func parseGraphKey(k []byte) (string, uint32, bool) {
-	if len(k) < 6 || k[0] != prefixGraph || k[len(k)-5] != 0 {
-		return "", 0, false
-	}
-	return string(k[1 : len(k)-5]), binary.BigEndian.Uint32(k[len(k)-4:]), true
+func graphStateKey(name string) []byte {
+	return append([]byte{prefixGraphState}, name...)
 }
 
 // newIndex creates the empty index of a vector name.
@@ -211,64 +217,68 @@ func (s *Shard) ensureIndexesLocked() error {
 // loadGraphs reads the stored graph records into HNSW indexes from get,
 // then replays their logs.
 func (s *Shard) loadGraphs(get func(string) vector.Index) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixGraphState}, UpperBound: []byte{prefixGraphState + 1}})
+	hnsw := func(name string) *vector.HNSW {
+		h, _ := get(name).(*vector.HNSW) // nil if now flat: the graph is ignored
+		return h
+	}
+	named := func(name string, err error) error {
+		if err != nil {
+			return fmt.Errorf("vector %q: %w", name, err)
+		}
+		return nil
+	}
+	err := s.scanPrefix(prefixGraphState, func(k, v []byte) error {
+		if h := hnsw(string(k[1:])); h != nil {
+			return named(string(k[1:]), h.LoadState(v))
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.scanPrefix(prefixGraph, func(k, v []byte) error {
+			name, num, ok := parseNumberedKey(k, prefixGraph, nodeNumSize)
+			if h := hnsw(name); ok && h != nil {
+				return named(name, h.LoadNode(uint32(num), v))
+			}
+			return badKey(k, ok)
+		})
+	}
+	if err == nil {
+		err = s.scanPrefix(prefixGraphLog, func(k, v []byte) error {
+			name, seq, ok := parseNumberedKey(k, prefixGraphLog, logSeqSize)
+			if h := hnsw(name); ok && h != nil {
+				return named(name, h.ReplayLog(seq, v))
+			}
+			return badKey(k, ok)
+		})
+	}
 	if err != nil {
-		return fmt.Errorf("load vector indexes: %w", err)
+		return fmt.Errorf("load vector indexes of shard %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// badKey is the error for a graph key that did not parse (ok false).
+func badKey(k []byte, ok bool) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("bad graph key %x", k)
+}
+
+// scanPrefix calls fn for every key with the prefix byte, in order, and
+// stops at its first error. Key and value are valid only during the call.
+func (s *Shard) scanPrefix(prefix byte, fn func(k, v []byte) error) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
+	if err != nil {
+		return err
 	}
 	for it.First(); it.Valid(); it.Next() {
-		name := string(it.Key()[1:])
-		h, ok := get(name).(*vector.HNSW)
-		if !ok {
-			continue // now flat: the graph is ignored
-		}
-		if err := h.LoadState(it.Value()); err != nil {
+		if err := fn(it.Key(), it.Value()); err != nil {
 			it.Close()
-			return fmt.Errorf("shard %s, vector %q: %w", s.dir, name, err)
+			return err
 		}
 	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("load vector indexes: %w", err)
-	}
-	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixGraph}, UpperBound: []byte{prefixGraph + 1}})
-	if err != nil {
-		return fmt.Errorf("load vector indexes: %w", err)
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		name, num, ok := parseGraphKey(it.Key())
-		if !ok {
-			return fmt.Errorf("shard %s: bad graph key %x", s.dir, it.Key())
-		}
-		h, isHNSW := get(name).(*vector.HNSW)
-		if !isHNSW {
-			continue
-		}
-		if err := h.LoadNode(num, it.Value()); err != nil {
-			return fmt.Errorf("shard %s, vector %q: %w", s.dir, name, err)
-		}
-	}
-	if err := it.Error(); err != nil {
-		return fmt.Errorf("load vector indexes: %w", err)
-	}
-	logIt, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixGraphLog}, UpperBound: []byte{prefixGraphLog + 1}})
-	if err != nil {
-		return fmt.Errorf("load vector indexes: %w", err)
-	}
-	defer logIt.Close()
-	for logIt.First(); logIt.Valid(); logIt.Next() {
-		name, seq, ok := parseGraphLogKey(logIt.Key())
-		if !ok {
-			return fmt.Errorf("shard %s: bad graph log key %x", s.dir, logIt.Key())
-		}
-		h, isHNSW := get(name).(*vector.HNSW)
-		if !isHNSW {
-			continue
-		}
-		if err := h.ReplayLog(seq, logIt.Value()); err != nil {
-			return fmt.Errorf("shard %s, vector %q: %w", s.dir, name, err)
-		}
-	}
-	return logIt.Error()
+	return errors.Join(it.Error(), it.Close())
 }
 
 // needsGraphCheckpoint says when a graph's log is replaced by a checkpoint;

@@ -1,8 +1,10 @@
 package shard
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -203,5 +205,51 @@ func TestTombstonesCleanedUp(t *testing.T) {
 	h = s.indexes[""].(*vector.HNSW)
 	if h.Len() != live || h.Tombstones() != dead {
 		t.Fatalf("stored graph: %d live nodes and %d tombstones, want %d and %d", h.Len(), h.Tombstones(), live, dead)
+	}
+}
+
+func TestGraphKeysRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		key    []byte
+		prefix byte
+		size   int
+		name   string
+		n      uint64
+	}{
+		{graphKey("", 0x01020304), prefixGraph, nodeNumSize, "", 0x01020304},
+		{graphKey("title_vec", 7), prefixGraph, nodeNumSize, "title_vec", 7},
+		{graphLogKey("v", 1<<40+5), prefixGraphLog, logSeqSize, "v", 1<<40 + 5},
+	} {
+		name, n, ok := parseNumberedKey(tc.key, tc.prefix, tc.size)
+		if !ok || name != tc.name || n != tc.n {
+			t.Errorf("parse %x = %q, %d, %v; want %q, %d", tc.key, name, n, ok, tc.name, tc.n)
+		}
+		if bytes.Compare(tc.key, graphLogEnd(tc.name)) >= 0 && tc.prefix == prefixGraphLog {
+			t.Errorf("log key %x not below graphLogEnd", tc.key)
+		}
+	}
+	if _, _, ok := parseNumberedKey(graphKey("v", 1), prefixGraphLog, logSeqSize); ok {
+		t.Error("a node key parsed as a log key")
+	}
+}
+
+// A damaged graph log makes searches fail with an error that says where,
+// rather than answer from a wrong graph.
+func TestCorruptGraphLogIsAnError(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	dir := t.TempDir()
+	s := openShard(t, dir, map[string]string{"": vector.L2Squared})
+	objs := randomObjects(r, 200, 8)
+	if _, err := s.Put(objs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Set(graphLogKey("", 1), []byte{1, 0xff}, pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openShard(t, dir, map[string]string{"": vector.L2Squared})
+	_, err := s.Search("", objs[0].Vector, 1, nil)
+	if err == nil || !strings.Contains(err.Error(), "log entry 1") {
+		t.Fatalf("search over a corrupt graph log: %v; want an error naming the entry", err)
 	}
 }
