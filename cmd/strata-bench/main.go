@@ -2,7 +2,7 @@
 // Weaviate itself) through its REST API, so both can be measured the same
 // way on the same machine.
 //
-//	strata-bench import --url http://127.0.0.1:8080 --class Bench --objects 100000 --dims 128
+//	strata-bench import --url http://127.0.0.1:8080 --class Bench --objects 100000 --dims 128 [--grpc 127.0.0.1:50051]
 //	strata-bench list   --url http://127.0.0.1:8080 --class Bench --page 1000
 //	strata-bench query  --url http://127.0.0.1:8080 --class Bench --queries 2000
 //	strata-bench ann    --objects 100000 --dims 128 --dist clustered
@@ -113,6 +113,7 @@ func runImport(args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed")
 	dist := fs.String("dist", "random", "vector distribution: random, clustered, realistic")
 	recreate := fs.Bool("recreate", true, "delete and create the class first")
+	grpcAddr := fs.String("grpc", "", "send the batches to this gRPC address (host:port, BatchObjects, as the Python and TypeScript clients do) instead of REST")
 	fs.Parse(args)
 
 	if *recreate {
@@ -134,35 +135,35 @@ func runImport(args []string) error {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(*seed, 0))
-	var bodies [][]byte
-	var sizes []int
+	var batches [][]benchObject
 	for start := 0; start < *objects; start += *batch {
-		n := min(*batch, *objects-start)
-		objs := make([]map[string]any, n)
+		objs := make([]benchObject, min(*batch, *objects-start))
 		for i := range objs {
 			var idb [16]byte
 			for j := range idb {
 				idb[j] = byte(rng.Uint32())
 			}
 			id, _ := uuid.FromBytes(idb[:])
-			objs[i] = map[string]any{"class": *class, "id": id.String(), "vector": src.next(),
-				"properties": map[string]any{"title": fmt.Sprintf("object %d", start+i), "count": start + i}}
+			objs[i] = benchObject{id: id, vector: src.next(), title: fmt.Sprintf("object %d", start+i), count: start + i}
 		}
-		b, err := json.Marshal(map[string]any{"objects": objs})
+		batches = append(batches, objs)
+	}
+	var send func(i int) (failed int, err error)
+	if *grpcAddr != "" {
+		conn, sendGRPC, err := grpcBatchSender(*grpcAddr, c.apiKey, *class, batches)
 		if err != nil {
 			return err
 		}
-		bodies, sizes = append(bodies, b), append(sizes, n)
+		defer conn.Close()
+		send = sendGRPC
+	} else if send, err = restBatchSender(c, *class, batches); err != nil {
+		return err
 	}
-	type request struct {
-		body []byte
-		n    int
+	next := make(chan int, len(batches))
+	for i := range batches {
+		next <- i
 	}
-	batches := make(chan request, len(bodies))
-	for i, b := range bodies {
-		batches <- request{b, sizes[i]}
-	}
-	close(batches)
+	close(next)
 	var done, failed atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -172,23 +173,15 @@ func runImport(args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for req := range batches {
-				var res []struct {
-					Result struct {
-						Status string `json:"status"`
-					} `json:"result"`
-				}
-				if err := c.do(http.MethodPost, "/v1/batch/objects", json.RawMessage(req.body), &res); err != nil {
+			for i := range next {
+				n, err := send(i)
+				if err != nil {
 					once.Do(func() { firstErr = err })
-					failed.Add(int64(req.n))
+					failed.Add(int64(len(batches[i])))
 					continue
 				}
-				for _, r := range res {
-					if r.Result.Status != "SUCCESS" {
-						failed.Add(1)
-					}
-				}
-				done.Add(int64(req.n))
+				failed.Add(int64(n))
+				done.Add(int64(len(batches[i])))
 			}
 		}()
 	}
@@ -197,12 +190,59 @@ func runImport(args []string) error {
 	if firstErr != nil {
 		return firstErr
 	}
-	fmt.Printf("import: %d objects x %d dims in %.2fs = %.0f objects/s (batch %d, %d workers, %d failed)\n",
-		done.Load(), *dims, took.Seconds(), float64(done.Load())/took.Seconds(), *batch, *workers, failed.Load())
+	transport := "REST"
+	if *grpcAddr != "" {
+		transport = "gRPC"
+	}
+	fmt.Printf("import: %d objects x %d dims in %.2fs = %.0f objects/s (%s, batch %d, %d workers, %d failed)\n",
+		done.Load(), *dims, took.Seconds(), float64(done.Load())/took.Seconds(), transport, *batch, *workers, failed.Load())
 	if failed.Load() > 0 {
 		return fmt.Errorf("%d objects failed", failed.Load())
 	}
 	return nil
+}
+
+// benchObject is one generated object of an import.
+type benchObject struct {
+	id     uuid.UUID
+	vector []float32
+	title  string
+	count  int
+}
+
+// restBatchSender encodes the batches as REST batch requests; send(i)
+// posts batch i and returns how many of its objects failed.
+func restBatchSender(c *client, class string, batches [][]benchObject) (func(int) (int, error), error) {
+	bodies := make([]json.RawMessage, len(batches))
+	for i, objs := range batches {
+		list := make([]map[string]any, len(objs))
+		for j, o := range objs {
+			list[j] = map[string]any{"class": class, "id": o.id.String(), "vector": o.vector,
+				"properties": map[string]any{"title": o.title, "count": o.count}}
+		}
+		b, err := json.Marshal(map[string]any{"objects": list})
+		if err != nil {
+			return nil, err
+		}
+		bodies[i] = b
+	}
+	return func(i int) (int, error) {
+		var res []struct {
+			Result struct {
+				Status string `json:"status"`
+			} `json:"result"`
+		}
+		if err := c.do(http.MethodPost, "/v1/batch/objects", bodies[i], &res); err != nil {
+			return 0, err
+		}
+		failed := 0
+		for _, r := range res {
+			if r.Result.Status != "SUCCESS" {
+				failed++
+			}
+		}
+		return failed, nil
+	}, nil
 }
 
 func runList(args []string) error {
