@@ -203,3 +203,74 @@ i8reduce:
 	VZEROUPPER
 	MOVL AX, ret+24(FP)
 	RET
+
+// func dotI8ManyAVX2(q *int8, n int, codes **int8, count int, out *int32)
+// Requires AVX2; out[i] = Σ q·codes[i] over n codes (a multiple of 32, no
+// code -128), as dotI8AVX2 computes it, for i < count: one call for all
+// the neighbours of a graph node.
+TEXT ·dotI8ManyAVX2(SB), NOSPLIT, $0-40
+	MOVQ codes+16(FP), R8
+	MOVQ count+24(FP), R9
+	MOVQ out+32(FP), R10
+	VPCMPEQW Y15, Y15, Y15
+	VPSRLW $15, Y15, Y15 // sixteen int16 ones
+
+many:
+	TESTQ R9, R9
+	JZ    manydone
+	MOVQ  q+0(FP), SI
+	MOVQ  n+8(FP), CX
+	MOVQ  (R8), DI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+
+many64:
+	CMPQ CX, $64
+	JL   many32
+	VMOVDQU (SI), Y2
+	VMOVDQU (DI), Y3
+	VMOVDQU 32(SI), Y4
+	VMOVDQU 32(DI), Y5
+	VPSIGNB Y2, Y3, Y3
+	VPABSB Y2, Y2
+	VPSIGNB Y4, Y5, Y5
+	VPABSB Y4, Y4
+	VPMADDUBSW Y3, Y2, Y2
+	VPMADDUBSW Y5, Y4, Y4
+	VPMADDWD Y15, Y2, Y2
+	VPMADDWD Y15, Y4, Y4
+	VPADDD Y2, Y0, Y0
+	VPADDD Y4, Y1, Y1
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $64, CX
+	JMP  many64
+
+many32:
+	CMPQ CX, $32
+	JL   manyreduce
+	VMOVDQU (SI), Y2
+	VMOVDQU (DI), Y3
+	VPSIGNB Y2, Y3, Y3
+	VPABSB Y2, Y2
+	VPMADDUBSW Y3, Y2, Y2
+	VPMADDWD Y15, Y2, Y2
+	VPADDD Y2, Y0, Y0
+
+manyreduce:
+	VPADDD Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD X1, X0, X0
+	VPSHUFD $0x4E, X0, X1
+	VPADDD X1, X0, X0
+	VPSHUFD $0xB1, X0, X1
+	VPADDD X1, X0, X0
+	VMOVD X0, (R10)
+	ADDQ  $8, R8
+	ADDQ  $4, R10
+	DECQ  R9
+	JMP   many
+
+manydone:
+	VZEROUPPER
+	RET

@@ -1,6 +1,9 @@
 package vector
 
-import "unsafe"
+import (
+	"slices"
+	"unsafe"
+)
 
 // visitedSet marks nodes seen by one search. Marks are generation stamps,
 // so clearing is free until the stamp wraps.
@@ -11,6 +14,8 @@ type visitedSet struct {
 	cands minHeap
 	nums  []uint32
 	links []uint32
+	codes []*int8 // the neighbours' codes, for dotI8Many
+	dots  []int32
 }
 
 func (h *HNSW) getVisited() *visitedSet {
@@ -95,8 +100,10 @@ func (h *HNSW) searchLayer(q *point, eps []candidate, ef, level int, vs *visited
 	for len(results) > ef {
 		results.pop()
 	}
-	nums, links := vs.nums[:0], vs.links[:0]
-	defer func() { vs.cands, vs.nums, vs.links = cands[:0], nums[:0], links[:0] }()
+	nums, links, codes, dots := vs.nums[:0], vs.links[:0], vs.codes[:0], vs.dots[:0]
+	defer func() {
+		vs.cands, vs.nums, vs.links, vs.codes, vs.dots = cands[:0], nums[:0], links[:0], codes[:0], dots[:0]
+	}()
 	for len(cands) > 0 {
 		c := cands.pop()
 		if len(results) >= ef && results.top().less(c) {
@@ -112,21 +119,36 @@ func (h *HNSW) searchLayer(q *point, eps []candidate, ef, level int, vs *visited
 		// The neighbours' codes are mostly not in cache: ask for all of
 		// them first, so the memory loads overlap, then compute. A node
 		// itself is only loaded when it would join the results.
-		nums = nums[:0]
+		nums, codes = nums[:0], codes[:0]
 		links = n.linksInto(level, links[:0])
 		for _, o := range links {
 			if int(o) >= len(ns) || !vs.visit(o) {
 				continue
 			}
-			if c := ns[o].c.Load(); c != nil {
+			if h.quantized {
+				c := ns[o].c.Load()
+				if c == nil {
+					continue // freed meanwhile, or no vector yet
+				}
 				prefetch(unsafe.Pointer(c), len(q.codes))
+				codes = append(codes, c)
 			}
 			nums = append(nums, o)
 		}
-		for _, o := range nums {
-			d, ok := h.slotDist(q, &ns[o])
-			if !ok {
-				continue // freed meanwhile, or no vector yet
+		if h.quantized {
+			dots = slices.Grow(dots[:0], len(codes))[:len(codes)]
+			dotI8Many(&q.codes[0], len(q.codes), codes, dots)
+		}
+		for i, o := range nums {
+			var d float32
+			if h.quantized {
+				scale, sqnorm := unpackCodeMeta(ns[o].meta.Load())
+				d = h.codeDistOfDot(q, dots[i], scale, sqnorm)
+			} else {
+				var ok bool
+				if d, ok = h.slotDist(q, &ns[o]); !ok {
+					continue // freed meanwhile, or no vector yet
+				}
 			}
 			oc := candidate{node: o, dist: d}
 			if len(results) < ef || oc.less(results.top()) {

@@ -28,6 +28,37 @@ func TestDotI8KernelsAgree(t *testing.T) {
 	}
 }
 
+func TestDotI8ManyAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	random := func(n int) []int8 {
+		v := make([]int8, n)
+		for i := range v {
+			v[i] = int8(r.IntN(255) - 127)
+		}
+		return v
+	}
+	for _, n := range []int{32, 96, 128, 768} {
+		q := random(n)
+		for _, count := range []int{0, 1, 5, 96} {
+			codes := make([]*int8, count)
+			for i := range codes {
+				codes[i] = &random(n)[0]
+			}
+			out := make([]int32, count+1)
+			out[count] = 12345 // must stay
+			dotI8Many(&q[0], n, codes, out)
+			for i, c := range codes {
+				if want := dotI8Go(&q[0], c, n); out[i] != want {
+					t.Fatalf("length %d, %d codes: [%d] = %d, portable kernel %d", n, count, i, out[i], want)
+				}
+			}
+			if out[count] != 12345 {
+				t.Fatalf("length %d, %d codes: wrote past the last result", n, count)
+			}
+		}
+	}
+}
+
 // TestCodeDistanceApproximates checks the graph's code distances against
 // the exact ones for each quantized metric, on dimensions that are not a
 // multiple of the code block.
