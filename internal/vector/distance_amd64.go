@@ -17,9 +17,6 @@ func dotAVX2(a, b []float32) float32
 func l2AVX2(a, b []float32) float32
 
 //go:noescape
-func dotI8AVX2(a, b *int8, n int) int32
-
-//go:noescape
 func dotI8ManyAVX2(q *int8, n int, codes **int8, count int, out *int32)
 
 // prefetch hints the CPU to load n bytes at p into cache.
@@ -35,7 +32,11 @@ func init() {
 		negDotKernel = func(a, b []float32) float32 { return -dotAVX2(a, b[:len(a)]) }
 	}
 	if cpu.X86.HasAVX2 {
-		dotI8 = dotI8AVX2
+		dotI8 = func(a, b *int8, n int) int32 {
+			var out int32
+			dotI8ManyAVX2(a, n, &b, 1, &out)
+			return out
+		}
 		dotI8Many = func(q *int8, n int, codes []*int8, out []int32) {
 			if len(codes) > 0 {
 				dotI8ManyAVX2(q, n, &codes[0], len(codes), &out[:len(codes)][0])

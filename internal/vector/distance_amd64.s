@@ -145,69 +145,12 @@ prefetchloop:
 prefetchdone:
 	RET
 
-// func dotI8AVX2(a, b *int8, n int) int32
-// Requires AVX2; n is a multiple of 32 and no code is -128. Per byte pair
-// it multiplies |a| (unsigned) by b with a's sign (signed) in VPMADDUBSW,
-// whose pair sums stay below 2·127² < 2^15, then widens with VPMADDWD.
-TEXT ·dotI8AVX2(SB), NOSPLIT, $0-28
-	MOVQ a+0(FP), SI
-	MOVQ b+8(FP), DI
-	MOVQ n+16(FP), CX
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPCMPEQW Y15, Y15, Y15
-	VPSRLW $15, Y15, Y15 // sixteen int16 ones
-
-i8x64:
-	CMPQ CX, $64
-	JL   i8x32
-	VMOVDQU (SI), Y2
-	VMOVDQU (DI), Y3
-	VMOVDQU 32(SI), Y4
-	VMOVDQU 32(DI), Y5
-	VPSIGNB Y2, Y3, Y3
-	VPABSB Y2, Y2
-	VPSIGNB Y4, Y5, Y5
-	VPABSB Y4, Y4
-	VPMADDUBSW Y3, Y2, Y2
-	VPMADDUBSW Y5, Y4, Y4
-	VPMADDWD Y15, Y2, Y2
-	VPMADDWD Y15, Y4, Y4
-	VPADDD Y2, Y0, Y0
-	VPADDD Y4, Y1, Y1
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $64, CX
-	JMP  i8x64
-
-i8x32:
-	CMPQ CX, $32
-	JL   i8reduce
-	VMOVDQU (SI), Y2
-	VMOVDQU (DI), Y3
-	VPSIGNB Y2, Y3, Y3
-	VPABSB Y2, Y2
-	VPMADDUBSW Y3, Y2, Y2
-	VPMADDWD Y15, Y2, Y2
-	VPADDD Y2, Y0, Y0
-
-i8reduce:
-	VPADDD Y1, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPADDD X1, X0, X0
-	VPSHUFD $0x4E, X0, X1
-	VPADDD X1, X0, X0
-	VPSHUFD $0xB1, X0, X1
-	VPADDD X1, X0, X0
-	VMOVD X0, AX
-	VZEROUPPER
-	MOVL AX, ret+24(FP)
-	RET
-
 // func dotI8ManyAVX2(q *int8, n int, codes **int8, count int, out *int32)
 // Requires AVX2; out[i] = Σ q·codes[i] over n codes (a multiple of 32, no
-// code -128), as dotI8AVX2 computes it, for i < count: one call for all
-// the neighbours of a graph node.
+// code -128) for i < count: one call for all the neighbours of a graph
+// node. Per byte pair it multiplies |q| (unsigned) by the code with q's
+// sign (signed) in VPMADDUBSW, whose pair sums stay below 2·127² < 2^15,
+// then widens with VPMADDWD.
 TEXT ·dotI8ManyAVX2(SB), NOSPLIT, $0-40
 	MOVQ codes+16(FP), R8
 	MOVQ count+24(FP), R9
