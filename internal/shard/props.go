@@ -253,37 +253,32 @@ func (s *Shard) ensureInverted() error {
 	if err := b.DeleteRange([]byte{prefixProps}, []byte{prefixProps + 1}, nil); err != nil {
 		return fmt.Errorf("rebuild property index: %w", err)
 	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixObject}, UpperBound: []byte{prefixObject + 1}})
-	if err != nil {
-		return fmt.Errorf("rebuild property index: %w", err)
-	}
-	defer it.Close()
 	n := 0
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
+	err = s.scanPrefix(prefixObject, func(k, v []byte) error {
 		if len(k) != 17 {
-			continue
+			return nil
 		}
 		id, _ := uuid.FromBytes(k[1:])
-		o, err := decodeObject(id, it.Value(), false)
+		o, err := decodeObject(id, v, false)
 		if err != nil {
-			return fmt.Errorf("rebuild property index: object %s: %w", id, err)
+			return fmt.Errorf("object %s: %w", id, err)
 		}
 		for _, key := range cfg.objectKeys(o, s.opts.Logger) {
 			if err := b.Set([]byte(key), nil, nil); err != nil {
-				return fmt.Errorf("rebuild property index: %w", err)
+				return err
 			}
 		}
 		n++
 		if b.Len() >= 16<<20 {
 			if err := b.Commit(pebble.NoSync); err != nil {
-				return fmt.Errorf("rebuild property index: %w", err)
+				return err
 			}
 			b.Close()
 			b = s.db.NewBatch()
 		}
-	}
-	if err := it.Error(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("rebuild property index: %w", err)
 	}
 	if err := b.Set(invVersionKey, binary.AppendUvarint(nil, invVersion), nil); err != nil {

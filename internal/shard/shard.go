@@ -104,16 +104,10 @@ func (s *Shard) Dir() string { return s.dir }
 
 // loadMeta reads the object count and vector lengths.
 func (s *Shard) loadMeta() error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixMeta}, UpperBound: []byte{prefixMeta + 1}})
-	if err != nil {
-		return fmt.Errorf("read shard metadata: %w", err)
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		k, v := it.Key(), it.Value()
+	err := s.scanPrefix(prefixMeta, func(k, v []byte) error {
 		n, size := binary.Uvarint(v)
 		if size <= 0 {
-			return fmt.Errorf("shard %s: corrupt metadata key %q", s.dir, k)
+			return fmt.Errorf("corrupt metadata key %q", k)
 		}
 		switch {
 		case bytes.Equal(k, metaCount):
@@ -121,8 +115,28 @@ func (s *Shard) loadMeta() error {
 		case bytes.HasPrefix(k, metaDims):
 			s.dims[string(k[len(metaDims):])] = int(n)
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read metadata of shard %s: %w", s.dir, err)
 	}
-	return it.Error()
+	return nil
+}
+
+// scanPrefix calls fn for every key with the prefix byte, in order, and
+// stops at its first error. Key and value are valid only during the call.
+func (s *Shard) scanPrefix(prefix byte, fn func(k, v []byte) error) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		if err := fn(it.Key(), it.Value()); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
 }
 
 // checkDims verifies o's vectors against the indexes and against dims

@@ -2,7 +2,6 @@ package shard
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -236,49 +235,31 @@ func (s *Shard) loadGraphs(get func(string) vector.Index) error {
 	if err == nil {
 		err = s.scanPrefix(prefixGraph, func(k, v []byte) error {
 			name, num, ok := parseNumberedKey(k, prefixGraph, nodeNumSize)
-			if h := hnsw(name); ok && h != nil {
+			if !ok {
+				return fmt.Errorf("bad graph key %x", k)
+			}
+			if h := hnsw(name); h != nil {
 				return named(name, h.LoadNode(uint32(num), v))
 			}
-			return badKey(k, ok)
+			return nil
 		})
 	}
 	if err == nil {
 		err = s.scanPrefix(prefixGraphLog, func(k, v []byte) error {
 			name, seq, ok := parseNumberedKey(k, prefixGraphLog, logSeqSize)
-			if h := hnsw(name); ok && h != nil {
+			if !ok {
+				return fmt.Errorf("bad graph log key %x", k)
+			}
+			if h := hnsw(name); h != nil {
 				return named(name, h.ReplayLog(seq, v))
 			}
-			return badKey(k, ok)
+			return nil
 		})
 	}
 	if err != nil {
 		return fmt.Errorf("load vector indexes of shard %s: %w", s.dir, err)
 	}
 	return nil
-}
-
-// badKey is the error for a graph key that did not parse (ok false).
-func badKey(k []byte, ok bool) error {
-	if ok {
-		return nil
-	}
-	return fmt.Errorf("bad graph key %x", k)
-}
-
-// scanPrefix calls fn for every key with the prefix byte, in order, and
-// stops at its first error. Key and value are valid only during the call.
-func (s *Shard) scanPrefix(prefix byte, fn func(k, v []byte) error) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefix}, UpperBound: []byte{prefix + 1}})
-	if err != nil {
-		return err
-	}
-	for it.First(); it.Valid(); it.Next() {
-		if err := fn(it.Key(), it.Value()); err != nil {
-			it.Close()
-			return err
-		}
-	}
-	return errors.Join(it.Error(), it.Close())
 }
 
 // needsGraphCheckpoint says when a graph's log is replaced by a checkpoint;
