@@ -30,7 +30,7 @@ import (
 //
 // The order of a link list means nothing to the graph, so it is stored
 // sorted: the differences take about two bytes where a number took four,
-// and every insert rewrites the records of the 64–96 nodes it links to.
+// and a checkpoint writes the record of every node changed since the last.
 // Version 1, still read (records written before version 2, and backups of
 // them), is the same with each list as n × uint32 little-endian.
 //
@@ -202,7 +202,7 @@ func (h *HNSW) loadNode(num uint32, rec []byte, replace bool) error {
 		return fmt.Errorf("hnsw node %d: level %d: %w", num, level, errCorrupt)
 	}
 	n := newNode(ID(head[1:17]), level, point{}, h.maxLinks0())
-	deleted := head[17]&flagDeleted != 0
+	deleted := head[recordFlags]&flagDeleted != 0
 	for l := 0; l <= n.level; l++ {
 		links, err := r.links(head[0])
 		if err != nil {

@@ -112,7 +112,7 @@ var dotI8Many = dotI8ManyGo
 
 func dotI8ManyGo(q *int8, n int, codes []*int8, out []int32) {
 	for i, c := range codes {
-		out[i] = dotI8(q, c, n)
+		out[i] = dotI8Go(q, c, n)
 	}
 }
 
