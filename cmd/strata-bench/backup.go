@@ -31,6 +31,10 @@ func runBackup(args []string) error {
 	level := fs.String("compression", "", "CompressionLevel (empty = server default)")
 	cpu := fs.Int("cpu", 0, "CPUPercentage (0 = server default)")
 	rounds := fs.Int("rounds", 1, "backups to take (ids <id>-1, <id>-2, ...); with --latency, each after an idle window, and the samples of all rounds pooled")
+	idleWindow := fs.Duration("idle", 3*time.Second, "with --latency, how long the load runs before each backup (the idle baseline)")
+	interval := fs.Duration("interval", 0, "with --latency, issue each probe request every interval (0 = back to back)")
+	writeClass := fs.String("write-class", "BenchLoadWrites", "with --latency, the class the 10-object batches write to")
+	writeDims := fs.Int("write-dims", 8, "with --latency, the vector length of the written objects")
 	fs.Parse(args)
 	classList := strings.Split(*classes, ",")
 
@@ -40,6 +44,7 @@ func runBackup(args []string) error {
 		if load, err = newLoadGen(c, classList[0]); err != nil {
 			return err
 		}
+		load.interval, load.writeClass, load.writeDims = *interval, *writeClass, *writeDims
 	}
 	cfg := map[string]any{}
 	if *level != "" {
@@ -55,7 +60,7 @@ func runBackup(args []string) error {
 			*id = fmt.Sprintf("%s-%d", base, r+1) // the last one is restored
 		}
 		if load != nil {
-			idle := load.run(3*time.Second, nil)
+			idle := load.run(*idleWindow, nil)
 			fmt.Printf("idle:   %s\n", idle)
 			idleAll.add(idle)
 		}
@@ -171,11 +176,15 @@ func rss(pid int) int64 {
 }
 
 // loadGen issues single-object GETs of existing objects and batches of 10
-// new objects (into a separate class), one request at a time each.
+// new objects (into writeClass), one request at a time each: back to back,
+// or one every interval as a probe does.
 type loadGen struct {
-	c     *client
-	class string
-	ids   []string
+	c          *client
+	class      string
+	ids        []string
+	interval   time.Duration
+	writeClass string
+	writeDims  int
 }
 
 type durations []time.Duration
@@ -238,6 +247,12 @@ func (g *loadGen) run(d time.Duration, stop <-chan struct{}) loadResult {
 			return false
 		}
 	}
+	// pace waits out the rest of the interval after a request that began at t.
+	pace := func(t time.Time) {
+		if g.interval > 0 {
+			time.Sleep(time.Until(t.Add(g.interval)))
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -252,6 +267,7 @@ func (g *loadGen) run(d time.Duration, stop <-chan struct{}) loadResult {
 				res.errors++
 			}
 			mu.Unlock()
+			pace(t)
 		}
 	}()
 	go func() {
@@ -260,11 +276,11 @@ func (g *loadGen) run(d time.Duration, stop <-chan struct{}) loadResult {
 		for !done() {
 			objs := make([]map[string]any, 10)
 			for i := range objs {
-				v := make([]float32, 8)
+				v := make([]float32, g.writeDims)
 				for j := range v {
-					v[j] = rng.Float32()
+					v[j] = rng.Float32()*2 - 1
 				}
-				objs[i] = map[string]any{"class": "BenchLoadWrites", "id": uuid.NewString(), "vector": v, "properties": map[string]any{"n": i}}
+				objs[i] = map[string]any{"class": g.writeClass, "id": uuid.NewString(), "vector": v, "properties": map[string]any{"n": i}}
 			}
 			t := time.Now()
 			err := g.c.do(http.MethodPost, "/v1/batch/objects", map[string]any{"objects": objs}, nil)
@@ -274,6 +290,7 @@ func (g *loadGen) run(d time.Duration, stop <-chan struct{}) loadResult {
 				res.errors++
 			}
 			mu.Unlock()
+			pace(t)
 		}
 	}()
 	wg.Wait()
