@@ -41,11 +41,14 @@ func (s *Server) graphQL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	out := &headerOnWrite{w: w, status: http.StatusOK}
 	defer func() {
-		if v := recover(); v != nil && out.wrote {
+		v := recover()
+		switch {
+		case v == nil:
+		case v == http.ErrAbortHandler || !out.wrote:
+			panic(v) // an abort, or nothing sent yet: the recoverer answers 500
+		default:
 			s.log.Error("panic in GraphQL response", "panic", v, "stack", string(debug.Stack()))
 			panic(http.ErrAbortHandler)
-		} else if v != nil {
-			panic(v) // nothing sent yet: the recoverer answers 500
 		}
 	}()
 	buf := bufio.NewWriterSize(out, 64<<10)
