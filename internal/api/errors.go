@@ -40,17 +40,44 @@ func (e *bindingError) status() int {
 	return http.StatusUnprocessableEntity
 }
 
+// writeJSON answers status with v encoded as JSON. encoding/json marshals
+// the whole value before its single Write, so a value that cannot be
+// encoded (a NaN or an infinity) leaves nothing written: that is logged and
+// answered 500 instead of an empty or truncated body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
 	if v == nil {
+		w.WriteHeader(status)
 		return
 	}
-	enc := json.NewEncoder(w)
+	out := &headerOnWrite{w: w, status: status}
+	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	err := enc.Encode(v)
+	switch {
+	case err == nil:
+	case !out.wrote:
+		slog.Error("encode response", "status", status, "err", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: []errorItem{{Message: "encode response: " + err.Error()}}})
+	default:
 		slog.Debug("write response", "err", err)
 	}
+}
+
+// headerOnWrite sends the status line with the first body byte, so that a
+// handler that fails before writing can still answer another status.
+type headerOnWrite struct {
+	w      http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (h *headerOnWrite) Write(p []byte) (int, error) {
+	if !h.wrote {
+		h.wrote = true
+		h.w.WriteHeader(h.status)
+	}
+	return h.w.Write(p)
 }
 
 func writeMessage(w http.ResponseWriter, status int, msg string) {

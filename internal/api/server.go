@@ -41,7 +41,15 @@ type Server struct {
 // New builds the API server.
 func New(cfg config.Config, database *db.DB, backups *backup.Manager, foreground *activity.Tracker, log *slog.Logger, version string) *Server {
 	s := &Server{cfg: cfg, db: database, backups: backups, foreground: foreground, log: log, version: version}
-	s.gql = graphql.NewExecutor(gqlBackend{database}, cfg.QueryDefaultsLimitGraphQL, cfg.QueryMaximumResults)
+	s.gql = graphql.NewExecutor(gqlBackend{database}, graphql.Limits{
+		DefaultLimit:         cfg.QueryDefaultsLimitGraphQL,
+		MaxResults:           cfg.QueryMaximumResults,
+		MaxResultsPerRequest: cfg.GraphQL.MaxResultsPerRequest,
+		MaxQueries:           cfg.GraphQL.MaxQueries,
+		MaxSelections:        cfg.GraphQL.MaxSelections,
+		MaxDepth:             cfg.GraphQL.MaxDepth,
+		MaxTokens:            cfg.GraphQL.MaxTokens,
+	})
 	s.handler = s.routes()
 	return s
 }

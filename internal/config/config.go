@@ -38,6 +38,7 @@ type Config struct {
 	QueryMaximumResults       int // QUERY_MAXIMUM_RESULTS
 	AutoSchema                bool
 	MaxBodyBytes              int64 // STRATA_MAX_BODY_BYTES: larger request bodies get 413
+	GraphQL                   GraphQLLimits
 
 	LogLevel slog.Level // LOG_LEVEL
 
@@ -46,6 +47,32 @@ type Config struct {
 	S3    S3Config    // backup-s3
 	GCS   GCSConfig   // backup-gcs
 	Azure AzureConfig // backup-azure
+}
+
+// GraphQLLimits bound the cost of one GraphQL request (docs/limits.md).
+type GraphQLLimits struct {
+	MaxBodyBytes int64 // STRATA_GRAPHQL_MAX_BODY_BYTES: larger /v1/graphql bodies get 413
+	MaxTokens    int   // STRATA_GRAPHQL_MAX_TOKENS: lexical tokens in the query text
+	// MaxSelections bounds the fields, fragment spreads and inline fragments
+	// visited while expanding fragments (STRATA_GRAPHQL_MAX_SELECTIONS).
+	MaxSelections int
+	MaxDepth      int // STRATA_GRAPHQL_MAX_DEPTH: nesting of selected fields
+	MaxQueries    int // STRATA_GRAPHQL_MAX_QUERIES: Get and Aggregate class fields (aliases count)
+	// MaxResultsPerRequest bounds offset+limit summed over all Get fields
+	// (STRATA_GRAPHQL_MAX_RESULTS_PER_REQUEST; default: QUERY_MAXIMUM_RESULTS).
+	MaxResultsPerRequest int
+}
+
+// DefaultGraphQLLimits are the GraphQL limits when no variable sets them.
+func DefaultGraphQLLimits() GraphQLLimits {
+	return GraphQLLimits{
+		MaxBodyBytes:         4 << 20,
+		MaxTokens:            100000,
+		MaxSelections:        10000,
+		MaxDepth:             100,
+		MaxQueries:           100,
+		MaxResultsPerRequest: 10000,
+	}
 }
 
 // S3Config configures the backup-s3 backend (Weaviate's variables).
@@ -106,6 +133,7 @@ func Default() Config {
 		QueryMaximumResults:       10000,
 		AutoSchema:                true,
 		MaxBodyBytes:              256 << 20,
+		GraphQL:                   DefaultGraphQLLimits(),
 		LogLevel:                  slog.LevelInfo,
 		S3:                        S3Config{UseSSL: true},
 		GCS:                       GCSConfig{UseAuth: true},
@@ -303,6 +331,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.MaxBodyBytes = n
 	}
+	if err := c.applyGraphQLEnv(getenv, positive); err != nil {
+		return err
+	}
 	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
 		switch strings.ToLower(v) {
 		case "trace", "debug":
@@ -316,6 +347,35 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		default:
 			return fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warning, error", v)
 		}
+	}
+	return nil
+}
+
+// applyGraphQLEnv reads the GraphQL limits. The per-request results limit
+// follows QUERY_MAXIMUM_RESULTS unless set, so one Get at the maximum is
+// always allowed by default.
+func (c *Config) applyGraphQLEnv(getenv func(string) string, positive func(string, *int) error) error {
+	c.GraphQL.MaxResultsPerRequest = c.QueryMaximumResults
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{
+		{"STRATA_GRAPHQL_MAX_TOKENS", &c.GraphQL.MaxTokens},
+		{"STRATA_GRAPHQL_MAX_SELECTIONS", &c.GraphQL.MaxSelections},
+		{"STRATA_GRAPHQL_MAX_DEPTH", &c.GraphQL.MaxDepth},
+		{"STRATA_GRAPHQL_MAX_QUERIES", &c.GraphQL.MaxQueries},
+		{"STRATA_GRAPHQL_MAX_RESULTS_PER_REQUEST", &c.GraphQL.MaxResultsPerRequest},
+	} {
+		if err := positive(p.name, p.dst); err != nil {
+			return err
+		}
+	}
+	if v := strings.TrimSpace(getenv("STRATA_GRAPHQL_MAX_BODY_BYTES")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("STRATA_GRAPHQL_MAX_BODY_BYTES: %q is not a positive whole number", v)
+		}
+		c.GraphQL.MaxBodyBytes = n
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ func TestDefaults(t *testing.T) {
 		QueryMaximumResults:       10000,
 		AutoSchema:                true,
 		MaxBodyBytes:              256 << 20,
+		GraphQL:                   DefaultGraphQLLimits(),
 		LogLevel:                  slog.LevelInfo,
 		S3:                        S3Config{UseSSL: true},
 		GCS:                       GCSConfig{UseAuth: true},
@@ -324,6 +325,34 @@ func TestEnvNumbers(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), bad) {
 				t.Errorf("%s=%q: error %q does not name the variable and value", name, bad, err)
+			}
+		}
+	}
+}
+
+func TestGraphQLLimits(t *testing.T) {
+	c := mustLoad(t, nil, map[string]string{
+		"STRATA_GRAPHQL_MAX_BODY_BYTES":          "1024",
+		"STRATA_GRAPHQL_MAX_TOKENS":              "11",
+		"STRATA_GRAPHQL_MAX_SELECTIONS":          "12",
+		"STRATA_GRAPHQL_MAX_DEPTH":               "13",
+		"STRATA_GRAPHQL_MAX_QUERIES":             "14",
+		"STRATA_GRAPHQL_MAX_RESULTS_PER_REQUEST": "15",
+	})
+	want := GraphQLLimits{MaxBodyBytes: 1024, MaxTokens: 11, MaxSelections: 12, MaxDepth: 13, MaxQueries: 14, MaxResultsPerRequest: 15}
+	if c.GraphQL != want {
+		t.Fatalf("GraphQL limits = %+v, want %+v", c.GraphQL, want)
+	}
+	// Unset, the per-request results limit follows QUERY_MAXIMUM_RESULTS.
+	if c := mustLoad(t, nil, map[string]string{"QUERY_MAXIMUM_RESULTS": "50000"}); c.GraphQL.MaxResultsPerRequest != 50000 {
+		t.Errorf("MaxResultsPerRequest = %d, want QUERY_MAXIMUM_RESULTS (50000)", c.GraphQL.MaxResultsPerRequest)
+	}
+	for _, name := range []string{"STRATA_GRAPHQL_MAX_BODY_BYTES", "STRATA_GRAPHQL_MAX_TOKENS", "STRATA_GRAPHQL_MAX_SELECTIONS",
+		"STRATA_GRAPHQL_MAX_DEPTH", "STRATA_GRAPHQL_MAX_QUERIES", "STRATA_GRAPHQL_MAX_RESULTS_PER_REQUEST"} {
+		for _, bad := range []string{"abc", "0", "-5"} {
+			_, err, _ := load(t, nil, map[string]string{name: bad})
+			if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), bad) {
+				t.Errorf("%s=%q: error %v does not name the variable and value", name, bad, err)
 			}
 		}
 	}

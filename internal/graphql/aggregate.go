@@ -6,10 +6,19 @@ import (
 	"strata/internal/filter"
 )
 
-// aggregate runs Aggregate.<Class>. Only meta { count } is implemented
-// (with an optional where filter); the result is always a one-element
-// list, as in Weaviate without groupBy.
-func (x *execution) aggregate(f *field) (any, error) {
+// aggregate runs Aggregate.<Class> and writes its result. Only
+// meta { count } is implemented (with an optional where filter); the
+// result is always a one-element list, as in Weaviate without groupBy.
+func (x *execution) aggregate(out *bodyWriter, f *field, _ []any) error {
+	v, err := x.aggregateValue(f)
+	if err != nil {
+		return err
+	}
+	out.value(v)
+	return nil
+}
+
+func (x *execution) aggregateValue(f *field) (any, error) {
 	class := f.def.class
 	args := x.args(f)
 	var tenant string

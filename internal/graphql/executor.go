@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -81,62 +83,99 @@ type Result struct {
 
 // Executor runs GraphQL requests against a Backend.
 type Executor struct {
-	backend      Backend
-	defaultLimit int // QUERY_DEFAULTS_LIMIT_GRAPHQL
-	maxResults   int // QUERY_MAXIMUM_RESULTS
+	backend Backend
+	limits  Limits
 }
 
-// NewExecutor returns an executor. defaultLimit is the Get limit when the
-// query gives none (QUERY_DEFAULTS_LIMIT_GRAPHQL, 100); maxResults bounds
-// offset+limit (QUERY_MAXIMUM_RESULTS, 10000).
-func NewExecutor(b Backend, defaultLimit, maxResults int) *Executor {
-	return &Executor{backend: b, defaultLimit: defaultLimit, maxResults: maxResults}
+// NewExecutor returns an executor bounded by limits.
+func NewExecutor(b Backend, limits Limits) *Executor {
+	return &Executor{backend: b, limits: limits}
 }
 
-// Execute runs the request and returns the response body to send with HTTP 200
-// ({"data":...} and/or {"errors":[...]}), built to marshal with encoding/json.
+// Execute runs the request and writes the response body to send with HTTP
+// 200 ({"data":...} and/or {"errors":[...]}) to w, result object by result
+// object: the response is never held in memory as a whole. The error is
+// w's (nothing else fails); the body is then incomplete.
+//
 // Syntax and validation errors (unknown class or field, unknown argument,
-// undefined variable...) yield only "errors", each with "path": null.
-// Execution errors null the class's entry under data and add an error whose
-// path is e.g. ["Get","Article"].
-func (e *Executor) Execute(ctx context.Context, req Request) map[string]any {
-	doc, err := parser.ParseQuery(&ast.Source{Input: req.Query})
+// undefined variable, a limit exceeded...) yield only "errors", each with
+// "path": null, and run no search. Execution errors null the class's entry
+// under data and add an error whose path is e.g. ["Get","Article"]; an
+// object that cannot be rendered is null in its list, with the path
+// ["Get","Article",index].
+func (e *Executor) Execute(ctx context.Context, req Request, w io.Writer) error {
+	out := newBodyWriter(w)
+	x, fields, errs := e.prepare(ctx, req)
+	if len(errs) > 0 {
+		out.errorsOnly(errs)
+		return out.err
+	}
+	x.write(out, fields)
+	return out.err
+}
+
+// prepare parses and validates the request and plans its Get fields,
+// enforcing the limits. It returns the request errors when it must not run.
+func (e *Executor) prepare(ctx context.Context, req Request) (*execution, []*field, []*Error) {
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: req.Query}, e.limits.MaxTokens)
 	if err != nil {
-		return response(nil, []*Error{syntaxError(err)})
+		return nil, nil, []*Error{e.parseError(err)}
 	}
 	op, opErr := selectOperation(doc, req.OperationName)
 	if opErr != nil {
-		return response(nil, []*Error{opErr})
+		return nil, nil, []*Error{opErr}
 	}
 	vars, errs := coerceVariables(op, req.Variables)
 	errs = append(errs, undefinedVariables(doc, op)...)
 	if len(errs) > 0 {
-		return response(nil, errs)
+		return nil, nil, errs
 	}
 	if op.Operation != ast.Query {
 		msg := fmt.Sprintf("Schema is not configured for %ss", op.Operation)
-		return response(nil, []*Error{newError(nil, msg, op.Position)})
+		return nil, nil, []*Error{newError(nil, msg, op.Position)}
 	}
 
-	v := &validator{doc: doc, vars: vars}
-	fields := v.selection([]ast.SelectionSet{op.SelectionSet}, e.rootType())
+	v := &validator{doc: doc, vars: vars, limits: e.limits}
+	fields := v.selection([]ast.SelectionSet{op.SelectionSet}, e.rootType(), 1)
+	if v.overLimit != nil {
+		return nil, nil, []*Error{v.overLimit}
+	}
 	if len(v.errs) > 0 {
-		return response(nil, v.errs)
+		return nil, nil, v.errs
 	}
+	if n := countQueries(fields); n > e.limits.MaxQueries {
+		return nil, nil, []*Error{{Message: tooManyQueries(n, e.limits.MaxQueries)}}
+	}
+	x := &execution{Executor: e, ctx: ctx, vars: vars, gets: map[*field]getPlan{}}
+	if err := x.plan(fields); err != nil {
+		return nil, nil, []*Error{err}
+	}
+	return x, fields, nil
+}
 
-	x := &execution{Executor: e, ctx: ctx, vars: vars}
-	data := map[string]any{}
+// parseError converts a parser error; the token limit names its variable.
+func (e *Executor) parseError(err error) *Error {
+	out := syntaxError(err)
+	if strings.HasPrefix(out.Message, "exceeded token limit") {
+		out.Message = tooManyTokens(e.limits.MaxTokens)
+	}
+	return out
+}
+
+// countQueries counts the class fields under Get and Aggregate.
+func countQueries(fields []*field) int {
+	n := 0
 	for _, f := range fields {
-		switch f.name {
-		case "__typename":
-			data[f.key] = "WeaviateObj"
-		case "Get":
-			data[f.key] = x.classes(f, x.get)
-		case "Aggregate":
-			data[f.key] = x.classes(f, x.aggregate)
+		if f.name != "Get" && f.name != "Aggregate" {
+			continue
+		}
+		for _, c := range f.children {
+			if c.name != "__typename" {
+				n++
+			}
 		}
 	}
-	return response(data, x.errs)
+	return n
 }
 
 // execution is the state of one request's execution phase.
@@ -145,25 +184,86 @@ type execution struct {
 	ctx  context.Context
 	vars map[string]any
 	errs []*Error
+	gets map[*field]getPlan // by Get class field
 }
 
-// classes runs each class field under Get or Aggregate. A failing class is
-// null in the data and reported with its path; the others still run.
-func (x *execution) classes(root *field, run func(*field) (any, error)) map[string]any {
-	out := map[string]any{}
-	for _, f := range root.children {
-		if f.name == "__typename" {
-			out[f.key] = root.def.obj.name
+// getPlan is the Query of one Get class field, or why it cannot run.
+type getPlan struct {
+	q   Query
+	err error
+}
+
+// plan builds the Query of every Get class field and checks that together
+// they stay within MaxResultsPerRequest.
+func (x *execution) plan(fields []*field) *Error {
+	total := 0
+	for _, root := range fields {
+		if root.name != "Get" {
 			continue
 		}
-		v, err := run(f)
-		if err != nil {
-			x.errs = append(x.errs, newError([]any{root.key, f.key}, err.Error(), f.pos))
-			v = nil
+		for _, f := range root.children {
+			if f.name == "__typename" {
+				continue
+			}
+			q, err := x.getQuery(f.def.class, f)
+			x.gets[f] = getPlan{q: q, err: err}
+			if err == nil && q.Limit > 0 {
+				total += q.Offset + q.Limit
+			}
 		}
-		out[f.key] = v
 	}
-	return out
+	if total > x.limits.MaxResultsPerRequest {
+		return &Error{Message: tooManyResults(total, x.limits.MaxResultsPerRequest)}
+	}
+	return nil
+}
+
+// write streams {"data":{…},"errors":[…]}. Keys are written in sorted
+// order at every level, as encoding/json writes maps.
+func (x *execution) write(out *bodyWriter, fields []*field) {
+	out.raw(`{"data":{`)
+	for i, f := range byKey(fields) {
+		if i > 0 {
+			out.raw(",")
+		}
+		out.key(f.key)
+		switch f.name {
+		case "__typename":
+			out.value("WeaviateObj")
+		case "Get":
+			x.classes(out, f, x.get)
+		case "Aggregate":
+			x.classes(out, f, x.aggregate)
+		}
+	}
+	out.raw("}")
+	if len(x.errs) > 0 {
+		out.raw(`,"errors":`)
+		out.value(x.errs)
+	}
+	out.raw("}")
+}
+
+// classes writes each class field under Get or Aggregate. A failing class
+// is null in the data and reported with its path; the others still run.
+func (x *execution) classes(out *bodyWriter, root *field, run func(*bodyWriter, *field, []any) error) {
+	out.raw("{")
+	for i, f := range byKey(root.children) {
+		if i > 0 {
+			out.raw(",")
+		}
+		out.key(f.key)
+		if f.name == "__typename" {
+			out.value(root.def.obj.name)
+			continue
+		}
+		path := []any{root.key, f.key}
+		if err := run(out, f, path); err != nil {
+			x.errs = append(x.errs, newError(path, err.Error(), f.pos))
+			out.raw("null")
+		}
+	}
+	out.raw("}")
 }
 
 // args resolves a field's arguments; arguments that are null or refer to an

@@ -31,7 +31,7 @@ func TestRequestErrors(t *testing.T) {
 		{"unknown root field", Request{Query: `{ Explore { className } }`},
 			`{"errors":[{"locations":[{"column":3,"line":1}],"message":"Cannot query field \"Explore\" on type \"WeaviateObj\".","path":null}]}`},
 		{"syntax error", Request{Query: `{ Get { Article { title } }`},
-			`{"errors":[{"locations":[{"column":28,"line":1}],"message":"Expected Name, found \u003cEOF\u003e","path":null}]}`},
+			`{"errors":[{"locations":[{"column":28,"line":1}],"message":"Expected Name, found <EOF>","path":null}]}`},
 		{"syntax error in arguments", Request{Query: `{ Get { Article(limit: ) { title } } }`},
 			`{"errors":[{"locations":[{"column":24,"line":1}],"message":"Unexpected )","path":null}]}`},
 		{"scalar with a selection", Request{Query: `{ Get { Article { title { x } } } }`},

@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -107,15 +108,24 @@ func newFake() *fakeBackend {
 
 var errTenant = errors.New("has multi-tenancy enabled, but request was without tenant")
 
-// exec runs a query and returns the marshalled response body.
+// exec runs a query with the default limits and returns the response body.
 func exec(t *testing.T, f *fakeBackend, req Request) string {
 	t.Helper()
-	out := NewExecutor(f, 100, 10000).Execute(context.Background(), req)
-	b, err := json.Marshal(out)
-	if err != nil {
-		t.Fatalf("marshal response: %v", err)
+	return execLimits(t, f, DefaultLimits(), req)
+}
+
+// execLimits runs a query with these limits and returns the response body,
+// checked to be valid JSON.
+func execLimits(t testing.TB, f *fakeBackend, limits Limits, req Request) string {
+	t.Helper()
+	var body bytes.Buffer
+	if err := NewExecutor(f, limits).Execute(context.Background(), req, &body); err != nil {
+		t.Fatalf("Execute: %v", err)
 	}
-	return string(b)
+	if !json.Valid(body.Bytes()) {
+		t.Fatalf("response is not valid JSON: %s", body.String())
+	}
+	return body.String()
 }
 
 // lastQuery returns the only Query the backend received.

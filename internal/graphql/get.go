@@ -3,6 +3,7 @@ package graphql
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -10,29 +11,39 @@ import (
 	"strata/internal/schema"
 )
 
-// get runs Get.<Class>: it builds the Query, searches and renders the results.
-func (x *execution) get(f *field) (any, error) {
-	class := f.def.class
-	q, err := x.getQuery(class, f)
-	if err != nil {
-		return nil, err
+// get runs Get.<Class> as planned and writes its results, one object at
+// a time. A search error is returned before anything is written; an
+// object that cannot be rendered is written as null and reported with its
+// index in the path.
+func (x *execution) get(out *bodyWriter, f *field, path []any) error {
+	p := x.gets[f]
+	if p.err != nil {
+		return p.err
 	}
-	out := []any{}
-	if q.Limit <= 0 {
-		return out, nil
-	}
-	results, err := x.backend.Search(x.ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	for i := range results {
-		obj, err := renderObject(class, f.children, &results[i])
-		if err != nil {
-			return nil, err
+	var results []Result
+	if p.q.Limit > 0 {
+		var err error
+		if results, err = x.backend.Search(x.ctx, p.q); err != nil {
+			return err
 		}
-		out = append(out, obj)
+		results = results[:min(len(results), p.q.Limit)]
 	}
-	return out, nil
+	out.raw("[")
+	for i := range results {
+		if i > 0 {
+			out.raw(",")
+		}
+		obj, err := renderObject(f.def.class, f.children, &results[i])
+		if err == nil {
+			err = out.encode(obj)
+		}
+		if err != nil {
+			x.errs = append(x.errs, newError(append(slices.Clone(path), i), err.Error(), f.pos))
+			out.raw("null")
+		}
+	}
+	out.raw("]")
+	return nil
 }
 
 // getQuery turns the arguments and selection of Get.<Class> into a Query.
@@ -120,14 +131,14 @@ func (x *execution) getQuery(class *schema.Class, f *field) (Query, error) {
 	// With a distance or certainty and no limit, Weaviate searches by
 	// distance without a limit; Strata bounds that by maxResults.
 	if limit < 0 && (q.Vector != nil || q.NearObject != nil) && q.MaxDistance != nil {
-		q.Limit = max(x.maxResults-q.Offset, 0)
+		q.Limit = max(x.limits.MaxResults-q.Offset, 0)
 		return q, nil
 	}
 	q.Limit = limit
 	if limit < 0 {
-		q.Limit = x.defaultLimit
+		q.Limit = x.limits.DefaultLimit
 	}
-	if q.Offset+q.Limit > x.maxResults {
+	if q.Offset+q.Limit > x.limits.MaxResults {
 		return q, errors.New("query maximum results exceeded")
 	}
 	return q, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +30,7 @@ func TestGetRendering(t *testing.T) {
 	}, {
 		name:  "same class twice under aliases, merged selections",
 		query: `{ Get { a: Article(limit: 1) { title } a: Article(limit: 1) { wordCount } b: Article { _additional { id } } } }`,
-		want: `{"data":{"Get":{"a":[{"title":"hello world","wordCount":3},{"title":"second","wordCount":null}],` +
+		want: `{"data":{"Get":{"a":[{"title":"hello world","wordCount":3}],` +
 			`"b":[{"_additional":{"id":"00000000-0000-0000-0000-000000000001"}},{"_additional":{"id":"00000000-0000-0000-0000-000000000002"}}]}}}`,
 	}, {
 		name:  "root __typename",
@@ -149,11 +150,14 @@ func TestGetLimitZeroSkipsTheBackend(t *testing.T) {
 
 // execError is the body of a Get whose only class failed at execution.
 func execError(class string, column int, msg string) string {
-	b, _ := json.Marshal(map[string]any{
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // as the executor writes
+	enc.Encode(map[string]any{
 		"data":   map[string]any{"Get": map[string]any{class: nil}},
 		"errors": []*Error{{Locations: []Location{{Column: column, Line: 1}}, Message: msg, Path: []any{"Get", class}}},
 	})
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func TestGetExecutionErrors(t *testing.T) {
@@ -219,24 +223,27 @@ func TestGetBackendError(t *testing.T) {
 	f := newFake()
 	f.errs["MT"] = errTenant
 	got := exec(t, f, Request{Query: `{ Get { Article(limit: 1) { title } MT { name } } }`})
-	want := `{"data":{"Get":{"Article":[{"title":"hello world"},{"title":"second"}],"MT":null}},` +
+	want := `{"data":{"Get":{"Article":[{"title":"hello world"}],"MT":null}},` +
 		`"errors":[{"locations":[{"column":37,"line":1}],"message":"has multi-tenancy enabled, but request was without tenant","path":["Get","MT"]}]}`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 
+// An object that cannot be rendered is null in its list, with its index in
+// the error's path; the objects around it are still returned.
 func TestGetCorruptProperties(t *testing.T) {
 	f := newFake()
-	f.results["Article"] = []Result{{ID: id1, Properties: json.RawMessage(`{"title":`)}}
+	f.results["Article"] = []Result{{ID: id1, Properties: json.RawMessage(`{"title":`)}, {ID: id2, Properties: json.RawMessage(`{"title":"ok"}`)}}
 	got := exec(t, f, Request{Query: `{ Get { Article { title } } }`})
-	want := execError("Article", 9, "object 00000000-0000-0000-0000-000000000001: decode properties: unexpected EOF")
+	want := `{"data":{"Get":{"Article":[null,{"title":"ok"}]}},"errors":[{"locations":[{"column":9,"line":1}],` +
+		`"message":"object 00000000-0000-0000-0000-000000000001: decode properties: unexpected EOF","path":["Get","Article",0]}]}`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	// No properties selected: nothing to decode, no error.
 	got = exec(t, f, Request{Query: `{ Get { Article { _additional { id } } } }`})
-	if want := `{"data":{"Get":{"Article":[{"_additional":{"id":"00000000-0000-0000-0000-000000000001"}}]}}}`; got != want {
+	if want := `{"data":{"Get":{"Article":[{"_additional":{"id":"00000000-0000-0000-0000-000000000001"}},{"_additional":{"id":"00000000-0000-0000-0000-000000000002"}}]}}}`; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

@@ -87,13 +87,13 @@ func renderAdditional(f *field, r *Result) map[string]any {
 			out[c.key] = r.ID.String()
 		case "distance":
 			if r.Distance != nil {
-				out[c.key] = *r.Distance // float32: printed at float32 precision
+				out[c.key] = finite(*r.Distance) // float32: printed at float32 precision
 			} else {
 				out[c.key] = nil
 			}
 		case "certainty":
 			if r.Distance != nil {
-				out[c.key] = schema.Certainty(*r.Distance)
+				out[c.key] = finite(schema.Certainty(*r.Distance))
 			} else {
 				out[c.key] = nil
 			}

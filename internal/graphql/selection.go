@@ -26,20 +26,34 @@ func (f *field) hasSelection() bool {
 }
 
 // validator walks the operation against the object types, building the
-// field tree and collecting validation errors.
+// field tree and collecting validation errors. It counts the selections it
+// visits as it expands fragments and stops at the first limit exceeded,
+// before the work grows: fragments that spread each other twice double
+// the selections at every level.
 type validator struct {
-	doc  *ast.QueryDocument
-	vars map[string]any
-	errs []*Error
+	doc    *ast.QueryDocument
+	vars   map[string]any
+	limits Limits
+	errs   []*Error
+
+	visited   int    // selections visited, fragments expanded
+	overLimit *Error // set when a limit is exceeded: the walk stops
 }
 
 func (v *validator) errorf(pos *ast.Position, format string, args ...any) {
 	v.errs = append(v.errs, validationError(pos, format, args...))
 }
 
-// selection validates the selection sets (of one field, merged) against t.
-func (v *validator) selection(sets []ast.SelectionSet, t *objectType) []*field {
+// selection validates the selection sets (of one field, merged) against t;
+// their fields are at the given depth (1: the root fields).
+func (v *validator) selection(sets []ast.SelectionSet, t *objectType, depth int) []*field {
 	fields := v.collect(sets, t.name)
+	if len(fields) > 0 && depth > v.limits.MaxDepth && v.overLimit == nil {
+		v.overLimit = newError(nil, tooDeep(v.limits.MaxDepth), fields[0].pos)
+	}
+	if v.overLimit != nil {
+		return nil
+	}
 	for _, f := range fields {
 		if f.name == "__typename" {
 			f.def = typenameDef
@@ -62,7 +76,10 @@ func (v *validator) selection(sets []ast.SelectionSet, t *objectType) []*field {
 		case isObject && !f.hasSelection():
 			v.errorf(f.pos, "Field %q of type %q must have a sub selection.", f.name, f.def.typeName)
 		case f.def.obj != nil:
-			f.children = v.selection(f.sets, f.def.obj)
+			f.children = v.selection(f.sets, f.def.obj, depth+1)
+		}
+		if v.overLimit != nil {
+			return nil
 		}
 	}
 	return fields
@@ -77,6 +94,13 @@ func (v *validator) collect(sets []ast.SelectionSet, typeName string) []*field {
 	var walk func(set ast.SelectionSet)
 	walk = func(set ast.SelectionSet) {
 		for _, sel := range set {
+			if v.overLimit != nil {
+				return
+			}
+			if v.visited++; v.visited > v.limits.MaxSelections {
+				v.overLimit = newError(nil, tooManySelections(v.limits.MaxSelections), sel.GetPosition())
+				return
+			}
 			switch s := sel.(type) {
 			case *ast.Field:
 				if !v.included(s.Directives) {

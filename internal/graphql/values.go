@@ -3,6 +3,7 @@ package graphql
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -126,15 +127,15 @@ func intArg(arg string, v any) (int, error) {
 	return int(i), nil
 }
 
-// floatArg reads a GraphQL Float.
+// floatArg reads a GraphQL Float; NaN and infinities are refused.
 func floatArg(arg string, v any) (float64, error) {
 	n, ok := v.(json.Number)
 	if !ok {
 		return 0, badValue(arg, "Float", v)
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil {
-		return 0, badValue(arg, "Float", v)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, badValue(arg, "a finite Float", v)
 	}
 	return f, nil
 }
@@ -157,7 +158,8 @@ func listOf(v any) []any {
 }
 
 // vectorArg reads a [Float] into float32s, parsing each number's text at
-// 32-bit precision.
+// 32-bit precision. A number beyond the float32 range (it would become an
+// infinity) or NaN is refused, naming its position.
 func vectorArg(arg string, v any) ([]float32, error) {
 	items := listOf(v)
 	out := make([]float32, len(items))
@@ -167,6 +169,9 @@ func vectorArg(arg string, v any) ([]float32, error) {
 			return nil, badValue(arg, "[Float]", v)
 		}
 		f, err := strconv.ParseFloat(string(n), 32)
+		if (err == nil || errors.Is(err, strconv.ErrRange)) && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return nil, fmt.Errorf("invalid value for argument %q: %s at position %d is not a finite 32-bit float", arg, n, i)
+		}
 		if err != nil {
 			return nil, badValue(arg, "[Float]", v)
 		}

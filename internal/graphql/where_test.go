@@ -112,7 +112,7 @@ func TestAggregateWhere(t *testing.T) {
 	}
 	got = exec(t, f, Request{Query: `{ Aggregate { Article(where: {path: ["x"], operator: Equal}) { meta { count } } } }`})
 	want2 := `{"data":{"Aggregate":{"Article":null}},"errors":[{"locations":[{"column":15,"line":1}],` +
-		`"message":"could not extract filters: invalid where filter: got operator 'Equal', but no value\u003cType\u003e field set","path":["Aggregate","Article"]}]}`
+		`"message":"could not extract filters: invalid where filter: got operator 'Equal', but no value<Type> field set","path":["Aggregate","Article"]}]}`
 	if got != want2 {
 		t.Errorf("got  %s\nwant %s", got, want2)
 	}

@@ -2,6 +2,7 @@ package grpcapi
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -186,6 +187,9 @@ func nearVectorIn(class *schema.Class, nv *pb.NearVector, p *db.SearchParams) er
 	if len(vec) == 0 {
 		return invalidf("near_vector: a non-empty vector is required (vectors, or vector_bytes)")
 	}
+	if i := nonFinite(vec); i >= 0 {
+		return invalidf("near_vector: the vector has a non-finite value (%v) at position %d", vec[i], i)
+	}
 	if named != "" && !slices.Contains(targets, named) {
 		targets = append(targets, named)
 	}
@@ -231,6 +235,14 @@ func nearObjectIn(class *schema.Class, no *pb.NearObject, p *db.SearchParams) er
 // boundsIn sets p.MaxDistance from a search's distance or certainty
 // (cosine only) for the vector name searched.
 func boundsIn(class *schema.Class, name, what string, certainty, distance *float64, p *db.SearchParams) error {
+	for _, b := range []struct {
+		name string
+		v    *float64
+	}{{"distance", distance}, {"certainty", certainty}} {
+		if b.v != nil && (math.IsNaN(*b.v) || math.IsInf(*b.v, 0)) {
+			return invalidf("%s: %s must be a finite number, got %v", what, b.name, *b.v)
+		}
+	}
 	switch {
 	case certainty != nil && distance != nil:
 		return invalidf("%s: cannot provide distance and certainty", what)
@@ -245,6 +257,16 @@ func boundsIn(class *schema.Class, name, what string, certainty, distance *float
 		p.MaxDistance = &d
 	}
 	return nil
+}
+
+// nonFinite returns the position of the first NaN or infinity in v, or -1.
+func nonFinite(v []float32) int {
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return i
+		}
+	}
+	return -1
 }
 
 // queryVector decodes one single (not multi-) vector.
