@@ -1,0 +1,191 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"strata/internal/schema"
+)
+
+// TestStoredOutOfRangeVectorSettingsAreClamped: a schema.json written
+// before the settings were range-checked, with ef and friends at 1e12,
+// loads, searches and inserts (each would allocate ~1e12 entries
+// unclamped).
+func TestStoredOutOfRangeVectorSettingsAreClamped(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	d := openTest(t, dir, false)
+	if _, err := d.CreateClass(&schema.Class{Class: "V"}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(d *DB, n int) {
+		t.Helper()
+		var ins []*ObjectInput
+		for i := range n {
+			ins = append(ins, &ObjectInput{Class: "V", Vector: []float32{float32(i), 1, float32(i % 3)}})
+		}
+		res, err := d.PutObjects(ctx, ins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+	}
+	put(d, 20)
+	d.Close()
+
+	// Rewrite the stored settings as an older version could have stored them.
+	path := filepath.Join(dir, catalogName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f map[string]any
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	cls := f["classes"].([]any)[0].(map[string]any)["class"].(map[string]any)
+	cfg := cls["vectorIndexConfig"].(map[string]any)
+	for _, k := range []string{"ef", "efConstruction", "maxConnections", "dynamicEfMin", "dynamicEfMax", "dynamicEfFactor"} {
+		cfg[k] = 1e12
+	}
+	if b, err = json.Marshal(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	d = openTest(t, dir, false)
+	put(d, 20)
+	hits, err := d.Search(ctx, SearchParams{Class: "V", Vector: []float32{3, 1, 0}, Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 5 {
+		t.Fatalf("%d hits, want 5", len(hits))
+	}
+}
+
+// TestUpdateClassOutOfRangeChangesNothing: an update to an out-of-range
+// setting is refused naming the field, and the class stays as it was.
+func TestUpdateClassOutOfRangeChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	d := openTest(t, dir, false)
+	c, err := d.CreateClass(&schema.Class{Class: "U"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, catalogName))
+	for key, v := range map[string]any{"ef": 1e12, "dynamicEfMax": 1e12, "dynamicEfFactor": -3.0, "flatSearchCutoff": "x"} {
+		u := c.Clone()
+		u.VectorIndexConfig[key] = v
+		_, err := d.UpdateClass("U", u)
+		if KindOf(err) != KindInvalid || !strings.Contains(err.Error(), "vectorIndexConfig."+key) {
+			t.Errorf("update %s=%v: %v, want an invalid-input error naming the field", key, v, err)
+		}
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, catalogName))
+	if !bytes.Equal(before, after) {
+		t.Error("schema.json changed by refused updates")
+	}
+	if got, _ := d.GetClass("U"); got.VectorIndexConfig["ef"] != -1.0 {
+		t.Errorf("ef = %v after refused updates", got.VectorIndexConfig["ef"])
+	}
+}
+
+// deepValue is {"n":{"n":…{"leaf":"x"}}} with depth objects.
+func deepValue(depth int) string {
+	return strings.Repeat(`{"n":`, depth-1) + `{"leaf":"x"}` + strings.Repeat(`}`, depth-1)
+}
+
+// TestAutoSchemaRefusedWriteChangesNothing: a write auto-schema refuses
+// (too deep, too wide, too many properties) creates no class and adds no
+// property, not even those of the other objects of the batch.
+func TestAutoSchemaRefusedWriteChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	d, err := Open(Options{DataPath: dir, AutoSchema: true,
+		AutoSchemaLimits: schema.AutoSchemaLimits{MaxDepth: 8, MaxWidth: 4, MaxProperties: 6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.AddObject(ctx, &ObjectInput{Class: "Old", Properties: props(t, `{"a":"x"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, catalogName))
+
+	for _, tc := range []struct{ class, props, want string }{
+		{"New", `{"deep":` + deepValue(9) + `}`, "property 'deep.n.n.n.n.n.n.n.n': more than the nesting depth limit of 8"},
+		{"New", `{"a":1,"b":2,"c":3,"d":4,"e":5}`, "more than the properties per object limit of 4"},
+		{"New", `{"o":{"a":1,"b":2,"c":3,"d":4,"e":5}}`, "property 'o': more than the properties per object limit of 4"},
+		{"New", `{"o":{"a":1,"b":2,"c":3},"p":{"a":1,"b":2}}`, "more than the properties per class limit of 6"},
+		{"Old", `{"deep":` + deepValue(9) + `}`, "nesting depth limit of 8"},
+	} {
+		// The first object of the batch alone would be fine.
+		ins := []*ObjectInput{
+			{Class: "Old", Properties: props(t, `{"fine":true}`)},
+			{Class: tc.class, Properties: props(t, tc.props)},
+		}
+		_, err := d.PutObjects(ctx, ins)
+		if KindOf(err) != KindInvalid || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %s: %v, want an invalid-input error with %q", tc.class, tc.props, err, tc.want)
+		}
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, catalogName))
+	if !bytes.Equal(before, after) {
+		t.Errorf("schema.json changed by refused writes:\n%s", after)
+	}
+	if _, err := d.GetClass("New"); KindOf(err) != KindNotFound {
+		t.Errorf("class New: %v, want not found", err)
+	}
+}
+
+// TestAutoSchemaAddsNestedProperties: a new key in an existing object
+// property is added to its nested properties (recursively), as Weaviate
+// does; a nested "id" is an ordinary property.
+func TestAutoSchemaAddsNestedProperties(t *testing.T) {
+	d := openTest(t, t.TempDir(), true)
+	ctx := context.Background()
+	if _, err := d.AddObject(ctx, &ObjectInput{Class: "N", Properties: props(t, `{"meta":{"a":"x"},"list":[{"a":1}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := d.AddObject(ctx, &ObjectInput{Class: "N", Properties: props(t,
+		`{"meta":{"a":"y","id":"m1","inner":{"c":true}},"list":[{"a":2},{"b":"z"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := d.GetClass("N")
+	names := func(p *schema.Property) string {
+		var out []string
+		for _, n := range p.NestedProperties {
+			s := n.Name + ":" + n.DataType[0]
+			if len(n.NestedProperties) > 0 {
+				s += "{" + fmt.Sprint(len(n.NestedProperties)) + "}"
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := names(c.Property("meta")); got != "a:text,id:text,inner:object{1}" {
+		t.Errorf("meta nested = %s", got)
+	}
+	if got := names(c.Property("list")); got != "a:number,b:text" {
+		t.Errorf("list nested = %s", got)
+	}
+	var stored map[string]any
+	_ = json.Unmarshal(o.Properties, &stored)
+	if stored["meta"].(map[string]any)["id"] != "m1" {
+		t.Errorf("stored properties %s", o.Properties)
+	}
+}
