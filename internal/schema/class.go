@@ -174,7 +174,11 @@ func ValidateTenantName(name string) error {
 
 var vectorIndexTypes = map[string]bool{"hnsw": true, "flat": true, "dynamic": true}
 var distances = map[string]bool{DistanceCosine: true, DistanceDot: true, DistanceL2Squared: true, DistanceHamming: true, DistanceManhattan: true}
-var tokenizations = map[string]bool{"word": true, "lowercase": true, "whitespace": true, "field": true, "trigram": true, "gse": true, "kagome_kr": true, "kagome_ja": true, "gse_ch": true}
+var tokenizations = map[string]bool{"word": true, "lowercase": true, "whitespace": true, "field": true, "trigram": true}
+
+// languageTokenizers are Weaviate's optional tokenizers (refused there too
+// unless enabled); Strata has none of them.
+var languageTokenizers = map[string]bool{"gse": true, "gse_ch": true, "kagome_kr": true, "kagome_ja": true}
 
 // Normalize applies name normalisation to a class and its properties.
 func (c *Class) Normalize() {
@@ -354,6 +358,9 @@ func (p *Property) validate(className string, knownClass func(string) bool, pare
 func (p *Property) validateTokenization(dt DataType) error {
 	if p.Tokenization == "" {
 		return nil
+	}
+	if languageTokenizers[p.Tokenization] {
+		return fmt.Errorf("property '%s': the %s tokenizer is not supported by this server", p.Name, p.Tokenization)
 	}
 	if !tokenizations[p.Tokenization] {
 		return fmt.Errorf("property '%s': tokenization '%s' is not allowed", p.Name, p.Tokenization)

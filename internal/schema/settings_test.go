@@ -144,6 +144,7 @@ func TestLegacyPropertySettings(t *testing.T) {
 		{`{"name":"x","dataType":["text"],"indexRangeFilters":true}`, "`indexRangeFilters` is allowed only for number/int/date"},
 		{`{"name":"x","dataType":["int[]"],"indexRangeFilters":true}`, "`indexRangeFilters` is allowed only for number/int/date"},
 		{`{"name":"o","dataType":["object"],"nestedProperties":[{"name":"n","dataType":["int"],"indexSearchable":true}]}`, "property 'o.n': `indexSearchable`"},
+		{`{"name":"x","dataType":["text"],"tokenization":"kagome_ja"}`, "property 'x': the kagome_ja tokenizer is not supported"},
 	} {
 		body := `{"class":"L","properties":[` + tc.prop + `]}`
 		err := decodeClass(t, body).Validate(nil)
