@@ -241,12 +241,16 @@ func (d *DB) addPropertiesLocked(col *collection, props []*schema.Property) (*sc
 		if u.Property(np.Name) != nil {
 			return nil, invalidf("class %q: conflict for property %q: already in use or provided multiple times", u.Class, np.Name)
 		}
-		np.SetDefaults()
 		u.Properties = append(u.Properties, &np)
 		added = append(added, &np)
 	}
+	// Validate the properties as given: their defaults would hide the
+	// legacy settings Weaviate refuses.
 	if err := u.Validate(d.knownClassLocked(u.Class)); err != nil {
 		return nil, invalidf("%s", err.Error())
+	}
+	for _, np := range added {
+		np.SetDefaults()
 	}
 	if err := d.replaceClassLocked(col, u); err != nil {
 		return nil, err

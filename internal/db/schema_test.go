@@ -189,3 +189,31 @@ func TestAutoSchemaAddsNestedProperties(t *testing.T) {
 		t.Errorf("stored properties %s", o.Properties)
 	}
 }
+
+// TestAddPropertyLegacySettings: an added property is validated as given,
+// before its defaults hide what Weaviate refuses, and then migrated.
+func TestAddPropertyLegacySettings(t *testing.T) {
+	d := openTest(t, t.TempDir(), false)
+	if _, err := d.CreateClass(&schema.Class{Class: "P"}); err != nil {
+		t.Fatal(err)
+	}
+	f, tr := false, true
+	for _, p := range []*schema.Property{
+		{Name: "a", DataType: []string{"text"}, IndexInverted: &f, IndexFilterable: &tr},
+		{Name: "b", DataType: []string{"string"}, Tokenization: "lowercase"},
+	} {
+		if _, err := d.AddProperty("P", p); KindOf(err) != KindInvalid {
+			t.Errorf("add %+v: %v, want invalid input", p, err)
+		}
+	}
+	got, err := d.AddProperty("P", &schema.Property{Name: "c", DataType: []string{"string"}, IndexInverted: &f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DataType[0] != "text" || got.Tokenization != "whitespace" || *got.IndexFilterable || *got.IndexSearchable || got.IndexInverted != nil {
+		t.Errorf("added %+v", got)
+	}
+	if c, _ := d.GetClass("P"); len(c.Properties) != 1 {
+		t.Errorf("%d properties, want 1", len(c.Properties))
+	}
+}
