@@ -217,3 +217,22 @@ func TestAddPropertyLegacySettings(t *testing.T) {
 		t.Errorf("%d properties, want 1", len(c.Properties))
 	}
 }
+
+// TestDynamicIndexUsesItsHNSWSettings: a dynamic index is served by HNSW
+// with the settings under its "hnsw" key (or, in schemas written before
+// dynamic had its own defaults, those at the top level).
+func TestDynamicIndexUsesItsHNSWSettings(t *testing.T) {
+	d := openTest(t, t.TempDir(), false)
+	c, err := d.CreateClass(&schema.Class{Class: "Dyn", VectorIndexType: "dynamic",
+		VectorIndexConfig: map[string]any{"hnsw": map[string]any{"maxConnections": 16.0, "ef": 50.0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := d.vectorIndexConfig(c, "").HNSW; h.MaxConnections != 16 || h.EF != 50 || h.EFConstruction != 128 {
+		t.Errorf("dynamic: %+v", h)
+	}
+	legacy := &schema.Class{Class: "Old", VectorIndexType: "dynamic", VectorIndexConfig: map[string]any{"maxConnections": 24.0}}
+	if h := d.vectorIndexConfig(legacy, "").HNSW; h.MaxConnections != 24 {
+		t.Errorf("legacy dynamic: %+v", h)
+	}
+}

@@ -24,11 +24,12 @@ func (d *DB) vectorIndexConfigs(class *schema.Class) map[string]shard.VectorInde
 // so that no stored setting can make the index allocate without bound.
 func (d *DB) vectorIndexConfig(class *schema.Class, name string) shard.VectorIndexConfig {
 	typ, cfg := class.VectorIndex(name)
-	if typ == "dynamic" {
+	if h, ok := cfg["hnsw"].(map[string]any); ok && typ == "dynamic" {
 		// "dynamic" starts flat in Weaviate and turns into HNSW as it grows;
 		// Strata's HNSW serves small indexes as well, so it uses HNSW
-		// throughout, with the dynamic index's hnsw settings.
-		cfg, _ = cfg["hnsw"].(map[string]any)
+		// throughout, with the dynamic index's hnsw settings. (Schemas
+		// written before dynamic had its own defaults keep them at the top.)
+		cfg = h
 	}
 	// num reads an integer setting; absent or 0 leaves the index default.
 	num := func(key string, lo, hi int) int {
