@@ -109,7 +109,6 @@ func (d *DB) autoSchemaLocked(ins []*ObjectInput) error {
 			changed[name] = c
 			continue
 		}
-		u.SetDefaults()
 		if err := u.Validate(d.knownClassLocked(name)); err != nil {
 			return invalidf("%s", err.Error())
 		}

@@ -171,8 +171,11 @@ func immutableChanges(old, u *schema.Class) error {
 		}
 	}
 	for _, name := range append([]string{""}, slices.Sorted(maps.Keys(old.VectorConfig))...) {
-		_, oc := old.VectorIndex(name)
+		ot, oc := old.VectorIndex(name)
 		_, nc := u.VectorIndex(name)
+		if ot == "dynamic" {
+			oc, nc = dynamicHNSWConfig(oc), dynamicHNSWConfig(nc)
+		}
 		for _, key := range []string{"maxConnections", "efConstruction"} {
 			if !jsonEqual(oc[key], nc[key]) {
 				return invalidf("vector index config: %s is immutable: attempted change from %v to %v", key, oc[key], nc[key])

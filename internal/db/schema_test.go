@@ -231,8 +231,16 @@ func TestDynamicIndexUsesItsHNSWSettings(t *testing.T) {
 	if h := d.vectorIndexConfig(c, "").HNSW; h.MaxConnections != 16 || h.EF != 50 || h.EFConstruction != 128 {
 		t.Errorf("dynamic: %+v", h)
 	}
+	// A legacy layout stays in force even once defaults add an "hnsw" key.
 	legacy := &schema.Class{Class: "Old", VectorIndexType: "dynamic", VectorIndexConfig: map[string]any{"maxConnections": 24.0}}
+	legacy.SetDefaults()
 	if h := d.vectorIndexConfig(legacy, "").HNSW; h.MaxConnections != 24 {
 		t.Errorf("legacy dynamic: %+v", h)
+	}
+	// Its graph settings are immutable, as hnsw's are.
+	u := c.Clone()
+	u.VectorIndexConfig["hnsw"].(map[string]any)["maxConnections"] = 64.0
+	if _, err := d.UpdateClass("Dyn", u); KindOf(err) != KindInvalid || !strings.Contains(err.Error(), "maxConnections is immutable") {
+		t.Errorf("update dynamic hnsw.maxConnections: %v", err)
 	}
 }

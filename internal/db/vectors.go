@@ -24,12 +24,8 @@ func (d *DB) vectorIndexConfigs(class *schema.Class) map[string]shard.VectorInde
 // so that no stored setting can make the index allocate without bound.
 func (d *DB) vectorIndexConfig(class *schema.Class, name string) shard.VectorIndexConfig {
 	typ, cfg := class.VectorIndex(name)
-	if h, ok := cfg["hnsw"].(map[string]any); ok && typ == "dynamic" {
-		// "dynamic" starts flat in Weaviate and turns into HNSW as it grows;
-		// Strata's HNSW serves small indexes as well, so it uses HNSW
-		// throughout, with the dynamic index's hnsw settings. (Schemas
-		// written before dynamic had its own defaults keep them at the top.)
-		cfg = h
+	if typ == "dynamic" {
+		cfg = dynamicHNSWConfig(cfg)
 	}
 	// num reads an integer setting; absent or 0 leaves the index default.
 	num := func(key string, lo, hi int) int {
@@ -54,6 +50,19 @@ func (d *DB) vectorIndexConfig(class *schema.Class, name string) shard.VectorInd
 		DynamicEFFactor: num("dynamicEfFactor", 1, schema.MaxDynamicEFFactor),
 	}
 	return shard.VectorIndexConfig{Flat: typ == "flat", HNSW: h}
+}
+
+// dynamicHNSWConfig is the HNSW part of a dynamic index's config. "dynamic"
+// starts flat in Weaviate and turns into HNSW as it grows; Strata's HNSW
+// serves small indexes as well, so it uses HNSW throughout, with the
+// settings under "hnsw". Schemas written before dynamic had its own
+// defaults hold them at the top level (with maxConnections there).
+func dynamicHNSWConfig(cfg map[string]any) map[string]any {
+	if _, legacy := cfg["maxConnections"]; legacy {
+		return cfg
+	}
+	h, _ := cfg["hnsw"].(map[string]any)
+	return h
 }
 
 // updateVectorIndexes passes a class's (mutable) search settings on to its

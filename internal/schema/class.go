@@ -245,10 +245,12 @@ func (c *Class) validate(knownClass func(string) bool) error {
 	); err != nil {
 		return err
 	}
-	if c.ObjectTTLConfig != nil {
-		if enabled, isBool := c.ObjectTTLConfig["enabled"].(bool); !isBool || enabled {
-			return fmt.Errorf("objectTtlConfig: object expiry is not supported")
-		}
+	ttl := settings{path: "objectTtlConfig", m: c.ObjectTTLConfig}
+	if err := ttl.boolean("enabled"); err != nil {
+		return err
+	}
+	if ttl.enabled() {
+		return fmt.Errorf("objectTtlConfig.enabled: object expiry is not supported")
 	}
 	seen := map[string]bool{}
 	for _, p := range c.Properties {

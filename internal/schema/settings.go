@@ -397,7 +397,7 @@ func validateReplicationConfig(cfg map[string]any) error {
 		return err
 	}
 	if f, _ := asInteger(cfg["factor"]); f > 1 {
-		return fmt.Errorf("%s: not enough nodes for replication: this server has 1 node, %d requested", s.field("factor"), f)
+		return fmt.Errorf("%s: not enough storage replicas: found 1 want %d", s.field("factor"), f)
 	}
 	return nil
 }
