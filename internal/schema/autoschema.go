@@ -115,10 +115,7 @@ func (c *Class) NeedsExtension(props map[string]any) bool {
 
 // lacksNested reports whether an object value carries keys p does not define.
 func (p *Property) lacksNested(v any) bool {
-	if len(p.DataType) != 1 || strings.TrimSuffix(p.DataType[0], "[]") != TypeObject {
-		return false
-	}
-	for _, m := range objectValues(v) {
+	for _, m := range p.objectValues(v) {
 		for k, nv := range m {
 			if nv == nil {
 				continue
@@ -141,14 +138,22 @@ func (p *Property) nested(name string) *Property {
 	return nil
 }
 
-// objectValues returns the objects of an object or object[] value.
-func objectValues(v any) []map[string]any {
-	switch v := v.(type) {
-	case map[string]any:
-		return []map[string]any{v}
-	case []any:
-		var out []map[string]any
-		for _, e := range v {
+// objectValues returns the objects of a value of object property p: the
+// value itself for object, its elements for object[]. A value of another
+// shape (or a property of another type) has none; validation reports it.
+func (p *Property) objectValues(v any) []map[string]any {
+	if len(p.DataType) != 1 {
+		return nil
+	}
+	switch p.DataType[0] {
+	case TypeObject:
+		if m, ok := v.(map[string]any); ok {
+			return []map[string]any{m}
+		}
+	case TypeObject + "[]":
+		arr, _ := v.([]any)
+		out := make([]map[string]any, 0, len(arr))
+		for _, e := range arr {
 			if m, ok := e.(map[string]any); ok {
 				out = append(out, m)
 			}
@@ -191,11 +196,8 @@ func (x *inferrer) infer(name, path string, depth int, v any) (*Property, error)
 // keys of an object or object[] value it lacks. Other properties and values
 // of another type are left alone: validation reports a type mismatch.
 func (x *inferrer) mergeValue(p *Property, path string, depth int, v any) (bool, error) {
-	if len(p.DataType) != 1 || strings.TrimSuffix(p.DataType[0], "[]") != TypeObject {
-		return false, nil
-	}
 	changed := false
-	for _, m := range objectValues(v) {
+	for _, m := range p.objectValues(v) {
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			nv := m[k]
 			if nv == nil {

@@ -74,3 +74,19 @@ func TestValidatePropertiesBoundsValueDepth(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestExtendIgnoresMismatchedShapes: a value of the wrong shape for an
+// object property adds nothing (validation refuses the write), so the
+// refused write leaves the schema as it was.
+func TestExtendIgnoresMismatchedShapes(t *testing.T) {
+	c := create(t, `{"class":"M","properties":[
+		{"name":"one","dataType":["object"],"nestedProperties":[{"name":"a","dataType":["text"]}]},
+		{"name":"many","dataType":["object[]"],"nestedProperties":[{"name":"a","dataType":["text"]}]}]}`)
+	v := decodeValue(t, `{"one":[{"b":1}],"many":{"b":1}}`).(map[string]any)
+	if c.NeedsExtension(v) {
+		t.Error("NeedsExtension = true for mismatched shapes")
+	}
+	if changed, err := c.Extend(v, time.Now(), DefaultAutoSchemaLimits()); changed || err != nil {
+		t.Fatalf("Extend = %v, %v", changed, err)
+	}
+}
