@@ -13,8 +13,11 @@ import (
 // Strata's, chosen so that no setting can make a search or insert allocate
 // without bound. docs/limits.md lists them all.
 const (
-	MinMaxConnections  = 4
-	MaxMaxConnections  = 2048
+	MinMaxConnections = 4
+	// MaxMaxConnections keeps a stored layer-0 link list (up to 3 ×
+	// maxConnections before pruning) under the 4096 links the HNSW loader
+	// accepts.
+	MaxMaxConnections  = 1024
 	MinEFConstruction  = 4
 	MaxEFConstruction  = 10_000
 	MaxEF              = 100_000 // ef and dynamicEfMin/Max
@@ -53,14 +56,17 @@ func (s settings) integer(key string, lo, hi int64) error {
 	return nil
 }
 
-// number checks a floating-point setting in [lo, hi].
+// number checks a finite floating-point setting in [lo, hi] (hi may be +Inf).
 func (s settings) number(key string, lo, hi float64) error {
 	v, ok := s.m[key]
 	if !ok || v == nil {
 		return nil
 	}
 	f, isNum := asFloat(v)
-	if !isNum || math.IsNaN(f) || f < lo || f > hi {
+	if !isNum || math.IsNaN(f) || math.IsInf(f, 0) || f < lo || f > hi {
+		if math.IsInf(hi, 1) {
+			return fmt.Errorf("%s must be a number of at least %g, got %s", s.field(key), lo, show(v))
+		}
 		return fmt.Errorf("%s must be a number between %g and %g, got %s", s.field(key), lo, hi, show(v))
 	}
 	return nil
@@ -337,7 +343,7 @@ func validateInvertedIndexConfig(cfg map[string]any) error {
 	}
 	if err := firstErr(
 		bm25.number("b", 0, 1),
-		bm25.number("k1", 0, math.MaxFloat64),
+		bm25.number("k1", 0, math.Inf(1)),
 		s.integer("cleanupIntervalSeconds", 0, maxInterval),
 		s.boolean("usingBlockMaxWAND"),
 		s.boolean("indexTimestamps"),
