@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,7 +71,9 @@ func (d *DB) ensureSchema(ins []*ObjectInput) error {
 }
 
 // autoSchemaLocked extends (or creates) the classes of ins with what their
-// objects need. Caller holds d.mu for writing.
+// objects need. An object's additions are kept only when the object is
+// valid against the extended class, so a write refused later (a value of
+// the wrong type) adds nothing. Caller holds d.mu for writing.
 func (d *DB) autoSchemaLocked(ins []*ObjectInput) error {
 	now := time.Now()
 	changed := map[string]*schema.Class{} // class name → its new definition
@@ -83,20 +86,29 @@ func (d *DB) autoSchemaLocked(ins []*ObjectInput) error {
 			switch {
 			case col == nil && schema.ValidClassName(name):
 				u = &schema.Class{Class: name}
+				changed[name] = u
+				order = append(order, name)
 			case col != nil && col.rec.Class.NeedsExtension(in.Properties):
-				u = col.rec.Class.Clone()
+				u = col.rec.Class
 			default:
 				continue
 			}
 		}
-		ext, err := u.Extend(in.Properties, now, d.opts.AutoSchemaLimits)
+		if !u.NeedsExtension(in.Properties) {
+			continue
+		}
+		trial := u.Clone()
+		ext, err := trial.Extend(in.Properties, now, d.opts.AutoSchemaLimits)
 		if err != nil {
 			return invalidf("%s", err.Error())
 		}
-		if changed[name] == nil && (ext || d.classes[name] == nil) {
-			changed[name] = u
+		if !ext || trial.ValidateProperties(maps.Clone(in.Properties)) != nil {
+			continue
+		}
+		if changed[name] == nil {
 			order = append(order, name)
 		}
+		changed[name] = trial
 	}
 	// Validate every change before applying any.
 	for _, name := range order {

@@ -244,3 +244,36 @@ func TestDynamicIndexUsesItsHNSWSettings(t *testing.T) {
 		t.Errorf("update dynamic hnsw.maxConnections: %v", err)
 	}
 }
+
+// TestAutoSchemaKeepsNothingOfAnInvalidObject: an object refused for a
+// value of the wrong type adds none of its new properties; a valid object
+// of the same batch adds its own.
+func TestAutoSchemaKeepsNothingOfAnInvalidObject(t *testing.T) {
+	d := openTest(t, t.TempDir(), true)
+	ctx := context.Background()
+	if _, err := d.AddObject(ctx, &ObjectInput{Class: "T", Properties: props(t, `{"flag":true,"meta":{"a":"x"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.AddObject(ctx, &ObjectInput{Class: "T", Properties: props(t, `{"flag":"yes","extra":"x","meta":{"b":1}}`)})
+	if KindOf(err) != KindInvalid {
+		t.Fatalf("invalid object: %v", err)
+	}
+	res, err := d.PutObjects(ctx, []*ObjectInput{
+		{Class: "T", Properties: props(t, `{"flag":1,"other":"x"}`)},
+		{Class: "T", Properties: props(t, `{"flag":false,"good":"x"}`)},
+	})
+	if err != nil || res[0].Err == nil || res[1].Err != nil {
+		t.Fatalf("batch: %v %+v", err, res)
+	}
+	c, _ := d.GetClass("T")
+	var names []string
+	for _, p := range c.Properties {
+		names = append(names, p.Name)
+	}
+	if got := strings.Join(names, ","); got != "flag,meta,good" {
+		t.Errorf("properties %s, want flag,meta,good", got)
+	}
+	if n := len(c.Property("meta").NestedProperties); n != 1 {
+		t.Errorf("meta has %d nested properties, want 1", n)
+	}
+}
