@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"strata/internal/schema"
 )
 
 // Config is the complete server configuration.
@@ -37,8 +39,12 @@ type Config struct {
 	QueryDefaultsLimitGraphQL int // QUERY_DEFAULTS_LIMIT_GRAPHQL
 	QueryMaximumResults       int // QUERY_MAXIMUM_RESULTS
 	AutoSchema                bool
-	MaxBodyBytes              int64 // STRATA_MAX_BODY_BYTES: larger request bodies get 413
-	GraphQL                   GraphQLLimits
+	// AutoSchemaLimits: STRATA_AUTOSCHEMA_MAX_NESTING_DEPTH (at most
+	// schema.MaxNestingDepth), STRATA_AUTOSCHEMA_MAX_OBJECT_PROPERTIES,
+	// STRATA_AUTOSCHEMA_MAX_CLASS_PROPERTIES.
+	AutoSchemaLimits schema.AutoSchemaLimits
+	MaxBodyBytes     int64 // STRATA_MAX_BODY_BYTES: larger request bodies get 413
+	GraphQL          GraphQLLimits
 
 	LogLevel slog.Level // LOG_LEVEL
 
@@ -132,6 +138,7 @@ func Default() Config {
 		QueryDefaultsLimitGraphQL: 100,
 		QueryMaximumResults:       10000,
 		AutoSchema:                true,
+		AutoSchemaLimits:          schema.DefaultAutoSchemaLimits(),
 		MaxBodyBytes:              256 << 20,
 		GraphQL:                   DefaultGraphQLLimits(),
 		LogLevel:                  slog.LevelInfo,
@@ -313,10 +320,16 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		{"QUERY_DEFAULTS_LIMIT_GRAPHQL", &c.QueryDefaultsLimitGraphQL},
 		{"QUERY_MAXIMUM_RESULTS", &c.QueryMaximumResults},
 		{"GRPC_MAX_MESSAGE_SIZE", &c.GRPCMaxMessageSize},
+		{"STRATA_AUTOSCHEMA_MAX_NESTING_DEPTH", &c.AutoSchemaLimits.MaxDepth},
+		{"STRATA_AUTOSCHEMA_MAX_OBJECT_PROPERTIES", &c.AutoSchemaLimits.MaxWidth},
+		{"STRATA_AUTOSCHEMA_MAX_CLASS_PROPERTIES", &c.AutoSchemaLimits.MaxProperties},
 	} {
 		if err := positive(p.name, p.dst); err != nil {
 			return err
 		}
+	}
+	if d := c.AutoSchemaLimits.MaxDepth; d > schema.MaxNestingDepth {
+		return fmt.Errorf("STRATA_AUTOSCHEMA_MAX_NESTING_DEPTH: %d is more than the %d levels a class can nest", d, schema.MaxNestingDepth)
 	}
 	if err := port("GRPC_PORT", &c.GRPCPort); err != nil {
 		return err

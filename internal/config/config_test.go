@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"strata/internal/schema"
 )
 
 // env returns a getenv backed by a map.
@@ -46,6 +48,7 @@ func TestDefaults(t *testing.T) {
 		QueryDefaultsLimitGraphQL: 100,
 		QueryMaximumResults:       10000,
 		AutoSchema:                true,
+		AutoSchemaLimits:          schema.AutoSchemaLimits{MaxDepth: 32, MaxWidth: 1000, MaxProperties: 10000},
 		MaxBodyBytes:              256 << 20,
 		GraphQL:                   DefaultGraphQLLimits(),
 		LogLevel:                  slog.LevelInfo,

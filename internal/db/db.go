@@ -26,8 +26,11 @@ import (
 type Options struct {
 	DataPath   string
 	AutoSchema bool
-	Logger     *slog.Logger
-	CacheBytes int64 // shared pebble block cache; 0 = 64 MiB
+	// AutoSchemaLimits bound what auto-schema adds; zero fields take
+	// schema.DefaultAutoSchemaLimits.
+	AutoSchemaLimits schema.AutoSchemaLimits
+	Logger           *slog.Logger
+	CacheBytes       int64 // shared pebble block cache; 0 = 64 MiB
 }
 
 // DB is the database. Safe for concurrent use.
@@ -60,6 +63,7 @@ func Open(opts Options) (*DB, error) {
 	if opts.CacheBytes == 0 {
 		opts.CacheBytes = 64 << 20
 	}
+	opts.AutoSchemaLimits = opts.AutoSchemaLimits.WithDefaults()
 	if err := os.MkdirAll(filepath.Join(opts.DataPath, classesDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create data path: %w", err)
 	}
@@ -136,7 +140,7 @@ func (d *DB) openShard(c *collection, name string) (*shard.Shard, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("create class dir: %w", err)
 	}
-	s, err := shard.Open(dir, shard.Options{Vectors: vectorIndexConfigs(class), Cache: d.cache, Logger: d.log, Inverted: invertedConfig(class)})
+	s, err := shard.Open(dir, shard.Options{Vectors: d.vectorIndexConfigs(class), Cache: d.cache, Logger: d.log, Inverted: invertedConfig(class)})
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,47 +37,26 @@ type ObjectInput struct {
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
 
-// ensureSchema creates, with auto-schema, the classes, properties and
-// tenants the inputs need but that do not exist yet. Without auto-schema it
-// does nothing; validation then reports what is missing.
+// ensureSchema creates, with auto-schema, the classes, properties, nested
+// properties and tenants the inputs need but that do not exist yet. It
+// computes and validates every class change first and applies them only
+// when all are valid, so a rejected write changes no schema. Without
+// auto-schema it creates only tenants; validation reports what is missing.
 func (d *DB) ensureSchema(ins []*ObjectInput) error {
 	if !d.needsSchemaChange(ins) {
 		return nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	now := time.Now()
-	for _, in := range ins {
-		name := schema.NormalizeClassName(in.Class)
-		col := d.classes[name]
-		if col == nil && d.opts.AutoSchema && schema.ValidClassName(name) {
-			if _, err := d.createClassLocked(&schema.Class{Class: name}); err != nil {
-				return err
-			}
-			col = d.classes[name]
+	if d.opts.AutoSchema {
+		if err := d.autoSchemaLocked(ins); err != nil {
+			return err
 		}
+	}
+	for _, in := range ins {
+		col := d.lookup(in.Class)
 		if col == nil {
 			continue
-		}
-		if d.opts.AutoSchema {
-			var props []*schema.Property
-			seen := map[string]bool{}
-			for k, v := range in.Properties {
-				pn := schema.NormalizePropertyName(k)
-				if col.rec.Class.Property(pn) != nil || seen[pn] {
-					continue
-				}
-				if p, ok := schema.InferProperty(pn, v, now); ok {
-					props = append(props, p)
-					seen[pn] = true
-				}
-			}
-			sort.Slice(props, func(i, j int) bool { return props[i].Name < props[j].Name })
-			if len(props) > 0 {
-				if _, err := d.addPropertiesLocked(col, props); err != nil {
-					return err
-				}
-			}
 		}
 		mt := col.rec.Class.MultiTenancyConfig
 		if in.Tenant != "" && mt != nil && mt.Enabled && mt.AutoTenantCreation && schema.ValidTenantName(in.Tenant) {
@@ -86,6 +65,75 @@ func (d *DB) ensureSchema(ins []*ObjectInput) error {
 					return err
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// autoSchemaLocked extends (or creates) the classes of ins with what their
+// objects need. An object's additions are kept only when the object is
+// valid against the extended class, so a write refused later (a value of
+// the wrong type) adds nothing. Caller holds d.mu for writing.
+func (d *DB) autoSchemaLocked(ins []*ObjectInput) error {
+	now := time.Now()
+	changed := map[string]*schema.Class{} // class name → its new definition
+	var order []string
+	for _, in := range ins {
+		name := schema.NormalizeClassName(in.Class)
+		u := changed[name]
+		if u == nil {
+			col := d.classes[name]
+			switch {
+			case col == nil && schema.ValidClassName(name):
+				u = &schema.Class{Class: name}
+				changed[name] = u
+				order = append(order, name)
+			case col != nil && col.rec.Class.NeedsExtension(in.Properties):
+				u = col.rec.Class
+			default:
+				continue
+			}
+		}
+		if !u.NeedsExtension(in.Properties) {
+			continue
+		}
+		trial := u.Clone()
+		ext, err := trial.Extend(in.Properties, now, d.opts.AutoSchemaLimits)
+		if err != nil {
+			return invalidf("%s", err.Error())
+		}
+		if !ext || trial.ValidateProperties(maps.Clone(in.Properties)) != nil {
+			continue
+		}
+		if changed[name] == nil {
+			order = append(order, name)
+		}
+		changed[name] = trial
+	}
+	// Validate every change before applying any.
+	for _, name := range order {
+		u := changed[name]
+		if d.classes[name] == nil {
+			c, err := d.newClassLocked(u)
+			if err != nil {
+				return err
+			}
+			changed[name] = c
+			continue
+		}
+		if err := u.Validate(d.knownClassLocked(name)); err != nil {
+			return invalidf("%s", err.Error())
+		}
+	}
+	for _, name := range order {
+		var err error
+		if col := d.classes[name]; col == nil {
+			err = d.installClassLocked(changed[name])
+		} else {
+			err = d.replaceClassLocked(col, changed[name])
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -102,12 +150,8 @@ func (d *DB) needsSchemaChange(ins []*ObjectInput) bool {
 			}
 			continue
 		}
-		if d.opts.AutoSchema {
-			for k, v := range in.Properties {
-				if v != nil && col.rec.Class.Property(schema.NormalizePropertyName(k)) == nil {
-					return true
-				}
-			}
+		if d.opts.AutoSchema && col.rec.Class.NeedsExtension(in.Properties) {
+			return true
 		}
 		mt := col.rec.Class.MultiTenancyConfig
 		if in.Tenant != "" && mt != nil && mt.Enabled && mt.AutoTenantCreation {

@@ -54,6 +54,19 @@ func (d *DB) CreateClass(c *schema.Class) (*schema.Class, error) {
 }
 
 func (d *DB) createClassLocked(c *schema.Class) (*schema.Class, error) {
+	c, err := d.newClassLocked(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.installClassLocked(c); err != nil {
+		return nil, err
+	}
+	return c.Clone(), nil
+}
+
+// newClassLocked returns the class a create of c would install: normalised,
+// validated, not clashing with an existing or reserved class, with defaults.
+func (d *DB) newClassLocked(c *schema.Class) (*schema.Class, error) {
 	c = c.Clone()
 	c.Normalize()
 	if err := c.Validate(d.knownClassLocked(c.Class)); err != nil {
@@ -69,6 +82,11 @@ func (d *DB) createClassLocked(c *schema.Class) (*schema.Class, error) {
 		return nil, invalidf("class name %q already exists as a similar class %q", c.Class, similar)
 	}
 	c.SetDefaults()
+	return c, nil
+}
+
+// installClassLocked persists a class from newClassLocked and opens it.
+func (d *DB) installClassLocked(c *schema.Class) error {
 	rec := &classRecord{Class: c}
 	if c.MultiTenant() {
 		rec.Tenants = map[string]string{}
@@ -76,16 +94,16 @@ func (d *DB) createClassLocked(c *schema.Class) (*schema.Class, error) {
 		rec.Shard = randomShardName()
 	}
 	if err := d.persist(rec, ""); err != nil {
-		return nil, err
+		return err
 	}
 	col := &collection{rec: rec, shards: map[string]*shard.Shard{}}
 	d.classes[c.Class] = col
 	if !c.MultiTenant() {
 		if _, err := d.openShard(col, rec.Shard); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return c.Clone(), nil
+	return nil
 }
 
 // knownClassLocked returns the predicate cross-reference validation uses;
@@ -153,8 +171,11 @@ func immutableChanges(old, u *schema.Class) error {
 		}
 	}
 	for _, name := range append([]string{""}, slices.Sorted(maps.Keys(old.VectorConfig))...) {
-		_, oc := old.VectorIndex(name)
+		ot, oc := old.VectorIndex(name)
 		_, nc := u.VectorIndex(name)
+		if ot == "dynamic" {
+			oc, nc = dynamicHNSWConfig(oc), dynamicHNSWConfig(nc)
+		}
 		for _, key := range []string{"maxConnections", "efConstruction"} {
 			if !jsonEqual(oc[key], nc[key]) {
 				return invalidf("vector index config: %s is immutable: attempted change from %v to %v", key, oc[key], nc[key])
@@ -223,25 +244,38 @@ func (d *DB) addPropertiesLocked(col *collection, props []*schema.Property) (*sc
 		if u.Property(np.Name) != nil {
 			return nil, invalidf("class %q: conflict for property %q: already in use or provided multiple times", u.Class, np.Name)
 		}
-		np.SetDefaults()
 		u.Properties = append(u.Properties, &np)
 		added = append(added, &np)
 	}
+	// Validate the properties as given: their defaults would hide the
+	// legacy settings Weaviate refuses.
 	if err := u.Validate(d.knownClassLocked(u.Class)); err != nil {
 		return nil, invalidf("%s", err.Error())
 	}
-	rec := *col.rec
-	rec.Class = u
-	if err := d.persist(&rec, ""); err != nil {
+	for _, np := range added {
+		np.SetDefaults()
+	}
+	if err := d.replaceClassLocked(col, u); err != nil {
 		return nil, err
 	}
-	col.rec = &rec
-	d.updateInverted(col)
 	if len(added) == 0 {
 		return nil, nil
 	}
 	cp := *added[0]
 	return &cp, nil
+}
+
+// replaceClassLocked persists a validated new definition of an existing
+// class with new properties and adopts it. Caller holds d.mu for writing.
+func (d *DB) replaceClassLocked(col *collection, u *schema.Class) error {
+	rec := *col.rec
+	rec.Class = u
+	if err := d.persist(&rec, ""); err != nil {
+		return err
+	}
+	col.rec = &rec
+	d.updateInverted(col)
+	return nil
 }
 
 // ShardInfo describes one shard for /v1/nodes and /v1/schema/{c}/shards.

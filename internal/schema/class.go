@@ -29,6 +29,8 @@ type Class struct {
 	ReplicationConfig   map[string]any          `json:"replicationConfig,omitempty"`
 	ShardingConfig      map[string]any          `json:"shardingConfig,omitempty"`
 	ModuleConfig        any                     `json:"moduleConfig,omitempty"`
+	// ObjectTTLConfig is Weaviate's object expiry; Strata refuses it enabled.
+	ObjectTTLConfig map[string]any `json:"objectTtlConfig,omitempty"`
 }
 
 // VectorConfig is one named vector of a class.
@@ -47,15 +49,18 @@ type MultiTenancyConfig struct {
 
 // Property is a class property; nested properties use the same shape.
 type Property struct {
-	Name              string      `json:"name"`
-	DataType          []string    `json:"dataType"`
-	Description       string      `json:"description,omitempty"`
-	Tokenization      string      `json:"tokenization,omitempty"`
-	IndexFilterable   *bool       `json:"indexFilterable,omitempty"`
-	IndexSearchable   *bool       `json:"indexSearchable,omitempty"`
-	IndexRangeFilters *bool       `json:"indexRangeFilters,omitempty"`
-	NestedProperties  []*Property `json:"nestedProperties,omitempty"`
-	ModuleConfig      any         `json:"moduleConfig,omitempty"`
+	Name              string   `json:"name"`
+	DataType          []string `json:"dataType"`
+	Description       string   `json:"description,omitempty"`
+	Tokenization      string   `json:"tokenization,omitempty"`
+	IndexFilterable   *bool    `json:"indexFilterable,omitempty"`
+	IndexSearchable   *bool    `json:"indexSearchable,omitempty"`
+	IndexRangeFilters *bool    `json:"indexRangeFilters,omitempty"`
+	// IndexInverted is the setting indexFilterable and indexSearchable
+	// replaced; SetDefaults migrates it to them and clears it.
+	IndexInverted    *bool       `json:"indexInverted,omitempty"`
+	NestedProperties []*Property `json:"nestedProperties,omitempty"`
+	ModuleConfig     any         `json:"moduleConfig,omitempty"`
 }
 
 // MultiTenant reports whether the class has multi-tenancy enabled.
@@ -169,7 +174,11 @@ func ValidateTenantName(name string) error {
 
 var vectorIndexTypes = map[string]bool{"hnsw": true, "flat": true, "dynamic": true}
 var distances = map[string]bool{DistanceCosine: true, DistanceDot: true, DistanceL2Squared: true, DistanceHamming: true, DistanceManhattan: true}
-var tokenizations = map[string]bool{"word": true, "lowercase": true, "whitespace": true, "field": true, "trigram": true, "gse": true, "kagome_kr": true, "kagome_ja": true, "gse_ch": true}
+var tokenizations = map[string]bool{"word": true, "lowercase": true, "whitespace": true, "field": true, "trigram": true}
+
+// languageTokenizers are Weaviate's optional tokenizers (refused there too
+// unless enabled); Strata has none of them.
+var languageTokenizers = map[string]bool{"gse": true, "gse_ch": true, "kagome_kr": true, "kagome_ja": true}
 
 // Normalize applies name normalisation to a class and its properties.
 func (c *Class) Normalize() {
@@ -190,16 +199,32 @@ func (p *Property) normalize() {
 	}
 }
 
-// Validate checks a (normalised) class definition. knownClass tells whether a
-// class name exists, for cross-reference data types.
+// MaxNestingDepth bounds how deep object properties nest, in class
+// definitions and in object values alike (a top-level property is depth 1).
+const MaxNestingDepth = 64
+
+// Validate checks a (normalised) class definition: names, data types, the
+// legacy property settings and the range of every setting. It checks the
+// class as given and again with its defaults filled in, so whatever it
+// accepts is also what gets stored. knownClass tells whether a class name
+// exists, for cross-reference data types.
 func (c *Class) Validate(knownClass func(string) bool) error {
+	if err := c.validate(knownClass); err != nil {
+		return err
+	}
+	d := c.Clone()
+	d.SetDefaults()
+	return d.validate(knownClass)
+}
+
+func (c *Class) validate(knownClass func(string) bool) error {
 	if !ValidClassName(c.Class) {
 		return fmt.Errorf("'%s' is not a valid class name", c.Class)
 	}
 	if c.Vectorizer != "" && c.Vectorizer != "none" {
 		return fmt.Errorf("vectorizer: no module with name %q present", c.Vectorizer)
 	}
-	if err := validateVectorIndex(c.VectorIndexType, c.VectorIndexConfig); err != nil {
+	if err := validateVectorIndex("vectorIndexConfig", c.VectorIndexType, c.VectorIndexConfig); err != nil {
 		return err
 	}
 	for name, vc := range c.VectorConfig {
@@ -209,16 +234,30 @@ func (c *Class) Validate(knownClass func(string) bool) error {
 		if err := validateVectorizer(vc.Vectorizer); err != nil {
 			return fmt.Errorf("vectorConfig %q: %w", name, err)
 		}
-		if err := validateVectorIndex(vc.VectorIndexType, vc.VectorIndexConfig); err != nil {
+		if err := validateVectorIndex("vectorIndexConfig", vc.VectorIndexType, vc.VectorIndexConfig); err != nil {
 			return fmt.Errorf("vectorConfig %q: %w", name, err)
 		}
+	}
+	if err := firstErr(
+		validateInvertedIndexConfig(c.InvertedIndexConfig),
+		validateReplicationConfig(c.ReplicationConfig),
+		validateShardingConfig(c.ShardingConfig),
+	); err != nil {
+		return err
+	}
+	ttl := settings{path: "objectTtlConfig", m: c.ObjectTTLConfig}
+	if err := ttl.boolean("enabled"); err != nil {
+		return err
+	}
+	if ttl.enabled() {
+		return fmt.Errorf("objectTtlConfig.enabled: object expiry is not supported")
 	}
 	seen := map[string]bool{}
 	for _, p := range c.Properties {
 		if p == nil {
 			return fmt.Errorf("property: must not be null")
 		}
-		if err := p.validate(c.Class, knownClass, false); err != nil {
+		if err := p.validate(c.Class, knownClass, ""); err != nil {
 			return err
 		}
 		lower := strings.ToLower(p.Name)
@@ -252,78 +291,114 @@ func validateVectorizer(v any) error {
 	}
 }
 
-func validateVectorIndex(typ string, cfg map[string]any) error {
+func validateVectorIndex(path, typ string, cfg map[string]any) error {
 	if typ != "" && !vectorIndexTypes[typ] {
 		return fmt.Errorf("unrecognized or unsupported vectorIndexType %q", typ)
 	}
-	if d, ok := cfg["distance"]; ok {
-		s, isStr := d.(string)
-		if !isStr || !distances[s] {
-			return fmt.Errorf("vectorIndexConfig: unsupported distance %v, use one of cosine, dot, l2-squared, hamming, manhattan", d)
-		}
-	}
-	for _, key := range []string{"ef", "efConstruction", "maxConnections"} {
-		if v, ok := cfg[key]; ok {
-			if _, isNum := v.(float64); !isNum {
-				return fmt.Errorf("vectorIndexConfig: %s must be a number, got %v", key, v)
-			}
-		}
-	}
-	return nil
+	return validateVectorIndexConfig(path, typ, cfg)
 }
 
-func (p *Property) validate(className string, knownClass func(string) bool, nested bool) error {
+// validate checks one property; parent is the dotted path of the object
+// property it is nested in ("" at the top level).
+func (p *Property) validate(className string, knownClass func(string) bool, parent string) error {
+	nested := parent != ""
+	path := p.Name
+	if nested {
+		path = parent + "." + p.Name
+	}
 	if !propertyNameRE.MatchString(p.Name) {
 		return fmt.Errorf("'%s' is not a valid property name. Property names in Weaviate are restricted to valid GraphQL names, which must be “/[_A-Za-z][_0-9A-Za-z]{0,230}/”.", p.Name)
 	}
-	if isReservedProperty(p.Name) {
+	if isReservedProperty(p.Name, nested) {
 		return fmt.Errorf("'%s' is a reserved property name", p.Name)
 	}
 	if len(p.DataType) == 0 {
-		return fmt.Errorf("property '%s': dataType must have at least one element", p.Name)
+		return fmt.Errorf("property '%s': dataType must have at least one element", path)
 	}
 	dt, err := ParseDataType(p.DataType, knownClass)
 	if err != nil {
-		return fmt.Errorf("property '%s': invalid dataType: %v: %w", p.Name, p.DataType, err)
+		return fmt.Errorf("property '%s': invalid dataType: %v: %w", path, p.DataType, err)
 	}
 	if dt.IsRef() && nested {
-		return fmt.Errorf("property '%s': cross-references are not allowed in nested properties", p.Name)
+		return fmt.Errorf("property '%s': cross-references are not allowed in nested properties", path)
 	}
-	if p.Tokenization != "" {
-		if !tokenizations[p.Tokenization] {
-			return fmt.Errorf("property '%s': tokenization '%s' is not allowed", p.Name, p.Tokenization)
-		}
-		if !dt.IsText() {
-			return fmt.Errorf("Tokenization is not allowed for data type '%s'", p.DataType[0])
-		}
+	if err := p.validateTokenization(dt); err != nil {
+		return err
+	}
+	if err := p.validateIndexing(dt, path); err != nil {
+		return err
 	}
 	if dt.IsObject() {
+		if depth := strings.Count(path, ".") + 2; depth > MaxNestingDepth {
+			return fmt.Errorf("property '%s': nested properties deeper than %d levels", path, MaxNestingDepth)
+		}
 		if len(p.NestedProperties) == 0 {
-			return fmt.Errorf("property '%s': At least one nested property is required for data type object/object[]", p.Name)
+			return fmt.Errorf("property '%s': At least one nested property is required for data type object/object[]", path)
 		}
 		seen := map[string]bool{}
 		for _, n := range p.NestedProperties {
 			if n == nil {
-				return fmt.Errorf("property '%s': nested property must not be null", p.Name)
+				return fmt.Errorf("property '%s': nested property must not be null", path)
 			}
-			if err := n.validate(className, knownClass, true); err != nil {
+			if err := n.validate(className, knownClass, path); err != nil {
 				return err
 			}
 			if seen[n.Name] {
-				return fmt.Errorf("property '%s': nested property '%s' is defined twice", p.Name, n.Name)
+				return fmt.Errorf("property '%s': nested property '%s' is defined twice", path, n.Name)
 			}
 			seen[n.Name] = true
 		}
 	} else if len(p.NestedProperties) > 0 {
-		return fmt.Errorf("property '%s': nestedProperties are only allowed for data type object/object[]", p.Name)
+		return fmt.Errorf("property '%s': nestedProperties are only allowed for data type object/object[]", path)
 	}
 	return nil
 }
 
-func isReservedProperty(name string) bool {
+// validateTokenization allows the tokenizations Weaviate allows: the
+// deprecated string type only word and field (it becomes text with
+// whitespace or field), text any known one, other types none.
+func (p *Property) validateTokenization(dt DataType) error {
+	if p.Tokenization == "" {
+		return nil
+	}
+	if languageTokenizers[p.Tokenization] {
+		return fmt.Errorf("property '%s': the %s tokenizer is not supported by this server", p.Name, p.Tokenization)
+	}
+	if !tokenizations[p.Tokenization] {
+		return fmt.Errorf("property '%s': tokenization '%s' is not allowed", p.Name, p.Tokenization)
+	}
+	if !dt.IsText() {
+		return fmt.Errorf("Tokenization is not allowed for data type '%s'", p.DataType[0])
+	}
+	if dt.Name == typeString && p.Tokenization != "word" && p.Tokenization != "field" {
+		return fmt.Errorf("tokenization '%s' is not allowed for data type '%s'", p.Tokenization, p.DataType[0])
+	}
+	return nil
+}
+
+// validateIndexing applies Weaviate's rules for the index settings.
+func (p *Property) validateIndexing(dt DataType, path string) error {
+	if p.IndexInverted != nil && (p.IndexFilterable != nil || p.IndexSearchable != nil || p.IndexRangeFilters != nil) {
+		return fmt.Errorf("property '%s': `indexInverted` is deprecated and can not be set together with `indexFilterable`, `indexSearchable` or `indexRangeFilters`", path)
+	}
+	if p.IndexSearchable != nil && *p.IndexSearchable && !dt.IsText() {
+		return fmt.Errorf("property '%s': `indexSearchable` is allowed only for text/text[] data types. For other data types set false or leave empty", path)
+	}
+	rangeable := !dt.Ref && !dt.Array && (dt.Name == TypeInt || dt.Name == TypeNumber || dt.Name == TypeDate)
+	if p.IndexRangeFilters != nil && *p.IndexRangeFilters && !rangeable {
+		return fmt.Errorf("property '%s': `indexRangeFilters` is allowed only for number/int/date data types. For other data types set false or leave empty", path)
+	}
+	return nil
+}
+
+// isReservedProperty reports whether a property name is reserved; "id" is
+// reserved only at the top level, where it would shadow the object's id.
+func isReservedProperty(name string, nested bool) bool {
 	switch name {
-	case "_additional", "_id", "id":
+	case "_additional", "_id":
 		return true
+	case "id":
+		return !nested
 	}
 	return false
 }

@@ -32,6 +32,16 @@ func defaultFlatConfig() map[string]any {
 	}
 }
 
+// defaultDynamicConfig is the vectorIndexConfig Weaviate returns for dynamic
+// indexes: the threshold at which it switches from flat to hnsw, and both
+// sub-configs.
+func defaultDynamicConfig() map[string]any {
+	return map[string]any{
+		"distance": DistanceCosine, "threshold": 10000.0,
+		"hnsw": defaultHNSWConfig(), "flat": defaultFlatConfig(),
+	}
+}
+
 // SetDefaults fills in what Weaviate fills into a new class. It keeps every
 // value the user gave and adds missing keys.
 func (c *Class) SetDefaults() {
@@ -70,6 +80,9 @@ func (c *Class) SetDefaults() {
 	c.ReplicationConfig = mergeDefaults(c.ReplicationConfig, map[string]any{
 		"deletionStrategy": "TimeBasedResolution", "factor": 1.0, "asyncEnabled": false,
 	})
+	if f, ok := asFloat(c.ReplicationConfig["factor"]); ok && f < 1 {
+		c.ReplicationConfig["factor"] = 1.0 // Weaviate: below 1 means the minimum
+	}
 	if c.MultiTenant() {
 		c.ShardingConfig = mergeDefaults(c.ShardingConfig, map[string]any{
 			"virtualPerPhysical": 0.0, "desiredCount": 0.0, "actualCount": 0.0,
@@ -91,8 +104,11 @@ func (c *Class) SetDefaults() {
 }
 
 func withDefaults(cfg map[string]any, indexType string) map[string]any {
-	if indexType == "flat" {
+	switch indexType {
+	case "flat":
 		return mergeDefaults(cfg, defaultFlatConfig())
+	case "dynamic":
+		return mergeDefaults(cfg, defaultDynamicConfig())
 	}
 	return mergeDefaults(cfg, defaultHNSWConfig())
 }
@@ -119,12 +135,15 @@ func mergeDefaults(cfg, defaults map[string]any) map[string]any {
 	return out
 }
 
-// SetDefaults fills a property's defaults (and migrates deprecated "string").
+// SetDefaults fills a property's defaults and migrates the deprecated
+// settings as Weaviate does: "string" becomes "text" (tokenization word
+// becomes whitespace, field stays field), and indexInverted, given alone,
+// becomes indexFilterable and (for text) indexSearchable.
 func (p *Property) SetDefaults() {
 	dt, _ := ParseDataType(p.DataType, nil)
 	if !dt.Ref && dt.Name == typeString {
 		p.DataType = []string{TypeText + map[bool]string{true: "[]", false: ""}[dt.Array]}
-		if p.Tokenization == "" {
+		if p.Tokenization == "" || p.Tokenization == "word" {
 			p.Tokenization = "whitespace"
 		}
 		dt.Name = TypeText
@@ -133,6 +152,12 @@ func (p *Property) SetDefaults() {
 	if text && p.Tokenization == "" {
 		p.Tokenization = "word"
 	}
+	if inv := p.IndexInverted; inv != nil && p.IndexFilterable == nil && p.IndexSearchable == nil && p.IndexRangeFilters == nil {
+		p.IndexFilterable = ptr(*inv)
+		p.IndexSearchable = ptr(*inv && text)
+		p.IndexRangeFilters = ptr(false)
+	}
+	p.IndexInverted = nil
 	if p.IndexFilterable == nil {
 		p.IndexFilterable = ptr(true)
 	}

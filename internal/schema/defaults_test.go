@@ -92,8 +92,8 @@ func TestSetDefaultsKeepsUserValues(t *testing.T) {
 	c := create(t, `{"class":"A","vectorIndexType":"hnsw",
 		"vectorIndexConfig":{"distance":"dot","ef":64,"pq":{"enabled":true,"encoder":{"type":"tile"}},"extraKey":"kept"},
 		"invertedIndexConfig":{"bm25":{"b":0.5},"stopwords":{"preset":"none"}},
-		"replicationConfig":{"factor":3},
-		"shardingConfig":{"desiredCount":2}}`)
+		"replicationConfig":{"asyncEnabled":true},
+		"shardingConfig":{"virtualPerPhysical":64}}`)
 	cfg := c.VectorIndexConfig
 	if cfg["distance"] != "dot" || cfg["ef"] != 64.0 || cfg["extraKey"] != "kept" || cfg["maxConnections"] != 32.0 {
 		t.Errorf("vectorIndexConfig top level: %v", cfg)
@@ -108,8 +108,8 @@ func TestSetDefaultsKeepsUserValues(t *testing.T) {
 	}
 	jsonEqual(t, "inverted", c.InvertedIndexConfig, `{"bm25":{"b":0.5,"k1":1.2},"cleanupIntervalSeconds":60,
 		"stopwords":{"additions":null,"preset":"none","removals":null},"usingBlockMaxWAND":true}`)
-	jsonEqual(t, "replication", c.ReplicationConfig, `{"deletionStrategy":"TimeBasedResolution","factor":3,"asyncEnabled":false}`)
-	if c.ShardingConfig["desiredCount"] != 2.0 || c.ShardingConfig["actualCount"] != 1.0 {
+	jsonEqual(t, "replication", c.ReplicationConfig, `{"deletionStrategy":"TimeBasedResolution","factor":1,"asyncEnabled":true}`)
+	if c.ShardingConfig["virtualPerPhysical"] != 64.0 || c.ShardingConfig["actualCount"] != 1.0 {
 		t.Errorf("sharding: %v", c.ShardingConfig)
 	}
 	if c.Distance("") != "dot" {
