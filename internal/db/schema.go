@@ -54,21 +54,10 @@ func (d *DB) CreateClass(c *schema.Class) (*schema.Class, error) {
 }
 
 func (d *DB) createClassLocked(c *schema.Class) (*schema.Class, error) {
-	c = c.Clone()
-	c.Normalize()
-	if err := c.Validate(d.knownClassLocked(c.Class)); err != nil {
-		return nil, invalidf("%s", err.Error())
+	c, err := d.newClassLocked(c, d.knownClassLocked(schema.NormalizeClassName(c.Class)))
+	if err != nil {
+		return nil, err
 	}
-	if d.classes[c.Class] != nil {
-		return nil, invalidf("class name %s already exists", c.Class)
-	}
-	if d.reserved[c.Class] {
-		return nil, invalidf("class name %s already exists: it is being restored from a backup", c.Class)
-	}
-	if similar := d.similarClass(c.Class); similar != "" {
-		return nil, invalidf("class name %q already exists as a similar class %q", c.Class, similar)
-	}
-	c.SetDefaults()
 	rec := &classRecord{Class: c}
 	if c.MultiTenant() {
 		rec.Tenants = map[string]string{}
