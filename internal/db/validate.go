@@ -85,31 +85,26 @@ func (d *DB) admitRestoredLocked(classes []RestoredClass) ([]*schema.Class, erro
 		if err := checkShards(rc, c.MultiTenant()); err != nil {
 			return nil, fmt.Errorf("class %q: %w", name, err)
 		}
-		out[i] = c
+		// Install the definition as stored, with a create's defaults: its
+		// nested property names may differ from c's (see renamedBy).
+		out[i] = rc.Class.Clone()
+		out[i].SetDefaults()
 	}
 	return out, nil
 }
 
 // renamedBy reports a name of orig that normalisation changed in norm: a
-// create stores names normalised, so a definition with any other is not
-// one a create could have made, and its data would not be found under it.
+// create stores class and (top-level) property names normalised, so a
+// definition with any other is not one a create could have made, and its
+// data would not be found under it. Nested property names are stored as
+// given (auto-schema keeps them), so they are not compared.
 func renamedBy(orig, norm *schema.Class) error {
 	if orig.Class != norm.Class {
 		return invalidf("class name %q is not in normal form (%q)", orig.Class, norm.Class)
 	}
-	return renamedProperty(orig.Properties, norm.Properties)
-}
-
-func renamedProperty(orig, norm []*schema.Property) error {
-	for i, p := range orig {
-		if p == nil {
-			continue
-		}
-		if p.Name != norm[i].Name {
-			return invalidf("property name %q is not in normal form (%q)", p.Name, norm[i].Name)
-		}
-		if err := renamedProperty(p.NestedProperties, norm[i].NestedProperties); err != nil {
-			return err
+	for i, p := range orig.Properties {
+		if p != nil && p.Name != norm.Properties[i].Name {
+			return invalidf("property name %q is not in normal form (%q)", p.Name, norm.Properties[i].Name)
 		}
 	}
 	return nil
