@@ -468,8 +468,8 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		}
 	}
 	info, ok := c.ChunkInfo[n]
-	if !ok {
-		return nil, fmt.Errorf("chunk %s: the manifest has no checksum for it", key)
+	if !ok || info.Size < 0 {
+		return nil, fmt.Errorf("chunk %s: the manifest has no size and checksum for it", key)
 	}
 	rc, err := openResuming(ctx, j.loc.Store, key)
 	if err != nil {
@@ -518,13 +518,19 @@ type sizeBoundReader struct {
 }
 
 func (b *sizeBoundReader) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, b.tooLarge()
+	}
 	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
+		p = p[:b.left+1] // one byte past the size tells whether there is more
 	}
 	n, err := b.r.Read(p)
-	if int64(n) > b.left {
-		return 0, fmt.Errorf("the stored chunk is larger than the %d bytes its manifest records", b.size)
+	if b.left -= int64(n); b.left < 0 {
+		return 0, b.tooLarge()
 	}
-	b.left -= int64(n)
 	return n, err
+}
+
+func (b *sizeBoundReader) tooLarge() error {
+	return fmt.Errorf("the stored chunk is larger than the %d bytes its manifest records", b.size)
 }

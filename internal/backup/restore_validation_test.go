@@ -322,3 +322,22 @@ func TestRecoveryFinishesARestoreWhoseInstallCommitted(t *testing.T) {
 	}
 	sameObjects(t, want, f.objects(t, "Article"))
 }
+
+// A manifest recording a negative chunk size fails the restore cleanly.
+func TestRestoreRefusesNegativeChunkSize(t *testing.T) {
+	f := newFixture(t)
+	f.addObjects(t, "Article", 20, 4)
+	f.backup(t, CreateRequest{ID: "neg"})
+	if err := f.db.DeleteClass("Article"); err != nil {
+		t.Fatal(err)
+	}
+	f.editManifest(t, "neg", func(nm *NodeManifest) {
+		info := nm.Classes[0].ChunkInfo[1]
+		info.Size = -5
+		nm.Classes[0].ChunkInfo[1] = info
+	})
+	info := f.restore(t, RestoreRequest{ID: "neg"})
+	if info.Status != StatusFailed || !strings.Contains(info.Error, "neg/node1/Article/chunk-1: the manifest has no size and checksum for it") {
+		t.Fatalf("restore with a negative chunk size: %+v", info)
+	}
+}

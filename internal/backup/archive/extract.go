@@ -473,8 +473,13 @@ type countingReader struct {
 var errTooLarge = errors.New("the decoded chunk is larger than its files' recorded sizes allow")
 
 func (c *countingReader) Read(p []byte) (int, error) {
-	if c.limit >= 0 && int64(len(p)) > c.limit-c.n+1 {
-		p = p[:c.limit-c.n+1]
+	if c.limit >= 0 {
+		if c.n > c.limit {
+			return 0, fmt.Errorf("%w (%d bytes of tar data)", errTooLarge, c.limit)
+		}
+		if int64(len(p)) > c.limit-c.n+1 {
+			p = p[:c.limit-c.n+1] // one byte past the limit tells whether there is more
+		}
 	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
