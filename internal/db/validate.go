@@ -57,8 +57,8 @@ func (d *DB) CheckInstall(classes []RestoredClass) error {
 
 // admitRestoredLocked checks restored classes as creates of them would be
 // checked — together: cross-references between them resolve, and two of
-// them may not share a name up to case — and checks that each one's staged
-// shards are exactly its shards. It returns the definitions to install (with
+// them may not share a name up to case — and checks that each one's shards
+// fit it (see checkShards). It returns the definitions to install (with
 // defaults). Caller holds d.mu.
 func (d *DB) admitRestoredLocked(classes []RestoredClass) ([]*schema.Class, error) {
 	batch := map[string]bool{}
