@@ -81,8 +81,8 @@ var idPattern = regexp.MustCompile(`^[a-z0-9_-]+$`)
 const workDir = ".backup"
 
 // New builds a manager and recovers jobs a crash interrupted: they are
-// marked FAILED locally and in their backend, and their temporary files
-// are removed.
+// marked FAILED locally and in their backend (a restore that had installed
+// its classes SUCCESS), and their temporary files are removed.
 func New(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -211,6 +211,9 @@ type jobRecord struct {
 	Backend string `json:"backend"`
 	Bucket  string `json:"bucket,omitempty"`
 	Path    string `json:"path,omitempty"`
+	// Install lists, once a restore installs its classes, each class's
+	// shards: recovery then tells whether the install committed.
+	Install map[string][]string `json:"install,omitempty"`
 }
 
 type jobKind string
@@ -245,7 +248,9 @@ func (m *Manager) removeRecord(kind jobKind) {
 	}
 }
 
-// recover fails a job that was running when the server stopped.
+// recover finishes a job that was running when the server stopped: it is
+// FAILED, unless it is a restore whose install committed (see
+// Manager.installed), which is SUCCESS.
 func (m *Manager) recover(ctx context.Context, kind jobKind) error {
 	b, err := os.ReadFile(m.recordPath(kind))
 	if errors.Is(err, os.ErrNotExist) {
@@ -268,15 +273,19 @@ func (m *Manager) recover(ctx context.Context, kind jobKind) error {
 		return nil
 	}
 	loc, err := be.Locate(rec.Bucket, rec.Path)
+	status, errMsg := StatusFailed, reason
+	if kind == kindRestore && m.installed(rec.Install) {
+		status, errMsg = StatusSuccess, "" // the crash came after the install committed
+	}
 	if err == nil {
 		key := kind.descriptorKey(rec.ID)
 		var d *Descriptor
 		var found bool
 		if d, found, err = readDescriptor(ctx, loc.Store, key); err == nil && found && !d.Status.Terminal() {
-			d.Status, d.Error, d.CompletedAt = StatusFailed, reason, time.Now().UTC()
+			d.Status, d.Error, d.CompletedAt = status, errMsg, time.Now().UTC()
 			for _, n := range d.Nodes {
 				if !n.Status.Terminal() {
-					n.Status, n.Error = StatusFailed, reason
+					n.Status, n.Error = status, errMsg
 				}
 			}
 			err = putJSON(ctx, loc.Store, key, d)
@@ -285,10 +294,10 @@ func (m *Manager) recover(ctx context.Context, kind jobKind) error {
 	if err != nil {
 		// Keep the record: the next start tries again, and the API will not
 		// report a stale status as running because no job is in memory.
-		m.log.Error("could not mark interrupted job as failed", "kind", kind, "id", rec.ID, "err", err)
+		m.log.Error("could not finish interrupted job", "kind", kind, "id", rec.ID, "status", status, "err", err)
 		return nil
 	}
-	m.log.Warn("marked job interrupted by restart as FAILED", "kind", kind, "id", rec.ID)
+	m.log.Warn("finished job interrupted by restart", "kind", kind, "id", rec.ID, "status", status)
 	m.removeRecord(kind)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"strata/internal/backup/archive"
 	"strata/internal/backup/layout"
 	"strata/internal/db"
+	"strata/internal/failpoint"
 	"strata/internal/schema"
 )
 
@@ -96,7 +98,8 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 		PreCompressionSizeBytes: d.PreCompressionSizeBytes, StrataFormat: d.StrataFormat, NodeMapping: req.NodeMapping,
 		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusTransferring}}}
 	j := &job{kind: kindRestore, id: req.ID, loc: loc, be: be, desc: rd}
-	if err := m.writeRecord(kindRestore, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path}); err != nil {
+	rec := jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path}
+	if err := m.writeRecord(kindRestore, rec); err != nil {
 		return Info{}, fmt.Errorf("record restore job: %w", err)
 	}
 	if err := putJSON(context.WithoutCancel(ctx), loc.Store, layout.RestoreDescriptor(req.ID), rd); err != nil {
@@ -111,7 +114,7 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	j.cancel = cancel
 	m.restore = j
 	m.wg.Add(1)
-	go m.runRestore(runCtx, j, srcNode, compressionOf(d), descs, m.workers(req.CPUPercentage))
+	go m.runRestore(runCtx, j, rec, srcNode, compressionOf(d), descs, m.workers(req.CPUPercentage))
 	info := j.info()
 	info.Status = StatusStarted // the response says STARTED, as in Weaviate
 	return info, nil
@@ -211,9 +214,9 @@ func (m *Manager) readManifest(ctx context.Context, loc *Location, id, node stri
 	return &nm, nil
 }
 
-func (m *Manager) runRestore(ctx context.Context, j *job, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) {
+func (m *Manager) runRestore(ctx context.Context, j *job, rec jobRecord, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) {
 	defer m.wg.Done()
-	err := m.doRestore(ctx, j, srcNode, comp, classes, nWorkers)
+	err := m.doRestore(ctx, j, rec, srcNode, comp, classes, nWorkers)
 	status, msg := StatusSuccess, ""
 	switch {
 	case err == nil:
@@ -227,7 +230,7 @@ func (m *Manager) runRestore(ctx context.Context, j *job, srcNode string, comp a
 	m.finish(j, status, msg)
 }
 
-func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) error {
+func (m *Manager) doRestore(ctx context.Context, j *job, rec jobRecord, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) error {
 	// Fail at once, before transferring anything, if a class exists.
 	var exists []string
 	for _, c := range classes {
@@ -243,18 +246,26 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 		return err
 	}
 	defer os.RemoveAll(staging)
+	// Check the definitions as a create would, and their shards against
+	// the manifest, before transferring anything.
 	restored := make([]db.RestoredClass, len(classes))
-	type task struct {
-		class *ClassDescriptor
-		n     int
-	}
-	var tasks []task
 	for i, c := range classes {
 		rc, err := restoredClass(c, filepath.Join(staging, c.Name))
 		if err != nil {
 			return err
 		}
 		restored[i] = rc
+	}
+	if err := m.opts.DB.CheckInstall(restored); err != nil {
+		return fmt.Errorf("could not restore classes: %w", err)
+	}
+	type task struct {
+		class *ClassDescriptor
+		n     int
+	}
+	var tasks []task
+	for i, c := range classes {
+		rc := restored[i]
 		if err := os.MkdirAll(rc.StagedDir, 0o755); err != nil {
 			return err
 		}
@@ -300,12 +311,52 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 	if err := j.transition(ctx, StatusFinalizing); err != nil {
 		return err
 	}
-	// From here on the restore is not cancellable.
+	// From here on the restore is not cancellable. The record says what is
+	// installed, so that after a crash recovery can tell whether the
+	// install committed.
+	rec.Install = map[string][]string{}
+	for _, rc := range restored {
+		rec.Install[rc.Class.Class] = shardNames(rc)
+	}
+	if err := m.writeRecord(kindRestore, rec); err != nil {
+		return fmt.Errorf("record restore job: %w", err)
+	}
 	if err := m.opts.DB.InstallClasses(context.WithoutCancel(ctx), restored); err != nil {
 		return fmt.Errorf("could not restore classes: %w", err)
 	}
+	failpoint.Reach(failpoint.RestoreAfterInstall)
 	m.log.Info("restore installed", "id", j.id, "classes", len(restored), "took", time.Since(t0))
 	return nil
+}
+
+// shardNames lists a restored class's shards, sorted.
+func shardNames(rc db.RestoredClass) []string {
+	if rc.Class.MultiTenant() {
+		return sortedKeys(rc.Tenants)
+	}
+	return []string{rc.Shard}
+}
+
+// installed reports whether the classes a restore was installing (class →
+// shards, as its job record lists them) all exist with exactly those
+// shards: the install's single schema write committed before the server
+// stopped. Until recovery is done nothing else can create a class.
+func (m *Manager) installed(install map[string][]string) bool {
+	if len(install) == 0 {
+		return false
+	}
+	for class, want := range install {
+		shards, err := m.opts.DB.Shards(class)
+		if err != nil || len(shards) != len(want) {
+			return false
+		}
+		for i, s := range shards { // sorted, as want is
+			if s.Class != class || s.Name != want[i] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func sortedInts(m map[int][]string) []int {
@@ -351,12 +402,53 @@ func restoredClass(c *ClassDescriptor, stagedDir string) (db.RestoredClass, erro
 			return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class %s must have exactly one valid shard", c.Name)
 		}
 	}
-	for _, sd := range c.Shards {
-		if !schema.ValidTenantName(sd.Name) {
-			return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class %s has an invalid shard name %q", c.Name, sd.Name)
-		}
+	if err := checkManifestShards(c, rc); err != nil {
+		return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class %s: %w", c.Name, err)
 	}
 	return rc, nil
+}
+
+// checkManifestShards reports a mismatch between the shards whose files
+// the manifest lists (and whose chunks it names) and the class's shards:
+// data of a shard the class does not have would be restored where nothing
+// reads it, and a shard without data would come back empty.
+func checkManifestShards(c *ClassDescriptor, rc db.RestoredClass) error {
+	classHas := func(name string) bool {
+		if rc.Tenants != nil {
+			_, ok := rc.Tenants[name]
+			return ok
+		}
+		return name == rc.Shard
+	}
+	listed := map[string]bool{}
+	for _, sd := range c.Shards {
+		switch {
+		case !schema.ValidTenantName(sd.Name):
+			return fmt.Errorf("invalid shard name %q", sd.Name)
+		case listed[sd.Name]:
+			return fmt.Errorf("shard %q is listed twice", sd.Name)
+		case !classHas(sd.Name):
+			return fmt.Errorf("the backup has files of shard %q, which is not a shard of the class (its sharding state)", sd.Name)
+		}
+		listed[sd.Name] = true
+	}
+	shards := []string{rc.Shard}
+	if rc.Tenants != nil {
+		shards = sortedKeys(rc.Tenants)
+	}
+	for _, name := range shards {
+		if !listed[name] {
+			return fmt.Errorf("shard %q of the class (its sharding state) is missing from the backup", name)
+		}
+	}
+	for _, n := range sortedInts(c.Chunks) {
+		for _, name := range c.Chunks[n] {
+			if !listed[name] {
+				return fmt.Errorf("chunk %d holds shard %q, which the backup does not list", n, name)
+			}
+		}
+	}
+	return nil
 }
 
 // fetchChunk downloads one chunk, extracts it into classDir verifying every
@@ -375,12 +467,16 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 			}
 		}
 	}
+	info, ok := c.ChunkInfo[n]
+	if !ok || info.Size < 0 {
+		return nil, fmt.Errorf("chunk %s: the manifest has no size and checksum for it", key)
+	}
 	rc, err := openResuming(ctx, j.loc.Store, key)
 	if err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}
 	defer rc.Close()
-	hr := archive.NewHashingReader(rc)
+	hr := archive.NewHashingReader(&sizeBoundReader{r: rc, size: info.Size, left: info.Size})
 	accept := func(name string) (string, error) {
 		for s := range shards {
 			if rest, ok := strings.CutPrefix(name, layout.EntryPrefix(c.Name, s)); ok && rest != "" && !strings.Contains(rest, "/") {
@@ -395,10 +491,6 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 	files, err := archive.Extract(ctx, hr, comp, classDir, accept, want)
 	if err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
-	}
-	info, ok := c.ChunkInfo[n]
-	if !ok {
-		return nil, fmt.Errorf("chunk %s: the manifest has no checksum for it", key)
 	}
 	if err := hr.Verify(info.Size, info.SHA256); err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
@@ -415,4 +507,30 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		}
 	}
 	return files, nil
+}
+
+// sizeBoundReader fails as soon as its source yields more than size bytes:
+// a stored chunk longer than its manifest records is refused before its
+// excess is decoded.
+type sizeBoundReader struct {
+	r          io.Reader
+	size, left int64
+}
+
+func (b *sizeBoundReader) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, b.tooLarge()
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1] // one byte past the size tells whether there is more
+	}
+	n, err := b.r.Read(p)
+	if b.left -= int64(n); b.left < 0 {
+		return 0, b.tooLarge()
+	}
+	return n, err
+}
+
+func (b *sizeBoundReader) tooLarge() error {
+	return fmt.Errorf("the stored chunk is larger than the %d bytes its manifest records", b.size)
 }

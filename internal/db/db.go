@@ -240,9 +240,15 @@ func (d *DB) lookup(name string) *collection {
 	return d.classes[schema.NormalizeClassName(name)]
 }
 
-// similarClass finds an existing class whose name differs only in case.
+// similarClass finds a class, or a class being restored, whose name
+// differs only in case.
 func (d *DB) similarClass(name string) string {
 	for n := range d.classes {
+		if strings.EqualFold(n, name) {
+			return n
+		}
+	}
+	for n := range d.reserved {
 		if strings.EqualFold(n, name) {
 			return n
 		}

@@ -114,7 +114,7 @@ func (d *DB) autoSchemaLocked(ins []*ObjectInput) error {
 	for _, name := range order {
 		u := changed[name]
 		if d.classes[name] == nil {
-			c, err := d.newClassLocked(u)
+			c, err := d.newClassLocked(u, d.knownClassLocked(name))
 			if err != nil {
 				return err
 			}

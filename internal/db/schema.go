@@ -54,7 +54,7 @@ func (d *DB) CreateClass(c *schema.Class) (*schema.Class, error) {
 }
 
 func (d *DB) createClassLocked(c *schema.Class) (*schema.Class, error) {
-	c, err := d.newClassLocked(c)
+	c, err := d.newClassLocked(c, d.knownClassLocked(schema.NormalizeClassName(c.Class)))
 	if err != nil {
 		return nil, err
 	}
@@ -62,27 +62,6 @@ func (d *DB) createClassLocked(c *schema.Class) (*schema.Class, error) {
 		return nil, err
 	}
 	return c.Clone(), nil
-}
-
-// newClassLocked returns the class a create of c would install: normalised,
-// validated, not clashing with an existing or reserved class, with defaults.
-func (d *DB) newClassLocked(c *schema.Class) (*schema.Class, error) {
-	c = c.Clone()
-	c.Normalize()
-	if err := c.Validate(d.knownClassLocked(c.Class)); err != nil {
-		return nil, invalidf("%s", err.Error())
-	}
-	if d.classes[c.Class] != nil {
-		return nil, invalidf("class name %s already exists", c.Class)
-	}
-	if d.reserved[c.Class] {
-		return nil, invalidf("class name %s already exists: it is being restored from a backup", c.Class)
-	}
-	if similar := d.similarClass(c.Class); similar != "" {
-		return nil, invalidf("class name %q already exists as a similar class %q", c.Class, similar)
-	}
-	c.SetDefaults()
-	return c, nil
 }
 
 // installClassLocked persists a class from newClassLocked and opens it.

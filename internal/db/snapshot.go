@@ -11,7 +11,6 @@ import (
 
 	"strata/internal/fsutil"
 	"strata/internal/schema"
-	"strata/internal/shard"
 )
 
 // ClassSnapshot is the point-in-time state of one class: its definition,
@@ -138,97 +137,4 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// RestoredClass is a class to install from a verified restore: its
-// definition and shard activity, and the staged directory holding one
-// sub-directory per shard.
-type RestoredClass struct {
-	Class     *schema.Class
-	Shard     string
-	Tenants   map[string]string
-	StagedDir string
-}
-
-// InstallClasses brings restored classes in atomically: either all of them
-// become visible with their data, or none does and nothing existing is
-// touched. The names are reserved first (so a concurrent create fails),
-// the staged shard directories are moved into place and opened, and then
-// one schema write registers them all. A crash before that write leaves
-// only unregistered directories, which Open removes.
-func (d *DB) InstallClasses(ctx context.Context, classes []RestoredClass) (err error) {
-	names := make([]string, len(classes))
-	d.mu.Lock()
-	for i, rc := range classes {
-		name := rc.Class.Class
-		names[i] = name
-		if d.classes[name] != nil || d.reserved[name] {
-			d.mu.Unlock()
-			return invalidf("class name %s already exists", name)
-		}
-		if similar := d.similarClass(name); similar != "" {
-			d.mu.Unlock()
-			return invalidf("class name %s already exists as a similar class %q", name, similar)
-		}
-	}
-	for _, n := range names {
-		d.reserved[n] = true
-	}
-	d.mu.Unlock()
-
-	cols := make([]*collection, 0, len(classes))
-	defer func() {
-		d.mu.Lock()
-		for _, n := range names {
-			delete(d.reserved, n)
-		}
-		d.mu.Unlock()
-		if err != nil {
-			for _, c := range cols {
-				for _, s := range c.shards {
-					s.Close()
-				}
-				os.RemoveAll(d.classDir(c.rec.Class.Class))
-			}
-		}
-	}()
-	for _, rc := range classes {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec := &classRecord{Class: rc.Class, Shard: rc.Shard, Tenants: rc.Tenants}
-		if rc.Class.MultiTenant() && rec.Tenants == nil {
-			rec.Tenants = map[string]string{}
-		}
-		col := &collection{rec: rec, shards: map[string]*shard.Shard{}}
-		target := d.classDir(rc.Class.Class)
-		if err := os.RemoveAll(target); err != nil { // leftovers of a crash; the name is reserved
-			return fmt.Errorf("clear %s: %w", target, err)
-		}
-		if err := os.Rename(rc.StagedDir, target); err != nil {
-			return fmt.Errorf("install class %s: %w", rc.Class.Class, err)
-		}
-		cols = append(cols, col)
-		if err := fsutil.SyncDir(filepath.Dir(target)); err != nil {
-			return err
-		}
-		for _, name := range col.hotShards() {
-			if _, err := d.openShard(col, name); err != nil {
-				return err
-			}
-		}
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	recs := d.records()
-	for _, c := range cols {
-		recs = append(recs, c.rec)
-	}
-	if err := saveCatalog(d.opts.DataPath, recs); err != nil {
-		return err
-	}
-	for _, c := range cols {
-		d.classes[c.rec.Class.Class] = c
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -87,9 +88,17 @@ const fileOffsetRecord = "WEAVIATE.fileOffset"
 // when known. On error, files already written are left in destDir for the
 // caller to remove (a file whose own check failed is removed).
 //
+// Size is bounded, so a small chunk cannot make Extract decode without
+// end. With want, the decoded tar stream may not exceed what want's files
+// need (their content padded to tar blocks, plus maxEntryOverhead per file
+// for headers and the end-of-archive marker); and every entry's size must
+// equal want's before any byte of it is written, so no file outgrows its
+// recorded size. Always, at most maxPadding zero bytes may follow the
+// end-of-archive marker. Past a bound Extract fails at once.
+//
 // Memory is bounded: a 1 MiB copy buffer, a 256 KiB read buffer and the
 // decoder's state (a zstd window is limited to 32 MiB). ctx is checked
-// before every read of r and between pieces of a file.
+// before every read of r, between pieces of a file and of the padding.
 func Extract(ctx context.Context, r io.Reader, c Compression, destDir string,
 	accept func(name string) (rel string, err error), want map[string]FileInfo) ([]FileInfo, error) {
 	if !c.Valid() {
@@ -128,7 +137,10 @@ func Extract(ctx context.Context, r io.Reader, c Compression, destDir string,
 		okDirs:   map[string]bool{},
 		syncDirs: map[string]bool{},
 	}
-	tc := &countingReader{r: dec}
+	tc := &countingReader{r: dec, limit: -1}
+	if want != nil {
+		tc.limit = tarSizeLimit(want)
+	}
 	tr := tar.NewReader(tc)
 	var files []FileInfo
 	var last string    // name of the last entry, for errors between entries
@@ -198,6 +210,9 @@ func (x *extractor) where(name string) string {
 func (x *extractor) readErr(where string, err error) error {
 	if cerr := x.ctx.Err(); cerr != nil {
 		return fmt.Errorf("chunk: %s: %w", where, cerr)
+	}
+	if errors.Is(err, errTooLarge) {
+		return fmt.Errorf("chunk: %s: %w", where, err)
 	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
@@ -367,14 +382,22 @@ func (x *extractor) checkDir(name, p string) error {
 	return nil
 }
 
-// drainZeros reads dec to its end; anything but zero bytes is an error.
+// drainZeros reads dec to its end; anything but at most maxPadding zero
+// bytes is an error.
 func (x *extractor) drainZeros(dec io.Reader) error {
+	var n int
 	for {
-		m, err := dec.Read(x.buf)
+		m, err := dec.Read(x.buf[:min(len(x.buf), maxPadding+1-n)])
+		if cerr := x.ctx.Err(); cerr != nil {
+			return fmt.Errorf("chunk: after the end-of-archive marker: %w", cerr)
+		}
 		for _, b := range x.buf[:m] {
 			if b != 0 {
 				return errors.New("chunk: unexpected data after the end-of-archive marker")
 			}
+		}
+		if n += m; n > maxPadding {
+			return fmt.Errorf("chunk: more than %d bytes of padding after the end-of-archive marker", maxPadding)
 		}
 		if err == io.EOF {
 			return nil
@@ -439,14 +462,54 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it and fails with
+// errTooLarge once there are more than limit (unless limit < 0).
 type countingReader struct {
-	r io.Reader
-	n int64
+	r     io.Reader
+	n     int64
+	limit int64
 }
 
+var errTooLarge = errors.New("the decoded chunk is larger than its files' recorded sizes allow")
+
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.limit >= 0 {
+		if c.n > c.limit {
+			return 0, fmt.Errorf("%w (%d bytes of tar data)", errTooLarge, c.limit)
+		}
+		if int64(len(p)) > c.limit-c.n+1 {
+			p = p[:c.limit-c.n+1] // one byte past the limit tells whether there is more
+		}
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.limit >= 0 && c.n > c.limit {
+		return 0, fmt.Errorf("%w (%d bytes of tar data)", errTooLarge, c.limit)
+	}
 	return n, err
+}
+
+// Size bounds of the decoded stream (see Extract).
+const (
+	// maxEntryOverhead is what one file may add to its content in the tar
+	// stream: its header, a PAX header with its records (a name of up to
+	// maxNameLen bytes) and block padding, with room for directory entries
+	// and the end-of-archive marker.
+	maxEntryOverhead = 4*512 + 2*maxNameLen
+	// maxPadding is the zero padding allowed after the end-of-archive
+	// marker: what completes a tar record of 20 blocks, as tar(1) writes.
+	maxPadding = 20 * 512
+)
+
+// tarSizeLimit is the largest decoded tar stream the files of want need.
+func tarSizeLimit(want map[string]FileInfo) int64 {
+	limit := int64(maxEntryOverhead)
+	for _, f := range want {
+		need := max(f.Size, 0)/512*512 + 512 + maxEntryOverhead
+		if need < 0 || limit > math.MaxInt64-need {
+			return math.MaxInt64
+		}
+		limit += need
+	}
+	return limit
 }

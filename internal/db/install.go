@@ -1,0 +1,126 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"strata/internal/failpoint"
+	"strata/internal/fsutil"
+	"strata/internal/schema"
+	"strata/internal/shard"
+)
+
+// RestoredClass is a class to install from a verified restore: its
+// definition and shard activity, and the staged directory holding one
+// sub-directory per shard.
+type RestoredClass struct {
+	Class     *schema.Class
+	Shard     string
+	Tenants   map[string]string
+	StagedDir string
+}
+
+// InstallClasses brings restored classes in atomically: either all of them
+// become visible with their data, or none does and nothing existing is
+// touched. In one step under the lock the classes are checked as creates of
+// them would be (together, see admitRestoredLocked) and their names are
+// reserved, so that a concurrent create of the same or a similar name
+// fails; then the staged shard directories are checked against the
+// classes' shards, moved into place and opened, and one schema write
+// registers them all. A crash before that write leaves only unregistered
+// directories, which Open removes.
+func (d *DB) InstallClasses(ctx context.Context, classes []RestoredClass) (err error) {
+	d.mu.Lock()
+	defs, err := d.admitRestoredLocked(classes)
+	if err != nil {
+		d.mu.Unlock()
+		return err
+	}
+	names := make([]string, len(defs))
+	for i, c := range defs {
+		names[i] = c.Class
+		d.reserved[c.Class] = true
+	}
+	d.mu.Unlock()
+	failpoint.Reach(failpoint.RestoreReserved)
+
+	cols := make([]*collection, 0, len(classes))
+	defer func() {
+		d.mu.Lock()
+		for _, n := range names {
+			delete(d.reserved, n)
+		}
+		d.mu.Unlock()
+		if err != nil {
+			for _, c := range cols {
+				for _, s := range c.shards {
+					s.Close()
+				}
+				os.RemoveAll(d.classDir(c.rec.Class.Class))
+			}
+		}
+	}()
+	for i, rc := range classes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := defs[i].Class
+		if err := checkStaged(rc, defs[i].MultiTenant()); err != nil {
+			return fmt.Errorf("class %q: %w", name, err)
+		}
+		rec := &classRecord{Class: defs[i], Shard: rc.Shard, Tenants: rc.Tenants}
+		if rec.Class.MultiTenant() && rec.Tenants == nil {
+			rec.Tenants = map[string]string{}
+		}
+		col := &collection{rec: rec, shards: map[string]*shard.Shard{}}
+		target := d.classDir(name)
+		if err := os.RemoveAll(target); err != nil { // leftovers of a crash; the name is reserved
+			return fmt.Errorf("clear %s: %w", target, err)
+		}
+		if err := os.Rename(rc.StagedDir, target); err != nil {
+			return fmt.Errorf("install class %s: %w", name, err)
+		}
+		cols = append(cols, col)
+		if err := fsutil.SyncDir(filepath.Dir(target)); err != nil {
+			return err
+		}
+		for _, shardName := range col.hotShards() {
+			if _, err := d.openShard(col, shardName); err != nil {
+				return err
+			}
+		}
+	}
+	failpoint.Reach(failpoint.RestoreBeforeCatalog)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	recs := d.records()
+	for _, c := range cols {
+		recs = append(recs, c.rec)
+	}
+	if err := saveCatalog(d.opts.DataPath, recs); err != nil {
+		return err
+	}
+	for _, c := range cols {
+		d.classes[c.rec.Class.Class] = c
+	}
+	return nil
+}
+
+// checkStaged reports an entry of a restored class's staged directory that
+// is not the directory of one of the class's shards: its data would sit
+// where no shard ever reads it.
+func checkStaged(rc RestoredClass, multiTenant bool) error {
+	entries, err := os.ReadDir(rc.StagedDir)
+	if err != nil {
+		return fmt.Errorf("read staged shards: %w", err)
+	}
+	for _, e := range entries {
+		_, tenant := rc.Tenants[e.Name()]
+		if !e.IsDir() || multiTenant && !tenant || !multiTenant && e.Name() != rc.Shard {
+			return invalidf("staged data %q is not a shard of the class", e.Name())
+		}
+	}
+	return nil
+}
