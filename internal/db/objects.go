@@ -29,7 +29,8 @@ type Object struct {
 type ObjectInput struct {
 	Class      string
 	Tenant     string
-	ID         uuid.UUID // uuid.Nil = generate one
+	ID         uuid.UUID // stored as given, the nil UUID too
+	GenerateID bool      // the client sent no id: ID is generated on store
 	Properties map[string]any
 	Vector     []float32
 	Vectors    map[string][]float32
@@ -121,8 +122,8 @@ func (d *DB) needsSchemaChange(ins []*ObjectInput) bool {
 
 // prepare validates one input and builds the record to store. Caller holds d.mu.
 func (d *DB) prepare(in *ObjectInput, now int64) (*collection, *shard.Shard, *shard.Object, error) {
-	if in.ID == uuid.Nil {
-		in.ID = uuid.New()
+	if in.GenerateID {
+		in.ID, in.GenerateID = uuid.New(), false
 	}
 	if in.Class == "" {
 		return nil, nil, nil, invalidf("invalid object: the given class is empty")
@@ -158,17 +159,25 @@ func (d *DB) prepare(in *ObjectInput, now int64) (*collection, *shard.Shard, *sh
 	}, nil
 }
 
+// legacyVectorToNamed moves the legacy vector field to the named vector of
+// a class that has exactly one; with more, the legacy field is an error.
+func legacyVectorToNamed(class *schema.Class, in *ObjectInput) error {
+	if len(class.VectorConfig) == 0 || in.Vector == nil {
+		return nil
+	}
+	if len(class.VectorConfig) > 1 || len(in.Vectors) > 0 {
+		return invalidf("invalid object: class %s uses named vectors; send vectors under \"vectors\"", class.Class)
+	}
+	for name := range class.VectorConfig {
+		in.Vectors = map[string][]float32{name: in.Vector}
+	}
+	in.Vector = nil
+	return nil
+}
+
 func checkVectors(class *schema.Class, in *ObjectInput) error {
-	if len(class.VectorConfig) > 0 && in.Vector != nil {
-		if len(class.VectorConfig) == 1 && len(in.Vectors) == 0 {
-			// A single named vector: accept the legacy field for it.
-			for name := range class.VectorConfig {
-				in.Vectors = map[string][]float32{name: in.Vector}
-			}
-			in.Vector = nil
-		} else {
-			return invalidf("invalid object: class %s uses named vectors; send vectors under \"vectors\"", class.Class)
-		}
+	if err := legacyVectorToNamed(class, in); err != nil {
+		return err
 	}
 	for name, v := range in.Vectors {
 		if _, ok := class.VectorConfig[name]; !ok {
@@ -225,14 +234,62 @@ type BatchResult struct {
 }
 
 // PutObjects upserts objects (batch import). Per-object failures do not
-// stop the others. Each shard's objects are written in one synced batch.
+// stop the others.
 func (d *DB) PutObjects(ctx context.Context, ins []*ObjectInput) ([]BatchResult, error) {
 	results := make([]BatchResult, len(ins))
-	if err := d.ensureSchema(ins); err != nil {
+	if err := d.PutObjectsEach(ctx, ins, func(i int, r BatchResult) { results[i] = r }); err != nil {
 		return nil, err
+	}
+	return results, nil
+}
+
+// putChunkBytes bounds the vector and property bytes of the objects written
+// in one synced batch, so that a large import is stored in pieces of
+// bounded memory.
+var putChunkBytes = 16 << 20
+
+// PutObjectsEach upserts objects like PutObjects and hands each result to
+// done, in input order, as soon as the chunk holding it is stored; done may
+// release the input. Schema changes (auto-schema) for all inputs are made
+// before anything is stored, so a schema error stores nothing. An error
+// returned after some results were handed over concerns the others.
+func (d *DB) PutObjectsEach(ctx context.Context, ins []*ObjectInput, done func(i int, r BatchResult)) error {
+	if err := d.ensureSchema(ins); err != nil {
+		return err
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
+	for start := 0; start < len(ins); {
+		end, size := start, 0
+		for end < len(ins) && (end == start || size < putChunkBytes) {
+			size += inputBytes(ins[end])
+			end++
+		}
+		results, err := d.putChunk(ctx, ins[start:end])
+		if err != nil {
+			return err
+		}
+		for j, r := range results {
+			done(start+j, r)
+		}
+		start = end
+	}
+	return nil
+}
+
+// inputBytes estimates the memory an input's vectors and properties take.
+func inputBytes(in *ObjectInput) int {
+	n := 4 * len(in.Vector)
+	for _, v := range in.Vectors {
+		n += 4 * len(v)
+	}
+	return n + 64*len(in.Properties)
+}
+
+// putChunk stores objects; each shard's objects are written in one synced
+// batch. Caller holds d.mu for reading.
+func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, error) {
+	results := make([]BatchResult, len(ins))
 	now := nowMillis()
 	type group struct {
 		s    *shard.Shard
@@ -350,6 +407,11 @@ func (d *DB) update(ctx context.Context, in *ObjectInput, merge bool) (*Object, 
 		return nil, err
 	}
 	if merge {
+		// The legacy vector names the class's single named vector before
+		// the given vectors are merged with the stored ones.
+		if err := legacyVectorToNamed(col.rec.Class, in); err != nil {
+			return nil, err
+		}
 		if len(old.Properties) > 0 {
 			prev := map[string]any{}
 			dec := json.NewDecoder(bytes.NewReader(old.Properties))
