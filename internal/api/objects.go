@@ -24,22 +24,28 @@ type objectIn struct {
 	Tenant     string               `json:"tenant"`
 }
 
-// objectOut is an object as Strata returns it.
+// objectOut is an object as Strata returns it. Properties are always
+// present, {} when the object has none, as Weaviate stores and returns them.
 type objectOut struct {
 	Class              string               `json:"class"`
 	CreationTimeUnix   int64                `json:"creationTimeUnix,omitempty"`
 	ID                 string               `json:"id"`
 	LastUpdateTimeUnix int64                `json:"lastUpdateTimeUnix,omitempty"`
-	Properties         json.RawMessage      `json:"properties,omitempty"`
+	Properties         json.RawMessage      `json:"properties"`
 	Tenant             string               `json:"tenant,omitempty"`
 	Vector             []float32            `json:"vector,omitempty"`
 	Vectors            map[string][]float32 `json:"vectors,omitempty"`
 }
 
+var emptyProperties = json.RawMessage(`{}`)
+
 func toOut(o *db.Object, withVectors, withTenant bool) objectOut {
 	out := objectOut{
 		Class: o.Class, ID: o.ID.String(), Properties: o.Properties,
 		CreationTimeUnix: o.CreationTimeUnix, LastUpdateTimeUnix: o.LastUpdateTimeUnix,
+	}
+	if len(out.Properties) == 0 {
+		out.Properties = emptyProperties
 	}
 	if withVectors {
 		out.Vector, out.Vectors = o.Vector, o.Vectors
@@ -52,7 +58,8 @@ func toOut(o *db.Object, withVectors, withTenant bool) objectOut {
 
 // input converts a decoded object; where names the body path for id errors.
 func (in *objectIn) input(where string) (*db.ObjectInput, error) {
-	out := &db.ObjectInput{Class: in.Class, Tenant: in.Tenant, Properties: in.Properties, Vector: in.Vector, Vectors: in.Vectors}
+	out := &db.ObjectInput{Class: in.Class, Tenant: in.Tenant, Properties: in.Properties, Vector: in.Vector, Vectors: in.Vectors,
+		GenerateID: in.ID == ""} // only an absent id is generated; the nil UUID is an id
 	if in.ID != "" {
 		id, err := parseUUID(in.ID, where)
 		if err != nil {

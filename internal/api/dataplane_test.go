@@ -1,0 +1,216 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// call sends a request to srv and returns the status and body.
+func call(t *testing.T, base, method, path, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
+}
+
+func mustCall(t *testing.T, base, method, path, body string, want int) string {
+	t.Helper()
+	status, out := call(t, base, method, path, body)
+	if status != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, status, out, want)
+	}
+	return out
+}
+
+const nilID = "00000000-0000-0000-0000-000000000000"
+
+func TestNilUUIDIsAnID(t *testing.T) {
+	srv := newTestServer(t)
+	out := mustCall(t, srv.URL, "POST", "/v1/objects", `{"class":"A","id":"`+nilID+`","properties":{"n":1}}`, 200)
+	if !strings.Contains(out, `"id":"`+nilID+`"`) {
+		t.Fatalf("create answered %s, want the nil id", out)
+	}
+	mustCall(t, srv.URL, "GET", "/v1/objects/A/"+nilID, "", 200)
+	mustCall(t, srv.URL, "POST", "/v1/objects", `{"class":"A","id":"`+nilID+`"}`, 422) // it exists
+
+	out = mustCall(t, srv.URL, "POST", "/v1/batch/objects", `{"objects":[{"class":"B","id":"`+nilID+`"},{"class":"B"}]}`, 200)
+	var items []struct {
+		ID     string                  `json:"id"`
+		Result struct{ Status string } `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 2 {
+		t.Fatalf("batch answered %s (%v)", out, err)
+	}
+	if items[0].ID != nilID || items[1].ID == nilID || items[1].ID == "" {
+		t.Fatalf("batch ids %q, %q: want the nil id as given and a generated one", items[0].ID, items[1].ID)
+	}
+	list := mustCall(t, srv.URL, "GET", "/v1/objects?class=B&after="+nilID, "", 200)
+	if !strings.Contains(list, items[1].ID) || strings.Contains(list, `"id":"`+nilID+`"`) {
+		t.Fatalf("cursor after the nil id: %s", list)
+	}
+	mustCall(t, srv.URL, "DELETE", "/v1/objects/B/"+nilID, "", 204)
+	mustCall(t, srv.URL, "GET", "/v1/objects/B/"+nilID, "", 404)
+	mustCall(t, srv.URL, "GET", "/v1/objects/B/"+items[1].ID, "", 200)
+}
+
+func TestPatchLegacyVectorOnSingleNamedVector(t *testing.T) {
+	srv := newTestServer(t)
+	mustCall(t, srv.URL, "POST", "/v1/schema", `{"class":"NV","vectorConfig":{"default":{"vectorizer":{"none":{}},"vectorIndexType":"flat"}}}`, 200)
+	id := "00000000-0000-0000-0000-0000000000a1"
+	mustCall(t, srv.URL, "POST", "/v1/objects", `{"class":"NV","id":"`+id+`","vector":[1,2,3],"properties":{"t":"a"}}`, 200)
+	mustCall(t, srv.URL, "PATCH", "/v1/objects/NV/"+id, `{"class":"NV","vector":[4,5,6]}`, 204)
+	out := mustCall(t, srv.URL, "GET", "/v1/objects/NV/"+id+"?include=vector", "", 200)
+	if !strings.Contains(out, `"vectors":{"default":[4,5,6]}`) || !strings.Contains(out, `"t":"a"`) {
+		t.Fatalf("after PATCH: %s", out)
+	}
+	mustCall(t, srv.URL, "PUT", "/v1/objects/NV/"+id, `{"class":"NV","id":"`+id+`","vector":[7,8,9]}`, 200)
+	out = mustCall(t, srv.URL, "GET", "/v1/objects/NV/"+id+"?include=vector", "", 200)
+	if !strings.Contains(out, `"vectors":{"default":[7,8,9]}`) {
+		t.Fatalf("after PUT: %s", out)
+	}
+}
+
+func TestBatchAutoTenantClassWithoutTenantFailsPerObject(t *testing.T) {
+	srv := newTestServer(t)
+	mustCall(t, srv.URL, "POST", "/v1/schema", `{"class":"AT","multiTenancyConfig":{"enabled":true,"autoTenantCreation":true}}`, 200)
+	out := mustCall(t, srv.URL, "POST", "/v1/batch/objects", `{"objects":[{"class":"AT","properties":{"a":"x"}},{"class":"AT","tenant":"t1","properties":{"a":"y"}}]}`, 200)
+	var items []struct {
+		Result struct {
+			Status string
+			Errors *errorBody
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 2 {
+		t.Fatalf("batch answered %s (%v)", out, err)
+	}
+	if items[0].Result.Status != "FAILED" || items[0].Result.Errors == nil ||
+		items[0].Result.Errors.Error[0].Message != "class AT has multi-tenancy enabled, but request was without tenant" {
+		t.Fatalf("object without tenant: %s", out)
+	}
+	if items[1].Result.Status != "SUCCESS" {
+		t.Fatalf("object with tenant: %s", out)
+	}
+	mustCall(t, srv.URL, "GET", "/v1/schema/AT/tenants/t1", "", 200)
+}
+
+func TestNodesCarryGitHash(t *testing.T) {
+	srv := newTestServer(t)
+	for _, output := range []string{"minimal", "verbose"} {
+		var res struct {
+			Nodes []map[string]any `json:"nodes"`
+		}
+		if err := json.Unmarshal([]byte(mustCall(t, srv.URL, "GET", "/v1/nodes?output="+output, "", 200)), &res); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := res.Nodes[0]["gitHash"].(string); h == "" {
+			t.Fatalf("%s: node without gitHash: %v", output, res.Nodes[0])
+		}
+	}
+}
+
+func TestEmptyPropertiesAreEchoed(t *testing.T) {
+	srv := newTestServer(t)
+	id := "00000000-0000-0000-0000-0000000000b1"
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/v1/objects", `{"class":"E","id":"` + id + `","properties":{}}`},
+		{"GET", "/v1/objects/E/" + id, ""},
+		{"PUT", "/v1/objects/E/" + id, `{"class":"E","id":"` + id + `","properties":{}}`},
+		{"POST", "/v1/batch/objects", `{"objects":[{"class":"E","properties":{}}]}`},
+		{"GET", "/v1/objects?class=E", ""},
+	} {
+		out := mustCall(t, srv.URL, tc.method, tc.path, tc.body, 200)
+		if !strings.Contains(out, `"properties":{}`) {
+			t.Fatalf("%s %s answered %s, want \"properties\":{}", tc.method, tc.path, out)
+		}
+	}
+}
+
+func TestPercentEncodedPathSegments(t *testing.T) {
+	srv := newTestServer(t)
+	mustCall(t, srv.URL, "POST", "/v1/schema", `{"class":"MyClass","multiTenancyConfig":{"enabled":true}}`, 200)
+	mustCall(t, srv.URL, "POST", "/v1/schema/My%43lass/tenants", `[{"name":"t1"}]`, 200)
+	id := "00000000-0000-0000-0000-0000000000c1"
+	mustCall(t, srv.URL, "POST", "/v1/objects", `{"class":"MyClass","id":"`+id+`","tenant":"t1"}`, 200)
+
+	if out := mustCall(t, srv.URL, "GET", "/v1/schema/%4DyClass", "", 200); !strings.Contains(out, `"class":"MyClass"`) {
+		t.Fatalf("GET schema: %s", out)
+	}
+	mustCall(t, srv.URL, "GET", "/v1/schema/My%43lass/tenants/t%31", "", 200)
+	mustCall(t, srv.URL, "GET", "/v1/objects/My%43lass/"+id+"?tenant=t1", "", 200)
+	mustCall(t, srv.URL, "GET", "/v1/objects/MyClass/%30"+id[1:]+"?tenant=t1", "", 200)
+	// %25 decodes once, to a '%': not a valid name, so the class is not found.
+	mustCall(t, srv.URL, "GET", "/v1/schema/My%2543lass", "", 404)
+	// A segment decoding to '/' names nothing.
+	mustCall(t, srv.URL, "GET", "/v1/schema/My%2FClass", "", 404)
+	mustCall(t, srv.URL, "DELETE", "/v1/schema/My%43lass", "", 200)
+	mustCall(t, srv.URL, "GET", "/v1/schema/MyClass", "", 404)
+}
+
+func TestBatchBindingErrorsStoreNothing(t *testing.T) {
+	srv := newTestServer(t)
+	mustCall(t, srv.URL, "POST", "/v1/schema", `{"class":"BE","vectorizer":"none"}`, 200)
+	for _, tc := range []struct {
+		body   string
+		status int
+		msg    string
+	}{
+		{`{"objects":[{"class":"BE"},{"class":"BE","id":"nope"}]}`, 422, `body.objects.1.id in body must be of type uuid: \"nope\"`},
+		{`{"objects":[{"class":"BE"},{"class":"BE","vector":"x"}]}`, 422, `body.objects.vector in body must be of type []float32: string`},
+		{`{"objects":[{"class":"BE"}]} x`, 400, `invalid character after top-level value`},
+		{`{"objects":[{"class":"BE"},`, 400, `unexpected EOF`},
+		{`{"objects":[{"class":"BE"}],"fields":3}`, 422, `body.fields in body must be of type []string: number`},
+		{`[]`, 422, `body in body must be of type object: array`},
+		{``, 422, `body in body is required`},
+		{`{"objects":[]}`, 422, `cannot be empty`},
+	} {
+		status, out := call(t, srv.URL, "POST", "/v1/batch/objects", tc.body)
+		if status != tc.status || !strings.Contains(out, tc.msg) {
+			t.Fatalf("%s: %d %s, want %d with %q", tc.body, status, out, tc.status, tc.msg)
+		}
+	}
+	if out := mustCall(t, srv.URL, "GET", "/v1/objects?class=BE", "", 200); !strings.Contains(out, `"totalResults":0`) {
+		t.Fatalf("rejected batches stored objects: %s", out)
+	}
+}
+
+// TestBatchResponseShape checks the streamed response against the shape
+// of Weaviate's: the objects as stored, in input order, with results.
+func TestBatchResponseShape(t *testing.T) {
+	srv := newTestServer(t)
+	mustCall(t, srv.URL, "POST", "/v1/schema", `{"class":"BR","vectorizer":"none","properties":[{"name":"n","dataType":["int"]}]}`, 200)
+	out := mustCall(t, srv.URL, "POST", "/v1/batch/objects", `{"fields":["ALL"],"objects":[
+		{"class":"BR","id":"00000000-0000-0000-0000-000000000001","properties":{"n":1},"vector":[1,0]},
+		{"class":"BR","id":"00000000-0000-0000-0000-000000000002","properties":{"n":"bad"},"vector":[0,1]}]}`, 200)
+	var items []map[string]any
+	dec := json.NewDecoder(bytes.NewReader([]byte(out)))
+	if err := dec.Decode(&items); err != nil || len(items) != 2 {
+		t.Fatalf("batch answered %s (%v)", out, err)
+	}
+	ok, bad := items[0], items[1]
+	if ok["id"] != "00000000-0000-0000-0000-000000000001" || ok["result"].(map[string]any)["status"] != "SUCCESS" ||
+		ok["creationTimeUnix"] == nil || ok["deprecations"] != nil || len(ok["vector"].([]any)) != 2 {
+		t.Fatalf("stored object: %v", ok)
+	}
+	res := bad["result"].(map[string]any)
+	if bad["id"] != "00000000-0000-0000-0000-000000000002" || res["status"] != "FAILED" ||
+		!strings.Contains(out, "invalid integer property 'n' on class 'BR'") {
+		t.Fatalf("failed object: %v", bad)
+	}
+}
