@@ -176,6 +176,7 @@ func TestBatchBindingErrorsStoreNothing(t *testing.T) {
 		{`{"objects":[{"class":"BE"}]} x`, 400, `invalid character after top-level value`},
 		{`{"objects":[{"class":"BE"},`, 400, `unexpected EOF`},
 		{`{"objects":[{"class":"BE"}],"fields":3}`, 422, `body.fields in body must be of type []string: number`},
+		{`{"objects":[{"class":"BE"},{"class":"BE","properties":"x"}]}`, 422, `body.objects.properties in body must be of type map[string]interface {}: string`},
 		{`[]`, 422, `body in body must be of type object: array`},
 		{``, 422, `body in body is required`},
 		{`{"objects":[]}`, 422, `cannot be empty`},

@@ -32,8 +32,12 @@ type ObjectInput struct {
 	ID         uuid.UUID // stored as given, the nil UUID too
 	GenerateID bool      // the client sent no id: ID is generated on store
 	Properties map[string]any
-	Vector     []float32
-	Vectors    map[string][]float32
+	// RawProperties, a JSON object (or null), stands for Properties until
+	// PutObjectsEach stores the input's chunk: a large batch then holds its
+	// properties as compact JSON, not as decoded maps.
+	RawProperties json.RawMessage
+	Vector        []float32
+	Vectors       map[string][]float32
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -212,6 +216,9 @@ func mapShardErr(id uuid.UUID, err error) error {
 
 // AddObject inserts a new object; an existing id is an error.
 func (d *DB) AddObject(ctx context.Context, in *ObjectInput) (*Object, error) {
+	if err := in.DecodeProperties(); err != nil {
+		return nil, err
+	}
 	if err := d.ensureSchema([]*ObjectInput{in}); err != nil {
 		return nil, err
 	}
@@ -246,19 +253,14 @@ func (d *DB) PutObjects(ctx context.Context, ins []*ObjectInput) ([]BatchResult,
 // putChunkBytes bounds the vector and property bytes of the objects written
 // in one synced batch, so that a large import is stored in pieces of
 // bounded memory.
-var putChunkBytes = 16 << 20
+var putChunkBytes = 8 << 20
 
 // PutObjectsEach upserts objects like PutObjects and hands each result to
 // done, in input order, as soon as the chunk holding it is stored; done may
-// release the input. Schema changes (auto-schema) for all inputs are made
-// before anything is stored, so a schema error stores nothing. An error
-// returned after some results were handed over concerns the others.
+// release the input. The chunks are stored one after the other, each with
+// its schema changes (auto-schema) made first; an error returned after
+// some results were handed over concerns the others.
 func (d *DB) PutObjectsEach(ctx context.Context, ins []*ObjectInput, done func(i int, r BatchResult)) error {
-	if err := d.ensureSchema(ins); err != nil {
-		return err
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
 	for start := 0; start < len(ins); {
 		end, size := start, 0
 		for end < len(ins) && (end == start || size < putChunkBytes) {
@@ -277,19 +279,48 @@ func (d *DB) PutObjectsEach(ctx context.Context, ins []*ObjectInput, done func(i
 	return nil
 }
 
-// inputBytes estimates the memory an input's vectors and properties take.
+// inputBytes estimates the memory storing an input takes: its vectors, its
+// properties and their index entries, and the record around them.
 func inputBytes(in *ObjectInput) int {
-	n := 4 * len(in.Vector)
+	n := 1024 + 4*len(in.Vector)
 	for _, v := range in.Vectors {
 		n += 4 * len(v)
 	}
-	return n + 64*len(in.Properties)
+	return n + 256*len(in.Properties) + 8*len(in.RawProperties)
+}
+
+// DecodeProperties turns RawProperties, if set, into Properties.
+func (in *ObjectInput) DecodeProperties() error {
+	if in.RawProperties == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(in.RawProperties))
+	dec.UseNumber()
+	in.Properties, in.RawProperties = nil, nil
+	if err := dec.Decode(&in.Properties); err != nil {
+		return invalidf("invalid object: properties: %s", err.Error())
+	}
+	return nil
 }
 
 // putChunk stores objects; each shard's objects are written in one synced
-// batch. Caller holds d.mu for reading.
+// batch.
 func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, error) {
 	results := make([]BatchResult, len(ins))
+	for i, in := range ins {
+		if err := in.DecodeProperties(); err != nil {
+			if in.GenerateID {
+				in.ID, in.GenerateID = uuid.New(), false
+			}
+			results[i] = BatchResult{Object: &Object{Class: schema.NormalizeClassName(in.Class), Tenant: in.Tenant,
+				Object: shard.Object{ID: in.ID}}, Err: err}
+		}
+	}
+	if err := d.ensureSchema(ins); err != nil {
+		return nil, err
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	now := nowMillis()
 	type group struct {
 		s    *shard.Shard
@@ -299,6 +330,9 @@ func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, e
 	groups := map[*shard.Shard]*group{}
 	var order []*group
 	for i, in := range ins {
+		if results[i].Err != nil {
+			continue
+		}
 		col, s, rec, err := d.prepare(in, now)
 		if err != nil {
 			echo, _ := json.Marshal(in.Properties) // best effort: echo what was sent
@@ -384,6 +418,9 @@ func (d *DB) MergeObject(ctx context.Context, in *ObjectInput) (*Object, error) 
 }
 
 func (d *DB) update(ctx context.Context, in *ObjectInput, merge bool) (*Object, error) {
+	if err := in.DecodeProperties(); err != nil {
+		return nil, err
+	}
 	if err := d.ensureSchema([]*ObjectInput{in}); err != nil {
 		return nil, err
 	}
