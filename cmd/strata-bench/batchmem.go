@@ -40,13 +40,13 @@ func runBatchMem(args []string) error {
 		return err
 	}
 	bodies := make([][]byte, *concurrent)
-	objects := 0
+	objects := make([]int, *concurrent)
 	for i := range bodies {
 		b, n, err := batchBody(*class, *dims, int64(*mib)<<20, uint64(i+1))
 		if err != nil {
 			return err
 		}
-		bodies[i], objects = b, n
+		bodies[i], objects[i] = b, n
 	}
 	before := procStatus(*pid, "VmRSS:")
 	var wg sync.WaitGroup
@@ -55,7 +55,7 @@ func runBatchMem(args []string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = sendCounted(c, body, objects)
+			errs[i] = sendCounted(c, body, objects[i])
 		}()
 	}
 	wg.Wait()
@@ -66,8 +66,8 @@ func runBatchMem(args []string) error {
 	}
 	peak := procStatus(*pid, "VmHWM:")
 	size := float64(len(bodies[0]))
-	fmt.Printf("batchmem: %d x %.1f MiB body (%d objects x %d dims), server RSS before %.0f MiB, peak (VmHWM) %.0f MiB = %.2fx the body, growth %.2fx the body\n",
-		len(bodies), size/(1<<20), objects, *dims, float64(before)/(1<<20), float64(peak)/(1<<20), float64(peak)/size, float64(peak-before)/size)
+	fmt.Printf("batchmem: %d x %.1f MiB body (%d objects x %d dims each), server RSS before %.0f MiB, peak (VmHWM) %.0f MiB = %.2fx the body, growth %.2fx the body\n",
+		len(bodies), size/(1<<20), objects[0], *dims, float64(before)/(1<<20), float64(peak)/(1<<20), float64(peak)/size, float64(peak-before)/size)
 	return nil
 }
 
