@@ -2,11 +2,20 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
+
+	"strata/internal/backup"
+	"strata/internal/config"
+	"strata/internal/db"
 )
 
 // call sends a request to srv and returns the status and body.
@@ -213,5 +222,90 @@ func TestBatchResponseShape(t *testing.T) {
 	if bad["id"] != "00000000-0000-0000-0000-000000000002" || res["status"] != "FAILED" ||
 		!strings.Contains(out, "invalid integer property 'n' on class 'BR'") {
 		t.Fatalf("failed object: %v", bad)
+	}
+}
+
+// TestLargeBodiesShareABudget: a large request waits while the budget of
+// large bodies is taken, and is served once it is free.
+func TestLargeBodiesShareABudget(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataPath = t.TempDir()
+	cfg.MaxBodyBytes = 2 << 20
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := db.Open(db.Options{DataPath: cfg.DataPath, AutoSchema: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	mgr, err := backup.New(context.Background(), backup.Options{DB: d, DataPath: cfg.DataPath, Node: "node1", ServerVersion: APIVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mgr.Close()
+	s := New(cfg, d, mgr, nil, quiet, "test")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	if !s.bodies.TryAcquire(1 << 20) { // half the budget taken
+		t.Fatal("budget not free at start")
+	}
+	big := `{"class":"Big","id":"` + nilID + `","properties":{"pad":"` + strings.Repeat("x", 3<<19) + `"}}`
+	done := make(chan string, 1)
+	go func() {
+		status, out := call(t, srv.URL, "POST", "/v1/objects", big)
+		done <- fmt.Sprintf("%d %.100s", status, out)
+	}()
+	// Wait until the request queues for its 1.5 MiB: a one-byte TryAcquire
+	// fails only when someone waits.
+	for s.bodies.TryAcquire(1) {
+		s.bodies.Release(1)
+		select {
+		case got := <-done:
+			t.Fatalf("a large request was served while the budget was taken: %s", got)
+		default:
+			runtime.Gosched()
+		}
+	}
+	s.bodies.Release(1 << 20)
+	if got := <-done; !strings.HasPrefix(got, "200 ") {
+		t.Fatalf("after the budget was freed: %s", got)
+	}
+	if !s.bodies.TryAcquire(cfg.MaxBodyBytes) {
+		t.Fatal("the request did not give its share back")
+	}
+}
+
+// TestBatchOfManyChunks: a batch stored in several chunks answers every
+// object, in input order, and stores them all.
+func TestBatchOfManyChunks(t *testing.T) {
+	srv := newTestServer(t)
+	mustCall(t, srv.URL, "POST", "/v1/schema", `{"class":"Many","vectorizer":"none","vectorIndexType":"flat"}`, 200)
+	const n = 20000 // about 1.2 KB each by the chunk estimate: three chunks
+	var body strings.Builder
+	body.WriteString(`{"objects":[`)
+	for i := range n {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"class":"Many","id":"00000000-0000-0000-0000-%012d","vector":[%d,1,0,0],"properties":{"i":%d}}`, i, i, i)
+	}
+	body.WriteString(`]}`)
+	out := mustCall(t, srv.URL, "POST", "/v1/batch/objects", body.String(), 200)
+	var items []struct {
+		ID         string
+		Properties struct{ I int }
+		Result     struct{ Status string }
+	}
+	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != n {
+		t.Fatalf("%d items (%v)", len(items), err)
+	}
+	for i, it := range items {
+		if it.ID != fmt.Sprintf("00000000-0000-0000-0000-%012d", i) || it.Properties.I != i || it.Result.Status != "SUCCESS" {
+			t.Fatalf("item %d: %+v", i, it)
+		}
+	}
+	count := mustCall(t, srv.URL, "POST", "/v1/graphql", `{"query":"{Aggregate{Many{meta{count}}}}"}`, 200)
+	if !strings.Contains(count, fmt.Sprintf(`"count":%d`, n)) {
+		t.Fatalf("stored: %s", count)
 	}
 }
