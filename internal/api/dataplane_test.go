@@ -220,6 +220,7 @@ func TestBatchResponseShape(t *testing.T) {
 	}
 	res := bad["result"].(map[string]any)
 	if bad["id"] != "00000000-0000-0000-0000-000000000002" || res["status"] != "FAILED" ||
+		bad["creationTimeUnix"] != ok["creationTimeUnix"] || bad["lastUpdateTimeUnix"] != ok["lastUpdateTimeUnix"] ||
 		!strings.Contains(out, "invalid integer property 'n' on class 'BR'") {
 		t.Fatalf("failed object: %v", bad)
 	}

@@ -339,8 +339,10 @@ func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, e
 			if len(in.Properties) == 0 {
 				echo = nil
 			}
+			// Failed objects carry the batch's times too, as in Weaviate.
 			results[i] = BatchResult{Object: &Object{Class: schema.NormalizeClassName(in.Class), Tenant: in.Tenant,
-				Object: shard.Object{ID: in.ID, Properties: echo, Vector: in.Vector, Vectors: in.Vectors}}, Err: err}
+				Object: shard.Object{ID: in.ID, Properties: echo, Vector: in.Vector, Vectors: in.Vectors,
+					CreationTimeUnix: now, LastUpdateTimeUnix: now}}, Err: err}
 			continue
 		}
 		results[i].Object = &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}
