@@ -310,3 +310,27 @@ func TestBatchOfManyChunks(t *testing.T) {
 		t.Fatalf("stored: %s", count)
 	}
 }
+
+// TestDefaultNamedVectorIsTheLegacyVector: on a class without named
+// vectors, a vector named "default" is the legacy vector (create, PUT and
+// PATCH), as in Weaviate.
+func TestDefaultNamedVectorIsTheLegacyVector(t *testing.T) {
+	srv := newTestServer(t)
+	mustCall(t, srv.URL, "POST", "/v1/schema", `{"class":"LV","vectorizer":"none","vectorIndexType":"flat"}`, 200)
+	id := "00000000-0000-0000-0000-0000000000e1"
+	mustCall(t, srv.URL, "POST", "/v1/objects", `{"class":"LV","id":"`+id+`","vectors":{"default":[1,2,3]}}`, 200)
+	for _, step := range []struct{ method, body, want string }{
+		{"", "", `"vector":[1,2,3]`},
+		{"PATCH", `{"class":"LV","vectors":{"default":[4,5,6]}}`, `"vector":[4,5,6]`},
+		{"PUT", `{"class":"LV","id":"` + id + `","vectors":{"default":[7,8,9]}}`, `"vector":[7,8,9]`},
+	} {
+		if step.method != "" {
+			if status, out := call(t, srv.URL, step.method, "/v1/objects/LV/"+id, step.body); status >= 300 {
+				t.Fatalf("%s: %d %s", step.method, status, out)
+			}
+		}
+		if out := mustCall(t, srv.URL, "GET", "/v1/objects/LV/"+id+"?include=vector", "", 200); !strings.Contains(out, step.want) || strings.Contains(out, `"vectors"`) {
+			t.Fatalf("after %q: %s, want %s", step.method, out, step.want)
+		}
+	}
+}

@@ -163,10 +163,19 @@ func (d *DB) prepare(in *ObjectInput, now int64) (*collection, *shard.Shard, *sh
 	}, nil
 }
 
-// legacyVectorToNamed moves the legacy vector field to the named vector of
-// a class that has exactly one; with more, the legacy field is an error.
+// legacyVectorToNamed applies Weaviate's rule between the legacy vector
+// field and named vectors: on a class with one named vector the legacy
+// field is that vector (with more it is an error), and on a class without
+// named vectors a vector named "default" is the legacy one.
 func legacyVectorToNamed(class *schema.Class, in *ObjectInput) error {
-	if len(class.VectorConfig) == 0 || in.Vector == nil {
+	if len(class.VectorConfig) == 0 {
+		if v, ok := in.Vectors[defaultVectorName]; ok {
+			in.Vector = v
+			delete(in.Vectors, defaultVectorName)
+		}
+		return nil
+	}
+	if in.Vector == nil {
 		return nil
 	}
 	if len(class.VectorConfig) > 1 || len(in.Vectors) > 0 {
@@ -178,6 +187,10 @@ func legacyVectorToNamed(class *schema.Class, in *ObjectInput) error {
 	in.Vector = nil
 	return nil
 }
+
+// defaultVectorName is the name that carries the legacy vector through the
+// named-vector fields (Weaviate's modelsext.DefaultNamedVectorName).
+const defaultVectorName = "default"
 
 func checkVectors(class *schema.Class, in *ObjectInput) error {
 	if err := legacyVectorToNamed(class, in); err != nil {
