@@ -184,28 +184,6 @@ func decodeBatchObjects(dec *json.Decoder) ([]*db.ObjectInput, error) {
 	return ins, nil
 }
 
-// rawObject checks that raw is a JSON object or null (nil when absent or
-// null), as a binding error naming field otherwise.
-func rawObject(raw json.RawMessage, field string) (json.RawMessage, error) {
-	raw = bytes.TrimSpace(raw)
-	switch {
-	case len(raw) == 0 || string(raw) == "null":
-		return nil, nil
-	case raw[0] == '{':
-		return raw, nil
-	}
-	kind := "number"
-	switch raw[0] {
-	case '"':
-		kind = "string"
-	case '[':
-		kind = "array"
-	case 't', 'f':
-		kind = "bool"
-	}
-	return nil, &bindingError{Code: 601, Message: fmt.Sprintf("%s in body must be of type map[string]interface {}: %s", field, kind)}
-}
-
 // tokenKind names the JSON kind of a token, for type errors.
 func tokenKind(tok json.Token) string {
 	switch tok.(type) {

@@ -88,6 +88,28 @@ func bodyError(err error, prefix string) error {
 		Message: fmt.Sprintf("parsing body body from \"\" failed, because %s", err.Error())}
 }
 
+// rawObject checks that raw is a JSON object or null (nil when absent or
+// null), as a binding error naming field otherwise.
+func rawObject(raw json.RawMessage, field string) (json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return nil, nil
+	case raw[0] == '{':
+		return raw, nil
+	}
+	kind := "number"
+	switch raw[0] {
+	case '"':
+		kind = "string"
+	case '[':
+		kind = "array"
+	case 't', 'f':
+		kind = "bool"
+	}
+	return nil, &bindingError{Code: 601, Message: fmt.Sprintf("%s in body must be of type map[string]interface {}: %s", field, kind)}
+}
+
 // parseUUID parses a UUID given in field (e.g. "id" in path), as a binding error.
 func parseUUID(s, where string) (uuid.UUID, error) {
 	id, err := uuid.Parse(s)

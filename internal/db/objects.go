@@ -263,9 +263,9 @@ func (d *DB) PutObjects(ctx context.Context, ins []*ObjectInput) ([]BatchResult,
 	return results, nil
 }
 
-// putChunkBytes bounds the vector and property bytes of the objects written
-// in one synced batch, so that a large import is stored in pieces of
-// bounded memory.
+// putChunkBytes bounds the estimated memory (inputBytes) of the objects
+// written in one synced batch, so that a large import is stored in pieces
+// of bounded memory.
 var putChunkBytes = 8 << 20
 
 // PutObjectsEach upserts objects like PutObjects and hands each result to
@@ -459,8 +459,8 @@ func (d *DB) update(ctx context.Context, in *ObjectInput, merge bool) (*Object, 
 		return nil, err
 	}
 	if merge {
-		// The legacy vector names the class's single named vector before
-		// the given vectors are merged with the stored ones.
+		// The legacy-vector rule applies to what was given, before it is
+		// merged with the stored vectors.
 		if err := legacyVectorToNamed(col.rec.Class, in); err != nil {
 			return nil, err
 		}
