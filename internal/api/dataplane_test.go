@@ -281,7 +281,7 @@ func TestLargeBodiesShareABudget(t *testing.T) {
 func TestBatchOfManyChunks(t *testing.T) {
 	srv := newTestServer(t)
 	mustCall(t, srv.URL, "POST", "/v1/schema", `{"class":"Many","vectorizer":"none","vectorIndexType":"flat"}`, 200)
-	const n = 20000 // about 1.2 KB each by the chunk estimate: three chunks
+	const n = 20000 // about 1.1 KB each by the chunk estimate: several chunks
 	var body strings.Builder
 	body.WriteString(`{"objects":[`)
 	for i := range n {

@@ -266,7 +266,7 @@ func (d *DB) PutObjects(ctx context.Context, ins []*ObjectInput) ([]BatchResult,
 // putChunkBytes bounds the estimated memory (inputBytes) of the objects
 // written in one synced batch, so that a large import is stored in pieces
 // of bounded memory.
-var putChunkBytes = 8 << 20
+var putChunkBytes = 4 << 20
 
 // PutObjectsEach upserts objects like PutObjects and hands each result to
 // done, in input order, as soon as the chunk holding it is stored; done may
