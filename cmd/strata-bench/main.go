@@ -6,6 +6,7 @@
 //	strata-bench list   --url http://127.0.0.1:8080 --class Bench --page 1000
 //	strata-bench query  --url http://127.0.0.1:8080 --class Bench --queries 2000
 //	strata-bench ann    --objects 100000 --dims 128 --dist clustered
+//	strata-bench batchmem --url http://127.0.0.1:8080 --pid <server pid> --mib 100 --dims 1536
 //	strata-bench backup --url http://127.0.0.1:8080 --classes Bench,Bench2 --pid <server pid> --latency --restore
 package main
 
@@ -27,7 +28,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list|query|backup|mkbucket|ann [flags]")
+		fmt.Fprintln(os.Stderr, "usage: strata-bench import|list|query|backup|batchmem|mkbucket|ann [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -44,6 +45,8 @@ func main() {
 		err = runANN(os.Args[2:])
 	case "query":
 		err = runQuery(os.Args[2:])
+	case "batchmem":
+		err = runBatchMem(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

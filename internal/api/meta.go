@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"runtime/debug"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 
@@ -41,7 +43,21 @@ type nodeStatus struct {
 	Stats           *nodeStats     `json:"stats,omitempty"`
 	Status          string         `json:"status"`
 	Version         string         `json:"version"`
+	GitHash         string         `json:"gitHash"`
 }
+
+// gitHash is the short commit hash of the build ("unknown" without one, as
+// Weaviate's images report it), for /v1/nodes.
+var gitHash = sync.OnceValue(func() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				return s.Value[:min(7, len(s.Value))]
+			}
+		}
+	}
+	return "unknown"
+})
 
 type nodeStats struct {
 	ObjectCount int `json:"objectCount"`
@@ -73,6 +89,7 @@ func (s *Server) getNodes(w http.ResponseWriter, r *http.Request) {
 		OperationalMode: "ReadWrite",
 		Status:          "HEALTHY",
 		Version:         APIVersion,
+		GitHash:         gitHash(),
 	}
 	if output == "verbose" {
 		node.Shards = []nodeShard{}

@@ -14,32 +14,39 @@ import (
 	"strata/internal/schema"
 )
 
-// objectIn is an object as clients send it.
+// objectIn is an object as clients send it. Its properties stay JSON until
+// the object is stored (a large batch holds no decoded maps).
 type objectIn struct {
 	Class      string               `json:"class"`
 	ID         string               `json:"id"`
-	Properties map[string]any       `json:"properties"`
+	Properties json.RawMessage      `json:"properties"`
 	Vector     []float32            `json:"vector"`
 	Vectors    map[string][]float32 `json:"vectors"`
 	Tenant     string               `json:"tenant"`
 }
 
-// objectOut is an object as Strata returns it.
+// objectOut is an object as Strata returns it. Properties are always
+// present, {} when the object has none, as Weaviate stores and returns them.
 type objectOut struct {
 	Class              string               `json:"class"`
 	CreationTimeUnix   int64                `json:"creationTimeUnix,omitempty"`
 	ID                 string               `json:"id"`
 	LastUpdateTimeUnix int64                `json:"lastUpdateTimeUnix,omitempty"`
-	Properties         json.RawMessage      `json:"properties,omitempty"`
+	Properties         json.RawMessage      `json:"properties"`
 	Tenant             string               `json:"tenant,omitempty"`
 	Vector             []float32            `json:"vector,omitempty"`
 	Vectors            map[string][]float32 `json:"vectors,omitempty"`
 }
 
+var emptyProperties = json.RawMessage(`{}`)
+
 func toOut(o *db.Object, withVectors, withTenant bool) objectOut {
 	out := objectOut{
 		Class: o.Class, ID: o.ID.String(), Properties: o.Properties,
 		CreationTimeUnix: o.CreationTimeUnix, LastUpdateTimeUnix: o.LastUpdateTimeUnix,
+	}
+	if len(out.Properties) == 0 {
+		out.Properties = emptyProperties
 	}
 	if withVectors {
 		out.Vector, out.Vectors = o.Vector, o.Vectors
@@ -50,11 +57,17 @@ func toOut(o *db.Object, withVectors, withTenant bool) objectOut {
 	return out
 }
 
-// input converts a decoded object; where names the body path for id errors.
-func (in *objectIn) input(where string) (*db.ObjectInput, error) {
-	out := &db.ObjectInput{Class: in.Class, Tenant: in.Tenant, Properties: in.Properties, Vector: in.Vector, Vectors: in.Vectors}
+// input converts a decoded object; idWhere and propsField name the body
+// paths of its id and properties for errors.
+func (in *objectIn) input(idWhere, propsField string) (*db.ObjectInput, error) {
+	props, err := rawObject(in.Properties, propsField)
+	if err != nil {
+		return nil, err
+	}
+	out := &db.ObjectInput{Class: in.Class, Tenant: in.Tenant, RawProperties: props, Vector: in.Vector, Vectors: in.Vectors,
+		GenerateID: in.ID == ""} // only an absent id is generated; the nil UUID is an id
 	if in.ID != "" {
-		id, err := parseUUID(in.ID, where)
+		id, err := parseUUID(in.ID, idWhere)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +82,7 @@ func (s *Server) createObject(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	input, err := in.input("body.id in body")
+	input, err := in.input("body.id in body", "body.properties")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -88,13 +101,21 @@ func (s *Server) validateObject(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	input, err := in.input("body.id in body", "body.properties")
+	if err == nil {
+		err = input.DecodeProperties()
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	c, err := s.db.GetClass(in.Class)
 	if err != nil {
 		writeMessage(w, http.StatusUnprocessableEntity, fmt.Sprintf("invalid object: class %q not found in schema", schema.NormalizeClassName(in.Class)))
 		return
 	}
-	if in.Properties != nil {
-		if err := c.ValidateProperties(in.Properties); err != nil {
+	if input.Properties != nil {
+		if err := c.ValidateProperties(input.Properties); err != nil {
 			writeMessage(w, http.StatusUnprocessableEntity, "invalid object: "+err.Error())
 			return
 		}
@@ -227,7 +248,12 @@ func (s *Server) updateObject(w http.ResponseWriter, r *http.Request, merge bool
 		writeMessage(w, http.StatusUnprocessableEntity, "invalid update: field 'class' is immutable")
 		return
 	}
-	input := &db.ObjectInput{Class: class, Tenant: tenant, ID: id, Properties: in.Properties, Vector: in.Vector, Vectors: in.Vectors}
+	props, err := rawObject(in.Properties, "body.properties")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	input := &db.ObjectInput{Class: class, Tenant: tenant, ID: id, RawProperties: props, Vector: in.Vector, Vectors: in.Vectors}
 	var o *db.Object
 	if merge {
 		o, err = s.db.MergeObject(r.Context(), input)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/sync/semaphore"
 
 	"strata/internal/activity"
 	"strata/internal/backup"
@@ -36,11 +37,15 @@ type Server struct {
 	gql        *graphql.Executor
 	version    string // Strata build version
 	handler    http.Handler
+	// bodies bounds the bytes of large request bodies being served at once
+	// (see limitBody).
+	bodies *semaphore.Weighted
 }
 
 // New builds the API server.
 func New(cfg config.Config, database *db.DB, backups *backup.Manager, foreground *activity.Tracker, log *slog.Logger, version string) *Server {
-	s := &Server{cfg: cfg, db: database, backups: backups, foreground: foreground, log: log, version: version}
+	s := &Server{cfg: cfg, db: database, backups: backups, foreground: foreground, log: log, version: version,
+		bodies: semaphore.NewWeighted(cfg.MaxBodyBytes)}
 	s.gql = graphql.NewExecutor(gqlBackend{database}, graphql.Limits{
 		DefaultLimit:         cfg.QueryDefaultsLimitGraphQL,
 		MaxResults:           cfg.QueryMaximumResults,
@@ -72,10 +77,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.trackForeground, s.recoverer, s.limitBody, s.authenticate)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeBinding(w, &bindingError{Code: http.StatusNotFound, Message: fmt.Sprintf("path %s was not found", r.URL.Path)})
-	})
+	r.Use(s.trackForeground, s.recoverer, decodedPath, s.limitBody, s.authenticate)
+	r.NotFound(notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) { methodNotAllowed(r, w, req) })
 
 	r.Get("/v1/.well-known/live", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
@@ -129,6 +132,28 @@ func (s *Server) routes() http.Handler {
 	return r
 }
 
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeBinding(w, &bindingError{Code: http.StatusNotFound, Message: fmt.Sprintf("path %s was not found", r.URL.Path)})
+}
+
+// decodedPath routes on the decoded path, so that every path parameter is
+// percent-decoded exactly once (the router would otherwise route on, and
+// hand out, the escaped form: /v1/schema/%41rticle would be class
+// "%41rticle"). A path whose segment decodes to a '/' is not found: no
+// class, tenant or backup name may contain one.
+func decodedPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawPath != "" {
+			if strings.Contains(strings.ToUpper(r.URL.RawPath), "%2F") {
+				notFound(w, r)
+				return
+			}
+			r.URL.RawPath = ""
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // methodNotAllowed answers 405 with the Allow header and Weaviate's message.
 func methodNotAllowed(router chi.Routes, w http.ResponseWriter, r *http.Request) {
 	var allowed []string
@@ -159,12 +184,32 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
+// largeBodyBytes is the body size from which a request waits for its
+// share of the in-flight body budget.
+const largeBodyBytes = 1 << 20
+
+// limitBody refuses bodies over STRATA_MAX_BODY_BYTES (413) and bounds the
+// large bodies served at once: together they are at most
+// STRATA_MAX_BODY_BYTES, so the memory they take stays a small multiple of
+// that (a request's memory is a multiple of its body). A large request
+// waits for earlier ones to finish; a body of unknown length counts as the
+// largest allowed.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxBodyBytes {
 			writeBinding(w, &bindingError{Code: http.StatusRequestEntityTooLarge,
 				Message: fmt.Sprintf("request body too large: the limit is %d bytes", s.cfg.MaxBodyBytes)})
 			return
+		}
+		weight := r.ContentLength
+		if weight < 0 && r.Body != nil && r.Body != http.NoBody {
+			weight = s.cfg.MaxBodyBytes
+		}
+		if weight >= largeBodyBytes {
+			if err := s.bodies.Acquire(r.Context(), weight); err != nil {
+				return // the client is gone
+			}
+			defer s.bodies.Release(weight)
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		next.ServeHTTP(w, r)

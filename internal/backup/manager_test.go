@@ -64,7 +64,7 @@ func (f *fixture) addObjects(t testing.TB, class string, n, dims int) map[uuid.U
 		for j := range v {
 			v[j] = rng.Float32()*2 - 1
 		}
-		ins = append(ins, &db.ObjectInput{Class: class, Properties: map[string]any{"n": json.Number(fmt.Sprint(i))}, Vector: v})
+		ins = append(ins, &db.ObjectInput{Class: class, GenerateID: true, Properties: map[string]any{"n": json.Number(fmt.Sprint(i))}, Vector: v})
 	}
 	res, err := f.db.PutObjects(ctx, ins)
 	if err != nil {

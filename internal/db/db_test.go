@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,7 +78,7 @@ func TestPutListCursorAndReopen(t *testing.T) {
 	ctx := context.Background()
 	var ins []*ObjectInput
 	for i := 0; i < 250; i++ {
-		ins = append(ins, &ObjectInput{Class: "Article", Properties: props(t, `{"title":"t","wordCount":3}`),
+		ins = append(ins, &ObjectInput{Class: "Article", GenerateID: true, Properties: props(t, `{"title":"t","wordCount":3}`),
 			Vector: []float32{float32(i), 1, -0.5}})
 	}
 	res, err := d.PutObjects(ctx, ins)
@@ -134,7 +135,7 @@ func TestValidationErrorsChangeNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := d.AddObject(ctx, &ObjectInput{Class: "Article", Vector: []float32{1, 2, 3}}); err != nil {
+	if _, err := d.AddObject(ctx, &ObjectInput{Class: "Article", GenerateID: true, Vector: []float32{1, 2, 3}}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -241,5 +242,47 @@ func TestOrphanShardDirsAreRemovedOnOpen(t *testing.T) {
 	openTest(t, dir, false)
 	if _, err := os.Stat(filepath.Join(dir, classesDir, "Gone")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("orphan class dir kept: %v", err)
+	}
+}
+
+func TestPutObjectsEachStoresInChunksInOrder(t *testing.T) {
+	d := openTest(t, t.TempDir(), false)
+	if _, err := d.CreateClass(articleClass()); err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { putChunkBytes = n }(putChunkBytes)
+	putChunkBytes = 1 // one object per chunk
+	dup := uuid.MustParse("00000000-0000-0000-0000-000000000007")
+	ins := []*ObjectInput{
+		{Class: "Article", ID: uuid.Nil, Vector: []float32{1, 0, 0}}, // the nil UUID is an id like any other
+		{Class: "Article", ID: dup, Vector: []float32{0, 1, 0}},
+		{Class: "Article", ID: dup, Vector: []float32{0, 0, 1}}, // a later chunk's duplicate wins
+		{Class: "Article", GenerateID: true, Properties: props(t, `{"wordCount":"bad"}`)},
+	}
+	var order []int
+	err := d.PutObjectsEach(context.Background(), ins, func(i int, r BatchResult) {
+		order = append(order, i)
+		if (r.Err != nil) != (i == 3) {
+			t.Errorf("object %d: err %v", i, r.Err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(order, []int{0, 1, 2, 3}) {
+		t.Fatalf("results handed over in order %v", order)
+	}
+	if ins[3].ID == uuid.Nil {
+		t.Fatal("a failed object without an id got none")
+	}
+	if _, err := d.GetObject(context.Background(), "Article", uuid.Nil, "", false); err != nil {
+		t.Fatalf("nil UUID not stored as given: %v", err)
+	}
+	o, err := d.GetObject(context.Background(), "Article", dup, "", true)
+	if err != nil || !slices.Equal(o.Vector, []float32{0, 0, 1}) {
+		t.Fatalf("duplicate: %v %v", o, err)
+	}
+	if n, _ := d.Count(context.Background(), "Article", ""); n != 2 {
+		t.Fatalf("count = %d, want 2", n)
 	}
 }

@@ -29,10 +29,15 @@ type Object struct {
 type ObjectInput struct {
 	Class      string
 	Tenant     string
-	ID         uuid.UUID // uuid.Nil = generate one
+	ID         uuid.UUID // stored as given, the nil UUID too
+	GenerateID bool      // the client sent no id: ID is generated on store
 	Properties map[string]any
-	Vector     []float32
-	Vectors    map[string][]float32
+	// RawProperties, a JSON object (or null), stands for Properties until
+	// PutObjectsEach stores the input's chunk: a large batch then holds its
+	// properties as compact JSON, not as decoded maps.
+	RawProperties json.RawMessage
+	Vector        []float32
+	Vectors       map[string][]float32
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
@@ -165,8 +170,8 @@ func (d *DB) needsSchemaChange(ins []*ObjectInput) bool {
 
 // prepare validates one input and builds the record to store. Caller holds d.mu.
 func (d *DB) prepare(in *ObjectInput, now int64) (*collection, *shard.Shard, *shard.Object, error) {
-	if in.ID == uuid.Nil {
-		in.ID = uuid.New()
+	if in.GenerateID {
+		in.ID, in.GenerateID = uuid.New(), false
 	}
 	if in.Class == "" {
 		return nil, nil, nil, invalidf("invalid object: the given class is empty")
@@ -202,17 +207,38 @@ func (d *DB) prepare(in *ObjectInput, now int64) (*collection, *shard.Shard, *sh
 	}, nil
 }
 
-func checkVectors(class *schema.Class, in *ObjectInput) error {
-	if len(class.VectorConfig) > 0 && in.Vector != nil {
-		if len(class.VectorConfig) == 1 && len(in.Vectors) == 0 {
-			// A single named vector: accept the legacy field for it.
-			for name := range class.VectorConfig {
-				in.Vectors = map[string][]float32{name: in.Vector}
-			}
-			in.Vector = nil
-		} else {
-			return invalidf("invalid object: class %s uses named vectors; send vectors under \"vectors\"", class.Class)
+// legacyVectorToNamed applies Weaviate's rule between the legacy vector
+// field and named vectors: on a class with one named vector the legacy
+// field is that vector (with more it is an error), and on a class without
+// named vectors a vector named "default" is the legacy one.
+func legacyVectorToNamed(class *schema.Class, in *ObjectInput) error {
+	if len(class.VectorConfig) == 0 {
+		if v, ok := in.Vectors[defaultVectorName]; ok {
+			in.Vector = v
+			delete(in.Vectors, defaultVectorName)
 		}
+		return nil
+	}
+	if in.Vector == nil {
+		return nil
+	}
+	if len(class.VectorConfig) > 1 || len(in.Vectors) > 0 {
+		return invalidf("invalid object: class %s uses named vectors; send vectors under \"vectors\"", class.Class)
+	}
+	for name := range class.VectorConfig {
+		in.Vectors = map[string][]float32{name: in.Vector}
+	}
+	in.Vector = nil
+	return nil
+}
+
+// defaultVectorName is the name that carries the legacy vector through the
+// named-vector fields (Weaviate's modelsext.DefaultNamedVectorName).
+const defaultVectorName = "default"
+
+func checkVectors(class *schema.Class, in *ObjectInput) error {
+	if err := legacyVectorToNamed(class, in); err != nil {
+		return err
 	}
 	for name, v := range in.Vectors {
 		if _, ok := class.VectorConfig[name]; !ok {
@@ -247,6 +273,9 @@ func mapShardErr(id uuid.UUID, err error) error {
 
 // AddObject inserts a new object; an existing id is an error.
 func (d *DB) AddObject(ctx context.Context, in *ObjectInput) (*Object, error) {
+	if err := in.DecodeProperties(); err != nil {
+		return nil, err
+	}
 	if err := d.ensureSchema([]*ObjectInput{in}); err != nil {
 		return nil, err
 	}
@@ -269,9 +298,81 @@ type BatchResult struct {
 }
 
 // PutObjects upserts objects (batch import). Per-object failures do not
-// stop the others. Each shard's objects are written in one synced batch.
+// stop the others.
 func (d *DB) PutObjects(ctx context.Context, ins []*ObjectInput) ([]BatchResult, error) {
 	results := make([]BatchResult, len(ins))
+	if err := d.PutObjectsEach(ctx, ins, func(i int, r BatchResult) { results[i] = r }); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// putChunkBytes bounds the estimated memory (inputBytes) of the objects
+// written in one synced batch, so that a large import is stored in pieces
+// of bounded memory.
+var putChunkBytes = 4 << 20
+
+// PutObjectsEach upserts objects like PutObjects and hands each result to
+// done, in input order, as soon as the chunk holding it is stored; done may
+// release the input. The chunks are stored one after the other, each with
+// its schema changes (auto-schema) made first; an error returned after
+// some results were handed over concerns the others.
+func (d *DB) PutObjectsEach(ctx context.Context, ins []*ObjectInput, done func(i int, r BatchResult)) error {
+	for start := 0; start < len(ins); {
+		end, size := start, 0
+		for end < len(ins) && (end == start || size < putChunkBytes) {
+			size += inputBytes(ins[end])
+			end++
+		}
+		results, err := d.putChunk(ctx, ins[start:end])
+		if err != nil {
+			return err
+		}
+		for j, r := range results {
+			done(start+j, r)
+		}
+		start = end
+	}
+	return nil
+}
+
+// inputBytes estimates the memory storing an input takes: its vectors, its
+// properties and their index entries, and the record around them.
+func inputBytes(in *ObjectInput) int {
+	n := 1024 + 4*len(in.Vector)
+	for _, v := range in.Vectors {
+		n += 4 * len(v)
+	}
+	return n + 256*len(in.Properties) + 8*len(in.RawProperties)
+}
+
+// DecodeProperties turns RawProperties, if set, into Properties.
+func (in *ObjectInput) DecodeProperties() error {
+	if in.RawProperties == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(in.RawProperties))
+	dec.UseNumber()
+	in.Properties, in.RawProperties = nil, nil
+	if err := dec.Decode(&in.Properties); err != nil {
+		return invalidf("invalid object: properties: %s", err.Error())
+	}
+	return nil
+}
+
+// putChunk stores objects; each shard's objects are written in one synced
+// batch.
+func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, error) {
+	results := make([]BatchResult, len(ins))
+	for i, in := range ins {
+		if err := in.DecodeProperties(); err != nil {
+			if in.GenerateID {
+				in.ID, in.GenerateID = uuid.New(), false
+			}
+			results[i] = BatchResult{Object: &Object{Class: schema.NormalizeClassName(in.Class), Tenant: in.Tenant,
+				Object: shard.Object{ID: in.ID}}, Err: err}
+		}
+	}
 	if err := d.ensureSchema(ins); err != nil {
 		return nil, err
 	}
@@ -286,14 +387,19 @@ func (d *DB) PutObjects(ctx context.Context, ins []*ObjectInput) ([]BatchResult,
 	groups := map[*shard.Shard]*group{}
 	var order []*group
 	for i, in := range ins {
+		if results[i].Err != nil {
+			continue
+		}
 		col, s, rec, err := d.prepare(in, now)
 		if err != nil {
 			echo, _ := json.Marshal(in.Properties) // best effort: echo what was sent
 			if len(in.Properties) == 0 {
 				echo = nil
 			}
+			// Failed objects carry the batch's times too, as in Weaviate.
 			results[i] = BatchResult{Object: &Object{Class: schema.NormalizeClassName(in.Class), Tenant: in.Tenant,
-				Object: shard.Object{ID: in.ID, Properties: echo, Vector: in.Vector, Vectors: in.Vectors}}, Err: err}
+				Object: shard.Object{ID: in.ID, Properties: echo, Vector: in.Vector, Vectors: in.Vectors,
+					CreationTimeUnix: now, LastUpdateTimeUnix: now}}, Err: err}
 			continue
 		}
 		results[i].Object = &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}
@@ -371,6 +477,9 @@ func (d *DB) MergeObject(ctx context.Context, in *ObjectInput) (*Object, error) 
 }
 
 func (d *DB) update(ctx context.Context, in *ObjectInput, merge bool) (*Object, error) {
+	if err := in.DecodeProperties(); err != nil {
+		return nil, err
+	}
 	if err := d.ensureSchema([]*ObjectInput{in}); err != nil {
 		return nil, err
 	}
@@ -394,6 +503,11 @@ func (d *DB) update(ctx context.Context, in *ObjectInput, merge bool) (*Object, 
 		return nil, err
 	}
 	if merge {
+		// The legacy-vector rule applies to what was given, before it is
+		// merged with the stored vectors.
+		if err := legacyVectorToNamed(col.rec.Class, in); err != nil {
+			return nil, err
+		}
 		if len(old.Properties) > 0 {
 			prev := map[string]any{}
 			dec := json.NewDecoder(bytes.NewReader(old.Properties))

@@ -28,7 +28,7 @@ func TestStoredOutOfRangeVectorSettingsAreClamped(t *testing.T) {
 		t.Helper()
 		var ins []*ObjectInput
 		for i := range n {
-			ins = append(ins, &ObjectInput{Class: "V", Vector: []float32{float32(i), 1, float32(i % 3)}})
+			ins = append(ins, &ObjectInput{Class: "V", GenerateID: true, Vector: []float32{float32(i), 1, float32(i % 3)}})
 		}
 		res, err := d.PutObjects(ctx, ins)
 		if err != nil {
@@ -120,7 +120,7 @@ func TestAutoSchemaRefusedWriteChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	if _, err := d.AddObject(ctx, &ObjectInput{Class: "Old", Properties: props(t, `{"a":"x"}`)}); err != nil {
+	if _, err := d.AddObject(ctx, &ObjectInput{Class: "Old", GenerateID: true, Properties: props(t, `{"a":"x"}`)}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, catalogName))
@@ -134,8 +134,8 @@ func TestAutoSchemaRefusedWriteChangesNothing(t *testing.T) {
 	} {
 		// The first object of the batch alone would be fine.
 		ins := []*ObjectInput{
-			{Class: "Old", Properties: props(t, `{"fine":true}`)},
-			{Class: tc.class, Properties: props(t, tc.props)},
+			{Class: "Old", GenerateID: true, Properties: props(t, `{"fine":true}`)},
+			{Class: tc.class, GenerateID: true, Properties: props(t, tc.props)},
 		}
 		_, err := d.PutObjects(ctx, ins)
 		if KindOf(err) != KindInvalid || !strings.Contains(err.Error(), tc.want) {
@@ -157,10 +157,10 @@ func TestAutoSchemaRefusedWriteChangesNothing(t *testing.T) {
 func TestAutoSchemaAddsNestedProperties(t *testing.T) {
 	d := openTest(t, t.TempDir(), true)
 	ctx := context.Background()
-	if _, err := d.AddObject(ctx, &ObjectInput{Class: "N", Properties: props(t, `{"meta":{"a":"x"},"list":[{"a":1}]}`)}); err != nil {
+	if _, err := d.AddObject(ctx, &ObjectInput{Class: "N", GenerateID: true, Properties: props(t, `{"meta":{"a":"x"},"list":[{"a":1}]}`)}); err != nil {
 		t.Fatal(err)
 	}
-	o, err := d.AddObject(ctx, &ObjectInput{Class: "N", Properties: props(t,
+	o, err := d.AddObject(ctx, &ObjectInput{Class: "N", GenerateID: true, Properties: props(t,
 		`{"meta":{"a":"y","id":"m1","inner":{"c":true}},"list":[{"a":2},{"b":"z"}]}`)})
 	if err != nil {
 		t.Fatal(err)
