@@ -96,11 +96,11 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 		PreCompressionSizeBytes: d.PreCompressionSizeBytes, StrataFormat: d.StrataFormat, NodeMapping: req.NodeMapping,
 		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusTransferring}}}
 	j := &job{kind: kindRestore, id: req.ID, loc: loc, be: be, desc: rd}
-	if err := m.writeRecord(kindRestore, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path}); err != nil {
+	if err := m.writeRecord(j, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path, Classes: classes}); err != nil {
 		return Info{}, fmt.Errorf("record restore job: %w", err)
 	}
 	if err := putJSON(context.WithoutCancel(ctx), loc.Store, layout.RestoreDescriptor(req.ID), rd); err != nil {
-		m.removeRecord(kindRestore)
+		m.removeRecord(j)
 		return Info{}, fmt.Errorf("put initial metadata: %w", err)
 	}
 	descs := make([]*ClassDescriptor, len(classes))
