@@ -1,0 +1,177 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"strata/internal/fsutil"
+	"strata/internal/fsutil/faultfs"
+	"strata/internal/schema"
+)
+
+// gate blocks the first file-system operation that matches until it is
+// opened, and reports (once) that something is blocked on it.
+type gate struct {
+	match   func(op faultfs.Op, path string) bool
+	once    sync.Once
+	blocked chan struct{}
+	open    chan struct{}
+	release sync.Once
+}
+
+// unblock lets the blocked operation (and all later ones) through.
+func (g *gate) unblock() { g.release.Do(func() { close(g.open) }) }
+
+func newGate(match func(op faultfs.Op, path string) bool) *gate {
+	return &gate{match: match, blocked: make(chan struct{}), open: make(chan struct{})}
+}
+
+func (g *gate) hook(op faultfs.Op, path string) error {
+	if g.match(op, path) {
+		g.once.Do(func() { close(g.blocked) })
+		<-g.open
+	}
+	return nil
+}
+
+// within runs fn and fails the test if it does not return while the gate
+// holds the snapshot's copy (a deadlock guard: the copy stays blocked
+// however long fn takes).
+func within(t *testing.T, g *gate, what string, fn func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(30 * time.Second):
+		g.unblock()
+		t.Fatalf("%s is blocked behind the snapshot's copy", what)
+	}
+}
+
+// TestSnapshotCopiesWithoutTheLock: while a snapshot is copying inactive
+// tenants (blocked on a file), reads, writes and schema changes go on; a
+// tenant deletion that would remove a pinned shard waits for its copy
+// without holding the lock; the snapshot is complete and consistent.
+func TestSnapshotCopiesWithoutTheLock(t *testing.T) {
+	dir := t.TempDir()
+	g := newGate(func(op faultfs.Op, path string) bool {
+		return op == faultfs.OpOpen && strings.Contains(path, filepath.Join(classesDir, "Multi", "t3")+string(filepath.Separator))
+	})
+	d, err := Open(Options{DataPath: dir, FS: faultfs.Wrap(fsutil.OS, g.hook)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ctx := context.Background()
+	if _, err := d.CreateClass(&schema.Class{Class: "Multi", MultiTenancyConfig: &schema.MultiTenancyConfig{Enabled: true},
+		Properties: []*schema.Property{{Name: "n", DataType: []string{"text"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var tenants []Tenant
+	for i := range 6 {
+		tenants = append(tenants, Tenant{Name: fmt.Sprintf("t%d", i)})
+	}
+	if err := d.AddTenants("Multi", tenants); err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range tenants {
+		if _, err := d.AddObject(ctx, &ObjectInput{Class: "Multi", Tenant: tn.Name, Properties: map[string]any{"n": tn.Name}}); err != nil {
+			t.Fatal(err)
+		}
+		tn.ActivityStatus = TenantCold
+		if _, err := d.UpdateTenants("Multi", []Tenant{tn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.CreateClass(articleClass()); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := d.AddObject(ctx, &ObjectInput{Class: "Article", Properties: map[string]any{"title": "kept"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	snapDir := filepath.Join(t.TempDir(), "snap")
+	type result struct {
+		snaps []ClassSnapshot
+		err   error
+	}
+	res := make(chan result, 1)
+	go func() {
+		snaps, err := d.Snapshot(ctx, []string{"Article", "Multi"}, snapDir)
+		res <- result{snaps, err}
+	}()
+	<-g.blocked // the copy of tenant t3 is under way and stays blocked
+
+	// A deletion of a tenant being copied waits for its copy...
+	deleted := make(chan error, 1)
+	go func() { deleted <- d.DeleteTenants("Multi", []string{"t3"}) }()
+	// ...while a schema change, a write and a read go through.
+	within(t, g, "adding a property", func() error {
+		_, err := d.AddProperty("Article", &schema.Property{Name: "added", DataType: []string{"int"}})
+		return err
+	})
+	within(t, g, "a write", func() error {
+		_, err := d.AddObject(ctx, &ObjectInput{Class: "Article", Properties: map[string]any{"title": "during"}})
+		return err
+	})
+	within(t, g, "a read", func() error {
+		o, err := d.GetObject(ctx, "Article", obj.ID, "", false)
+		if err == nil && !bytes.Contains(o.Properties, []byte(`"kept"`)) {
+			err = fmt.Errorf("read %s", o.Properties)
+		}
+		return err
+	})
+	select {
+	case r := <-res:
+		t.Fatalf("snapshot returned while its copy was blocked: %v", r.err)
+	default:
+	}
+	g.unblock()
+	r := <-res
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if err := <-deleted; err != nil {
+		t.Fatalf("deleting the tenant after its copy: %v", err)
+	}
+
+	// The class definitions are those of the capture; every tenant was copied in full.
+	if r.snaps[0].Class.Property("added") != nil {
+		t.Error("the snapshot's definition has a property added after the capture")
+	}
+	if len(r.snaps[1].Tenants) != 6 || len(r.snaps[1].Shards) != 6 {
+		t.Fatalf("snapshot of Multi: tenants %v, shards %d; want all 6", r.snaps[1].Tenants, len(r.snaps[1].Shards))
+	}
+	for _, sh := range r.snaps[1].Shards {
+		src := filepath.Join(dir, classesDir, "Multi", sh.Name)
+		entries, err := os.ReadDir(sh.Dir)
+		if err != nil || len(entries) == 0 {
+			t.Fatalf("copy of tenant %s: %v, %d files", sh.Name, err, len(entries))
+		}
+		if sh.Name == "t3" {
+			continue // deleted since
+		}
+		for _, e := range entries {
+			want, _ := os.ReadFile(filepath.Join(src, e.Name()))
+			got, _ := os.ReadFile(filepath.Join(sh.Dir, e.Name()))
+			if !bytes.Equal(got, want) {
+				t.Errorf("copy of %s/%s differs from the tenant's file", sh.Name, e.Name())
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, classesDir, "Multi", "t3")); !os.IsNotExist(err) {
+		t.Errorf("deleted tenant's directory: %v", err)
+	}
+}
