@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"strata/internal/apperr"
 	"strata/internal/backup/layout"
 	"strata/internal/blob/faulty"
+	"strata/internal/fsutil/faultfs"
 )
 
 // records lists the job records in the manager's work dir.
@@ -175,5 +178,86 @@ func TestIDsTooLongAreInvalidEverywhere(t *testing.T) {
 	id := strings.Repeat("y", layout.MaxIDLength)
 	if info := f.backup(t, CreateRequest{ID: id}); info.Status != StatusSuccess {
 		t.Fatalf("backup with a %d-character id: %+v", len(id), info)
+	}
+}
+
+// TestCreateDoesNotHoldTheManagerWhileSnapshotting: while a create is
+// copying an inactive tenant (blocked on a file), status calls, the list,
+// object reads and a second create are answered.
+func TestCreateDoesNotHoldTheManagerWhileSnapshotting(t *testing.T) {
+	f := newDiskFixture(t)
+	objs := f.addObjects(t, "Article", 50, 4)
+	f.addColdTenant(t)
+	ctx := context.Background()
+	if info := f.backup(t, CreateRequest{ID: "earlier"}); info.Status != StatusSuccess {
+		t.Fatalf("earlier backup: %+v", info)
+	}
+	blocked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	f.armed.Store(&diskFaults{local: func(op faultfs.Op, path string) error {
+		if op == faultfs.OpCreate && f.under(path, workDir, "snapshots", "slow", "Multi") {
+			once.Do(func() { close(blocked) })
+			<-release
+		}
+		return nil
+	}})
+	created := make(chan error, 1)
+	go func() {
+		_, err := f.mgr.Create(ctx, "filesystem", CreateRequest{ID: "slow"})
+		created <- err
+	}()
+	<-blocked
+	guard := func(what string, fn func() error) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- fn() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s while a create snapshots: %v", what, err)
+			}
+		case <-time.After(30 * time.Second): // deadlock guard; the copy stays blocked meanwhile
+			close(release)
+			t.Fatalf("%s waits behind the create's snapshot", what)
+		}
+	}
+	guard("status of another backup", func() error {
+		info, err := f.mgr.CreateStatus(ctx, "filesystem", "earlier", "", "")
+		if err == nil && info.Status != StatusSuccess {
+			err = fmt.Errorf("status %s", info.Status)
+		}
+		return err
+	})
+	guard("status of the backup being created", func() error {
+		info, err := f.mgr.CreateStatus(ctx, "filesystem", "slow", "", "")
+		if err == nil && info.Status != StatusStarted {
+			err = fmt.Errorf("status %s", info.Status)
+		}
+		return err
+	})
+	guard("the list", func() error { _, err := f.mgr.List(ctx, "filesystem", "desc"); return err })
+	guard("a second create", func() error {
+		_, err := f.mgr.Create(ctx, "filesystem", CreateRequest{ID: "other"})
+		if err == nil || err.Error() != "backup slow already in progress" {
+			return fmt.Errorf("got %v, want it refused as in progress", err)
+		}
+		return nil
+	})
+	guard("an object read", func() error {
+		_, err := f.db.GetObject(ctx, "Article", firstID(objs), "", false)
+		return err
+	})
+	select {
+	case err := <-created:
+		t.Fatalf("create returned while its snapshot was blocked: %v", err)
+	default:
+	}
+	close(release)
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
+	info := wait(t, func() (Info, error) { return f.mgr.CreateStatus(ctx, "filesystem", "slow", "", "") })
+	if info.Status != StatusSuccess {
+		t.Fatalf("the blocked backup: %+v", info)
 	}
 }
