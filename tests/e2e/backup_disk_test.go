@@ -106,3 +106,30 @@ func TestFullBackupDiskThenCrash(t *testing.T) {
 	backupAndWait(t, s, map[string]any{"id": "third", "config": map[string]any{"CompressionLevel": "ZstdBestSpeed"}})
 	checkObjectsMatch(t, "Article", listAll(t, s, "Article", "", 1000), objs)
 }
+
+// TestBackupIDTooLongIs422Everywhere: an id longer than the id rule allows
+// (and than a file name may be) gets the same 422 on every backup endpoint,
+// never a 500 with a file-system error.
+func TestBackupIDTooLongIs422Everywhere(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{})
+	createClass(t, s, articleClass("Article"))
+	long := strings.Repeat("a", 300)
+	msg := "invalid backup id: '" + long[:32] + "…' is 300 characters long; at most 128 are allowed"
+	base := backupsPath(fsBackend)
+	for _, c := range []struct {
+		what, method, path string
+		body               any
+	}{
+		{"create", http.MethodPost, base, map[string]any{"id": long}},
+		{"status", http.MethodGet, base + "/" + long, nil},
+		{"cancel", http.MethodDelete, base + "/" + long, nil},
+		{"restore", http.MethodPost, base + "/" + long + "/restore", map[string]any{}},
+		{"restore status", http.MethodGet, base + "/" + long + "/restore", nil},
+		{"restore cancel", http.MethodDelete, base + "/" + long + "/restore", nil},
+	} {
+		wantBackupError(t, c.what+" with a 300-character id", s.do(t, c.method, c.path, c.body), http.StatusUnprocessableEntity, msg)
+	}
+	// The longest allowed id is a working backup on the filesystem backend.
+	backupAndWait(t, s, map[string]any{"id": strings.Repeat("b", 128)})
+}
