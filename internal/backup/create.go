@@ -87,6 +87,14 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 			m.release(j)
 		}
 	}()
+	// A run of this id may have finished between the check above and the
+	// reservation: check again, now that no other run can start.
+	if old, found, err = readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID)); err != nil {
+		return Info{}, apperr.Invalidf("check if backup %q exists at %q: %v", req.ID, loc.Home(req.ID), err)
+	}
+	if found && (old.Status == StatusSuccess || old.Status == StatusFailed) {
+		return Info{}, apperr.Invalidf("backup %q already exists at %q", req.ID, loc.Home(req.ID))
+	}
 
 	// Everything below runs without the manager's lock: status calls and
 	// the list are answered meanwhile, and a second create is refused

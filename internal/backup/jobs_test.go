@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -13,7 +14,10 @@ import (
 
 	"strata/internal/apperr"
 	"strata/internal/backup/layout"
+	"strata/internal/blob"
 	"strata/internal/blob/faulty"
+	"strata/internal/blob/mem"
+	"strata/internal/db"
 	"strata/internal/fsutil/faultfs"
 )
 
@@ -259,5 +263,82 @@ func TestCreateDoesNotHoldTheManagerWhileSnapshotting(t *testing.T) {
 	info := wait(t, func() (Info, error) { return f.mgr.CreateStatus(ctx, "filesystem", "slow", "", "") })
 	if info.Status != StatusSuccess {
 		t.Fatalf("the blocked backup: %+v", info)
+	}
+}
+
+// hookedStore calls afterGet after every Get and beforePut before every Put.
+type hookedStore struct {
+	blob.Store
+	afterGet  func(key string)
+	beforePut func(key string)
+}
+
+func (s *hookedStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	rc, err := s.Store.Get(ctx, key)
+	s.afterGet(key)
+	return rc, err
+}
+
+func (s *hookedStore) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	s.beforePut(key)
+	return s.Store.Put(ctx, key, r, size)
+}
+
+// TestCreateOfAnIDThatJustSucceededIsRefused: a create of an id whose
+// running backup succeeds between the create's first look at the id and
+// its reservation is refused; the SUCCESS backup is not overwritten.
+func TestCreateOfAnIDThatJustSucceededIsRefused(t *testing.T) {
+	data := t.TempDir()
+	d, err := db.Open(db.Options{DataPath: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := mem.New()
+	chunkGate, readGate, secondRead := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var reads atomic.Int32
+	hs := &hookedStore{Store: st,
+		beforePut: func(key string) {
+			if strings.Contains(key, "chunk-") {
+				<-chunkGate // the first backup runs until the test lets it finish
+			}
+		},
+		afterGet: func(key string) {
+			if key == layout.BackupDescriptor("x") && reads.Add(1) == 1 {
+				close(secondRead) // the second create has seen "x" running...
+				<-readGate        // ...and waits until it has finished
+			}
+		}}
+	m, err := New(context.Background(), Options{DB: d, DataPath: data, Node: "node1", ServerVersion: "1.35.0",
+		Backends: []Backend{&memBackend{hs}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(); d.Close() })
+	f := &fixture{db: d, mgr: m, store: st, data: data}
+	f.addObjects(t, "Article", 20, 4)
+	ctx := context.Background()
+
+	reads.Store(1) // the first create's own look at "x" passes
+	if _, err := m.Create(ctx, "filesystem", CreateRequest{ID: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	reads.Store(0)
+	second := make(chan error, 1)
+	go func() {
+		_, err := m.Create(ctx, "filesystem", CreateRequest{ID: "x"})
+		second <- err
+	}()
+	<-secondRead
+	close(chunkGate)
+	if info := wait(t, func() (Info, error) { return m.CreateStatus(ctx, "filesystem", "x", "", "") }); info.Status != StatusSuccess {
+		t.Fatalf("first backup: %+v", info)
+	}
+	waitStored(t, f, "x", StatusSuccess)
+	close(readGate)
+	if err := <-second; err == nil || !strings.Contains(err.Error(), `backup "x" already exists`) {
+		t.Fatalf("second create of x: %v, want it refused", err)
+	}
+	if info, err := m.CreateStatus(ctx, "filesystem", "x", "", ""); err != nil || info.Status != StatusSuccess {
+		t.Fatalf("x after the refused create: %+v %v", info, err)
 	}
 }
