@@ -57,7 +57,8 @@ type Manager struct {
 
 	fs fsutil.FS
 
-	// mu guards the fields below; it is never held across I/O.
+	// mu guards the fields below. Create, status calls and the list do
+	// no I/O while holding it.
 	mu      sync.Mutex
 	backup  *job // the running (or starting) backup, if any
 	restore *job // the running restore, if any
