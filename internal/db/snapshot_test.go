@@ -102,6 +102,21 @@ func TestSnapshotCopiesWithoutTheLock(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The files of tenant t4 as they are before the snapshot.
+	t4Dir := filepath.Join(dir, classesDir, "Multi", "t4")
+	t4Before := map[string][]byte{}
+	entries, err := os.ReadDir(t4Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(t4Dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t4Before[e.Name()] = b
+	}
+
 	snapDir := filepath.Join(t.TempDir(), "snap")
 	type result struct {
 		snaps []ClassSnapshot
@@ -117,6 +132,13 @@ func TestSnapshotCopiesWithoutTheLock(t *testing.T) {
 	// A deletion of a tenant being copied waits for its copy...
 	deleted := make(chan error, 1)
 	go func() { deleted <- d.DeleteTenants("Multi", []string{"t3"}) }()
+	// So does the activation of a tenant not copied yet (opening it would
+	// change its files under the copy).
+	activated := make(chan error, 1)
+	go func() {
+		_, err := d.UpdateTenants("Multi", []Tenant{{Name: "t4", ActivityStatus: TenantHot}})
+		activated <- err
+	}()
 	// ...while a schema change, a write and a read go through.
 	within(t, g, "adding a property", func() error {
 		_, err := d.AddProperty("Article", &schema.Property{Name: "added", DataType: []string{"int"}})
@@ -146,6 +168,22 @@ func TestSnapshotCopiesWithoutTheLock(t *testing.T) {
 	if err := <-deleted; err != nil {
 		t.Fatalf("deleting the tenant after its copy: %v", err)
 	}
+	if err := <-activated; err != nil {
+		t.Fatalf("activating the tenant after its copy: %v", err)
+	}
+	// The copy of t4 is its files as they were before it was activated.
+	t4Copy := filepath.Join(snapDir, "Multi", "t4")
+	if entries, err := os.ReadDir(t4Copy); err != nil || len(entries) != len(t4Before) {
+		t.Fatalf("copy of t4: %v, %d files, want %d", err, len(entries), len(t4Before))
+	}
+	for name, want := range t4Before {
+		if got, err := os.ReadFile(filepath.Join(t4Copy, name)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("copy of t4/%s differs from the file before the activation (%v)", name, err)
+		}
+	}
+	if n, err := d.Count(ctx, "Multi", "t4"); err != nil || n != 1 {
+		t.Fatalf("activated tenant t4: %d objects, %v", n, err)
+	}
 
 	// The class definitions are those of the capture; every tenant was copied in full.
 	if r.snaps[0].Class.Property("added") != nil {
@@ -160,8 +198,8 @@ func TestSnapshotCopiesWithoutTheLock(t *testing.T) {
 		if err != nil || len(entries) == 0 {
 			t.Fatalf("copy of tenant %s: %v, %d files", sh.Name, err, len(entries))
 		}
-		if sh.Name == "t3" {
-			continue // deleted since
+		if sh.Name == "t3" || sh.Name == "t4" {
+			continue // deleted or activated since
 		}
 		for _, e := range entries {
 			want, _ := os.ReadFile(filepath.Join(src, e.Name()))
