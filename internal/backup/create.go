@@ -59,56 +59,108 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 		return Info{}, err
 	}
 
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	old, found, err := readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID))
 	if err != nil {
 		return Info{}, apperr.Invalidf("check if backup %q exists at %q: %v", req.ID, loc.Home(req.ID), err)
 	}
-	running := m.backup != nil
 	// SUCCESS and FAILED ids are taken; CANCELED and never-finished ones
 	// (not running here) may be reused.
-	if found && (old.Status == StatusSuccess || old.Status == StatusFailed || (running && m.backup.id == req.ID)) {
+	if found && (old.Status == StatusSuccess || old.Status == StatusFailed) {
 		return Info{}, apperr.Invalidf("backup %q already exists at %q", req.ID, loc.Home(req.ID))
 	}
-	if running {
-		return Info{}, apperr.Invalidf("backup %s already in progress", m.backup.id)
-	}
-
-	// The snapshot is taken before the response: the backup holds every
-	// write acknowledged before it and none acknowledged after.
 	now := time.Now().UTC()
-	snapDir := m.path("snapshots", req.ID)
-	if err := os.RemoveAll(snapDir); err != nil {
-		return Info{}, fmt.Errorf("clear snapshot dir: %w", err)
-	}
-	snaps, err := m.opts.DB.Snapshot(ctx, classes, snapDir)
-	if err != nil {
-		os.RemoveAll(snapDir)
-		return Info{}, fmt.Errorf("snapshot: %w", err)
-	}
-	m.log.Info("backup snapshot taken", "id", req.ID, "classes", len(snaps), "took", time.Since(now))
 	j := &job{kind: kindBackup, id: req.ID, loc: loc, be: be, desc: &Descriptor{
 		StartedAt: now, ID: req.ID, Status: StatusStarted, Version: FormatVersion,
 		ServerVersion: m.opts.ServerVersion, Leader: m.opts.Node,
 		CompressionType: string(codec.Compression), StrataFormat: StrataFormat,
 		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusStarted}},
 	}}
-	if err := m.writeRecord(kindBackup, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path}); err != nil {
-		os.RemoveAll(snapDir)
+	runCtx, cancel := context.WithCancelCause(context.Background())
+	j.cancel = cancel
+	if err := m.reserve(j); err != nil {
+		cancel(nil)
+		return Info{}, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			m.release(j)
+		}
+	}()
+	// A run of this id may have finished between the check above and the
+	// reservation: check again, now that no other run can start.
+	if old, found, err = readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID)); err != nil {
+		return Info{}, apperr.Invalidf("check if backup %q exists at %q: %v", req.ID, loc.Home(req.ID), err)
+	}
+	if found && (old.Status == StatusSuccess || old.Status == StatusFailed) {
+		return Info{}, apperr.Invalidf("backup %q already exists at %q", req.ID, loc.Home(req.ID))
+	}
+
+	// Everything below runs without the manager's lock: status calls and
+	// the list are answered meanwhile, and a second create is refused
+	// because this one holds the reservation.
+	// The snapshot is taken before the response: the backup holds every
+	// write acknowledged before it and none acknowledged after.
+	snapDir := m.path("snapshots", req.ID)
+	if err := m.fs.RemoveAll(snapDir); err != nil {
+		return Info{}, fmt.Errorf("clear snapshot dir: %w", err)
+	}
+	snaps, err := m.opts.DB.Snapshot(ctx, classes, snapDir)
+	if err != nil {
+		m.fs.RemoveAll(snapDir)
+		return Info{}, fmt.Errorf("snapshot: %w", err)
+	}
+	m.log.Info("backup snapshot taken", "id", req.ID, "classes", len(snaps), "took", time.Since(now))
+	if err := m.writeRecord(j, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path, Classes: classes}); err != nil {
+		m.fs.RemoveAll(snapDir)
 		return Info{}, fmt.Errorf("record backup job: %w", err)
 	}
 	if err := putJSON(context.WithoutCancel(ctx), loc.Store, layout.BackupDescriptor(req.ID), j.desc); err != nil {
-		os.RemoveAll(snapDir)
-		m.removeRecord(kindBackup)
+		m.fs.RemoveAll(snapDir)
+		m.removeRecord(j)
 		return Info{}, fmt.Errorf("coordinator: cannot init meta file: %w", err)
 	}
-	runCtx, cancel := context.WithCancelCause(context.Background())
-	j.cancel = cancel
-	m.backup = j
-	m.wg.Add(1)
+	started = true
 	go m.runBackup(runCtx, j, snaps, snapDir, codec, m.workers(req.CPUPercentage))
 	return j.info(), nil
+}
+
+// reserve makes j the running backup, unless one runs already (or the
+// previous run of the same id has not stored its final status yet), or the
+// manager is closing. A reserved job counts in m.wg.
+func (m *Manager) reserve(j *job) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	select {
+	case <-m.closing:
+		return errShutdown
+	default:
+	}
+	if r := m.backup; r != nil {
+		if sameJob(r, j.be, j.loc, j.id) {
+			return apperr.Invalidf("backup %q already exists at %q", j.id, j.loc.Home(j.id))
+		}
+		return apperr.Invalidf("backup %s already in progress", r.id)
+	}
+	for u := range m.unsynced {
+		if u.kind == kindBackup && sameJob(u, j.be, j.loc, j.id) {
+			return apperr.Invalidf("backup %q already exists at %q: its final status %s is not stored in the backend yet", j.id, j.loc.Home(j.id), u.status())
+		}
+	}
+	m.backup = j
+	m.wg.Add(1)
+	return nil
+}
+
+// release gives up the reservation of a backup that did not start.
+func (m *Manager) release(j *job) {
+	m.mu.Lock()
+	if m.backup == j {
+		m.backup = nil
+	}
+	m.mu.Unlock()
+	j.cancel(nil)
+	m.wg.Done()
 }
 
 // selectClasses applies include/exclude (with * and ? wildcards) to the
@@ -215,7 +267,7 @@ type planFile struct {
 
 func (m *Manager) runBackup(ctx context.Context, j *job, snaps []db.ClassSnapshot, snapDir string, codec archive.Codec, nWorkers int) {
 	defer m.wg.Done()
-	defer os.RemoveAll(snapDir)
+	defer m.fs.RemoveAll(snapDir)
 	err := m.doBackup(ctx, j, snaps, codec, nWorkers)
 	status, msg := StatusSuccess, ""
 	switch {

@@ -16,6 +16,10 @@ type job struct {
 	loc    *Location
 	be     Backend
 	cancel context.CancelCauseFunc
+	// record is the path of the job's local record ("" = none or removed),
+	// used by whoever starts or finishes the job, one at a time.
+	record string
+	rec    jobRecord // what the record holds
 
 	mu   sync.Mutex
 	desc *Descriptor
@@ -105,26 +109,31 @@ func (m *Manager) finish(j *job, st Status, errMsg string) {
 	}
 	j.mu.Unlock()
 	err := putJSON(context.Background(), j.loc.Store, j.kind.descriptorKey(j.id), &final)
+	if err != nil {
+		m.recordFinal(j, st, errMsg) // before syncFinal may remove the record
+	}
 	m.mu.Lock()
 	j.mu.Lock()
 	j.desc = &final
 	j.mu.Unlock()
-	if j.kind == kindBackup {
+	if m.backup == j {
 		m.backup = nil
-	} else {
+	}
+	if m.restore == j {
 		m.restore = nil
 	}
 	if err != nil {
 		// The backend is unreachable: answer from memory meanwhile, keep
-		// the local record (a restart fails the job), and keep trying.
+		// the local record (a restart stores the final status), and keep trying.
 		m.log.Error("write final descriptor; retrying in the background", "kind", j.kind, "id", j.id, "err", err)
-		m.unsynced[j.kind] = j
+		m.unsynced[j] = true
 		m.wg.Add(1)
 		go m.syncFinal(j, &final)
-	} else {
-		m.removeRecordLocked(j.kind)
 	}
 	m.mu.Unlock()
+	if err == nil {
+		m.removeRecord(j)
+	}
 	m.log.Info(string(j.kind)+" finished", "id", j.id, "status", st, "error", errMsg)
 }
 
@@ -143,38 +152,33 @@ func (m *Manager) syncFinal(j *job, final *Descriptor) {
 			delay = min(2*delay, 30*time.Second)
 			continue
 		}
+		m.removeRecord(j)
 		m.mu.Lock()
-		if m.unsynced[j.kind] == j {
-			delete(m.unsynced, j.kind)
-		}
-		m.removeRecordLocked(j.kind)
+		delete(m.unsynced, j)
 		m.mu.Unlock()
 		m.log.Info("final descriptor written", "kind", j.kind, "id", j.id)
 		return
 	}
 }
 
-// removeRecordLocked removes the local record of a kind unless a job of
-// that kind runs (its record must stay). Caller holds m.mu.
-func (m *Manager) removeRecordLocked(kind jobKind) {
-	if (kind == kindBackup && m.backup == nil) || (kind == kindRestore && m.restore == nil) {
-		m.removeRecord(kind)
-	}
-}
-
-// current returns the running job of a kind, or the finished one whose
-// descriptor is not stored yet.
-func (m *Manager) current(kind jobKind) *job {
+// find returns the job of a kind addressed by backend, location and id:
+// the running one, or a finished one whose descriptor is not stored yet.
+func (m *Manager) find(kind jobKind, be Backend, loc *Location, id string) *job {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	j := m.backup
 	if kind == kindRestore {
 		j = m.restore
 	}
-	if j == nil {
-		j = m.unsynced[kind]
+	if sameJob(j, be, loc, id) {
+		return j
 	}
-	return j
+	for u := range m.unsynced {
+		if u.kind == kind && sameJob(u, be, loc, id) {
+			return u
+		}
+	}
+	return nil
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

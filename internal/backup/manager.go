@@ -14,8 +14,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,9 @@ type Options struct {
 	// Foreground tells whether clients are being served; while they are, a
 	// job's workers beyond the first wait (see runPool). Nil: never.
 	Foreground *activity.Tracker
+	// FS holds the job's local files (job records, snapshot dirs); nil =
+	// the operating system's.
+	FS fsutil.FS
 }
 
 // Manager runs backup and restore jobs. Safe for concurrent use.
@@ -51,12 +55,16 @@ type Manager struct {
 	log      *slog.Logger
 	backends map[string]Backend
 
+	fs fsutil.FS
+
+	// mu guards the fields below. Create, status calls and the list do
+	// no I/O while holding it.
 	mu      sync.Mutex
-	backup  *job // the running backup, if any
+	backup  *job // the running (or starting) backup, if any
 	restore *job // the running restore, if any
 	// unsynced holds finished jobs whose final descriptor could not be
 	// written yet; their status is answered from memory.
-	unsynced map[jobKind]*job
+	unsynced map[*job]bool
 	closing  chan struct{}
 	wg       sync.WaitGroup
 }
@@ -75,8 +83,6 @@ type Info struct {
 	SizeBytes   int64 // before compression
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9_-]+$`)
-
 // workDir is where jobs keep local state inside the data path.
 const workDir = ".backup"
 
@@ -93,21 +99,19 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.ChunkTargetSize <= 0 {
 		opts.ChunkTargetSize = 64 << 20
 	}
-	m := &Manager{opts: opts, log: opts.Logger, backends: map[string]Backend{},
-		unsynced: map[jobKind]*job{}, closing: make(chan struct{})}
+	m := &Manager{opts: opts, log: opts.Logger, backends: map[string]Backend{}, fs: fsutil.Or(opts.FS),
+		unsynced: map[*job]bool{}, closing: make(chan struct{})}
 	for _, b := range opts.Backends {
 		m.backends[b.Name()] = b
 	}
-	if err := os.MkdirAll(m.path(), 0o755); err != nil {
+	if err := m.fs.MkdirAll(m.path(jobsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("backup work dir: %w", err)
 	}
-	for _, kind := range []jobKind{kindBackup, kindRestore} {
-		if err := m.recover(ctx, kind); err != nil {
-			return nil, err
-		}
+	if err := m.recover(ctx); err != nil {
+		return nil, err
 	}
 	for _, dir := range []string{"snapshots", "staging"} {
-		if err := os.RemoveAll(m.path(dir)); err != nil {
+		if err := m.fs.RemoveAll(m.path(dir)); err != nil {
 			return nil, fmt.Errorf("remove leftover %s: %w", dir, err)
 		}
 	}
@@ -157,12 +161,10 @@ func (m *Manager) backendFor(name, what string) (Backend, error) {
 	return nil, apperr.Invalidf("no backup %s %q: backup: %s not found, did you enable the right module?", what, name, name)
 }
 
+// validateID applies the id rule (layout.CheckID) on every endpoint.
 func validateID(id string) error {
-	if id == "" {
-		return apperr.Invalidf("invalid backup id: 'id' is required: set \"id\" to a name of lowercase letters, 0-9, _ and -")
-	}
-	if !idPattern.MatchString(id) {
-		return apperr.Invalidf("invalid backup id: '%s' allowed characters are lowercase, 0-9, _, -", id)
+	if err := layout.CheckID(id); err != nil {
+		return apperr.Invalidf("invalid backup id: %v", err)
 	}
 	return nil
 }
@@ -204,13 +206,21 @@ func putJSON(ctx context.Context, st blob.Store, key string, v any) error {
 	return st.Put(ctx, key, bytesReader(b), int64(len(b)))
 }
 
-// jobRecord is the local trace of a running job, kept until it ends so a
-// crash can be detected and the job failed at the next start.
+// jobRecord is the local trace of a running job, kept until its final
+// descriptor is stored, so that a crash can be detected and the job failed
+// at the next start. Each job has its own record file (see recordName).
 type jobRecord struct {
-	ID      string `json:"id"`
-	Backend string `json:"backend"`
-	Bucket  string `json:"bucket,omitempty"`
-	Path    string `json:"path,omitempty"`
+	Kind      jobKind   `json:"kind,omitempty"` // absent in records of older versions
+	ID        string    `json:"id"`
+	Backend   string    `json:"backend"`
+	Bucket    string    `json:"bucket,omitempty"`
+	Path      string    `json:"path,omitempty"`
+	StartedAt time.Time `json:"startedAt,omitzero"`
+	Classes   []string  `json:"classes,omitempty"`
+	// Status and Error are set when the job ended but its final
+	// descriptor could not be stored: a restart stores them.
+	Status Status `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
 	// Install lists, once a restore installs its classes, each class's
 	// shards: recovery then tells whether the install committed.
 	Install map[string][]string `json:"install,omitempty"`
@@ -230,74 +240,158 @@ func (k jobKind) descriptorKey(id string) string {
 	return layout.RestoreDescriptor(id)
 }
 
-func (m *Manager) recordPath(kind jobKind) string {
-	return m.path("running-" + string(kind) + ".json")
+// jobsDir holds one record per unfinished job.
+const jobsDir = "jobs"
+
+// recordName names a job's record: "<kind>-<id>-<start, ns>.json". The
+// start time tells apart two runs of one id (one of them finished but not
+// yet synced); an id is at most layout.MaxIDLength characters, so the name
+// fits in any file system's NAME_MAX.
+func recordName(kind jobKind, id string, started time.Time) string {
+	return fmt.Sprintf("%s-%s-%d.json", kind, id, started.UnixNano())
 }
 
-func (m *Manager) writeRecord(kind jobKind, rec jobRecord) error {
+// writeRecord stores the record of job j, which owns it from then on.
+func (m *Manager) writeRecord(j *job, rec jobRecord) error {
+	rec.Kind = j.kind
+	if rec.StartedAt.IsZero() {
+		rec.StartedAt = j.desc.StartedAt
+	}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(m.recordPath(kind), b, 0o644)
+	path := m.path(jobsDir, recordName(j.kind, j.id, rec.StartedAt))
+	if err := fsutil.WriteFileAtomicFS(m.fs, path, b, 0o644); err != nil {
+		return err
+	}
+	j.record, j.rec = path, rec
+	return nil
 }
 
-func (m *Manager) removeRecord(kind jobKind) {
-	if err := os.Remove(m.recordPath(kind)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		m.log.Error("remove job record", "kind", kind, "err", err)
+// recordFinal notes a finished job's final status in its record, for a
+// restart to store if the backend cannot be written now.
+func (m *Manager) recordFinal(j *job, st Status, errMsg string) {
+	if j.record == "" {
+		return
+	}
+	rec := j.rec
+	rec.Status, rec.Error = st, errMsg
+	b, err := json.Marshal(rec)
+	if err == nil {
+		err = fsutil.WriteFileAtomicFS(m.fs, j.record, b, 0o644)
+	}
+	if err != nil {
+		m.log.Error("note final status in job record", "kind", j.kind, "id", j.id, "err", err)
 	}
 }
 
-// recover finishes a job that was running when the server stopped: it is
-// FAILED, unless it is a restore whose install committed (see
-// Manager.installed), which is SUCCESS.
-func (m *Manager) recover(ctx context.Context, kind jobKind) error {
-	b, err := os.ReadFile(m.recordPath(kind))
+// removeRecord removes job j's own record (no other job's).
+func (m *Manager) removeRecord(j *job) {
+	if j.record == "" {
+		return
+	}
+	if err := m.fs.Remove(j.record); err != nil && !errors.Is(err, os.ErrNotExist) {
+		m.log.Error("remove job record", "kind", j.kind, "id", j.id, "err", err)
+		return
+	}
+	j.record = ""
+}
+
+// legacyRecords are the record files of older versions: one per kind.
+var legacyRecords = map[string]jobKind{"running-backup.json": kindBackup, "running-restore.json": kindRestore}
+
+// recover finishes every job that was running when the server stopped: it
+// reads every record (this version's and older ones') and marks its job
+// FAILED in the backend, or SUCCESS for a restore whose install committed
+// (see Manager.installed). A job whose backend cannot be written now is
+// answered as FAILED from memory and synced in the background.
+func (m *Manager) recover(ctx context.Context) error {
+	var paths []string
+	for name := range legacyRecords {
+		paths = append(paths, m.path(name))
+	}
+	entries, err := m.fs.ReadDir(m.path(jobsDir))
+	if err != nil {
+		return fmt.Errorf("list job records: %w", err)
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".json") && !strings.HasPrefix(e.Name(), ".") {
+			paths = append(paths, m.path(jobsDir, e.Name()))
+		}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if err := m.recoverRecord(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recoverRecord finishes the job of one record.
+func (m *Manager) recoverRecord(ctx context.Context, path string) error {
+	b, err := m.fs.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("read %s job record: %w", kind, err)
+		return fmt.Errorf("read job record %s: %w", path, err)
 	}
 	var rec jobRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		m.log.Error("unreadable job record; discarding it", "kind", kind, "err", err)
-		m.removeRecord(kind)
+	if err := json.Unmarshal(b, &rec); err != nil || layout.CheckID(rec.ID) != nil {
+		m.log.Error("unreadable job record; discarding it", "record", path, "err", err)
+		m.removeRecord(&job{record: path})
 		return nil
 	}
+	if k, ok := legacyRecords[filepath.Base(path)]; ok {
+		rec.Kind = k
+	}
+	if rec.Kind != kindBackup && rec.Kind != kindRestore {
+		m.log.Error("job record of an unknown kind; discarding it", "record", path, "kind", rec.Kind)
+		m.removeRecord(&job{record: path})
+		return nil
+	}
+	kind := rec.Kind
 	reason := fmt.Sprintf("interrupted by restart: the server stopped while this %s was running", kind)
 	be := m.backends[rec.Backend]
 	if be == nil {
 		m.log.Error("job interrupted by restart on a backend that is no longer enabled", "kind", kind, "id", rec.ID, "backend", rec.Backend)
-		m.removeRecord(kind)
+		m.removeRecord(&job{record: path})
 		return nil
 	}
 	loc, err := be.Locate(rec.Bucket, rec.Path)
-	status, errMsg := StatusFailed, reason
-	if kind == kindRestore && m.installed(rec.Install) {
-		status, errMsg = StatusSuccess, "" // the crash came after the install committed
-	}
-	if err == nil {
-		key := kind.descriptorKey(rec.ID)
-		var d *Descriptor
-		var found bool
-		if d, found, err = readDescriptor(ctx, loc.Store, key); err == nil && found && !d.Status.Terminal() {
-			d.Status, d.Error, d.CompletedAt = status, errMsg, time.Now().UTC()
-			for _, n := range d.Nodes {
-				if !n.Status.Terminal() {
-					n.Status, n.Error = status, errMsg
-				}
-			}
-			err = putJSON(ctx, loc.Store, key, d)
-		}
-	}
 	if err != nil {
-		// Keep the record: the next start tries again, and the API will not
-		// report a stale status as running because no job is in memory.
-		m.log.Error("could not finish interrupted job", "kind", kind, "id", rec.ID, "status", status, "err", err)
+		m.log.Error("job interrupted by restart at a location that is no longer valid", "kind", kind, "id", rec.ID, "err", err)
+		m.removeRecord(&job{record: path})
 		return nil
 	}
-	m.log.Warn("finished job interrupted by restart", "kind", kind, "id", rec.ID, "status", status)
-	m.removeRecord(kind)
+	j := &job{kind: kind, id: rec.ID, loc: loc, be: be, record: path, rec: rec}
+	key := kind.descriptorKey(rec.ID)
+	d, found, err := readDescriptor(ctx, loc.Store, key)
+	switch {
+	case err == nil && found && d.Status.Terminal():
+		m.removeRecord(j) // the final descriptor was stored; only the record was left
+		return nil
+	case err == nil && found && d.ID == rec.ID:
+		j.desc = d
+	default:
+		// Unreadable or absent: what the record knows.
+		j.desc = &Descriptor{ID: rec.ID, StartedAt: rec.StartedAt, Version: FormatVersion, ServerVersion: m.opts.ServerVersion,
+			Leader: m.opts.Node, StrataFormat: StrataFormat,
+			Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: rec.Classes}}}
+	}
+	if rec.Status.Terminal() {
+		// The job had ended; only its final descriptor was not stored.
+		m.log.Warn("storing the final status of a job that ended before the restart", "kind", kind, "id", rec.ID, "status", rec.Status)
+		m.finish(j, rec.Status, rec.Error)
+		return nil
+	}
+	status, msg := StatusFailed, reason
+	if kind == kindRestore && m.installed(rec.Install) {
+		status, msg = StatusSuccess, "" // the crash came after the install committed
+	}
+	m.log.Warn("finishing job interrupted by restart", "kind", kind, "id", rec.ID, "status", status)
+	m.finish(j, status, msg)
 	return nil
 }

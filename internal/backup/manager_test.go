@@ -306,7 +306,7 @@ func TestInterruptedJobIsFailedAfterRestart(t *testing.T) {
 	if err := putJSON(ctx, f.store, layout.BackupDescriptor("crash"), d); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.mgr.writeRecord(kindBackup, jobRecord{ID: "crash", Backend: "filesystem"}); err != nil {
+	if err := f.mgr.writeRecord(&job{kind: kindBackup, id: "crash", desc: d}, jobRecord{ID: "crash", Backend: "filesystem"}); err != nil {
 		t.Fatal(err)
 	}
 	m2, err := New(ctx, Options{DB: f.db, DataPath: f.data, Node: "node1", Backends: []Backend{&memBackend{f.store}}})

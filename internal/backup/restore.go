@@ -98,12 +98,11 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 		PreCompressionSizeBytes: d.PreCompressionSizeBytes, StrataFormat: d.StrataFormat, NodeMapping: req.NodeMapping,
 		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusTransferring}}}
 	j := &job{kind: kindRestore, id: req.ID, loc: loc, be: be, desc: rd}
-	rec := jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path}
-	if err := m.writeRecord(kindRestore, rec); err != nil {
+	if err := m.writeRecord(j, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path, Classes: classes}); err != nil {
 		return Info{}, fmt.Errorf("record restore job: %w", err)
 	}
 	if err := putJSON(context.WithoutCancel(ctx), loc.Store, layout.RestoreDescriptor(req.ID), rd); err != nil {
-		m.removeRecord(kindRestore)
+		m.removeRecord(j)
 		return Info{}, fmt.Errorf("put initial metadata: %w", err)
 	}
 	descs := make([]*ClassDescriptor, len(classes))
@@ -114,7 +113,7 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	j.cancel = cancel
 	m.restore = j
 	m.wg.Add(1)
-	go m.runRestore(runCtx, j, rec, srcNode, compressionOf(d), descs, m.workers(req.CPUPercentage))
+	go m.runRestore(runCtx, j, srcNode, compressionOf(d), descs, m.workers(req.CPUPercentage))
 	info := j.info()
 	info.Status = StatusStarted // the response says STARTED, as in Weaviate
 	return info, nil
@@ -214,9 +213,9 @@ func (m *Manager) readManifest(ctx context.Context, loc *Location, id, node stri
 	return &nm, nil
 }
 
-func (m *Manager) runRestore(ctx context.Context, j *job, rec jobRecord, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) {
+func (m *Manager) runRestore(ctx context.Context, j *job, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) {
 	defer m.wg.Done()
-	err := m.doRestore(ctx, j, rec, srcNode, comp, classes, nWorkers)
+	err := m.doRestore(ctx, j, srcNode, comp, classes, nWorkers)
 	status, msg := StatusSuccess, ""
 	switch {
 	case err == nil:
@@ -230,7 +229,7 @@ func (m *Manager) runRestore(ctx context.Context, j *job, rec jobRecord, srcNode
 	m.finish(j, status, msg)
 }
 
-func (m *Manager) doRestore(ctx context.Context, j *job, rec jobRecord, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) error {
+func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) error {
 	// Fail at once, before transferring anything, if a class exists.
 	var exists []string
 	for _, c := range classes {
@@ -314,11 +313,12 @@ func (m *Manager) doRestore(ctx context.Context, j *job, rec jobRecord, srcNode 
 	// From here on the restore is not cancellable. The record says what is
 	// installed, so that after a crash recovery can tell whether the
 	// install committed.
+	rec := j.rec
 	rec.Install = map[string][]string{}
 	for _, rc := range restored {
 		rec.Install[rc.Class.Class] = shardNames(rc)
 	}
-	if err := m.writeRecord(kindRestore, rec); err != nil {
+	if err := m.writeRecord(j, rec); err != nil {
 		return fmt.Errorf("record restore job: %w", err)
 	}
 	if err := m.opts.DB.InstallClasses(context.WithoutCancel(ctx), restored); err != nil {

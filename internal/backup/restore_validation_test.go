@@ -299,7 +299,8 @@ func TestRecoveryFinishesARestoreWhoseInstallCommitted(t *testing.T) {
 			if err := putJSON(ctx, f.store, layout.RestoreDescriptor("inst"), d); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.mgr.writeRecord(kindRestore, jobRecord{ID: "inst", Backend: "filesystem", Install: tc.install}); err != nil {
+			j := &job{kind: kindRestore, id: "inst", desc: d}
+			if err := f.mgr.writeRecord(j, jobRecord{ID: "inst", Backend: "filesystem", Install: tc.install}); err != nil {
 				t.Fatal(err)
 			}
 			m2, err := New(ctx, Options{DB: f.db, DataPath: f.data, Node: "node1", Backends: []Backend{&memBackend{f.store}}})

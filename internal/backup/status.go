@@ -39,7 +39,7 @@ func (m *Manager) CreateStatus(ctx context.Context, backendName, id, bucket, pat
 	if err != nil {
 		return Info{}, err
 	}
-	if j := m.current(kindBackup); sameJob(j, be, loc, id) {
+	if j := m.find(kindBackup, be, loc, id); j != nil {
 		return j.info(), nil
 	}
 	return m.storedInfo(ctx, be, loc, kindBackup, id)
@@ -135,7 +135,7 @@ func (m *Manager) RestoreStatus(ctx context.Context, backendName, id, bucket, pa
 	if err != nil {
 		return Info{}, err
 	}
-	if j := m.current(kindRestore); sameJob(j, be, loc, id) {
+	if j := m.find(kindRestore, be, loc, id); j != nil {
 		return j.info(), nil
 	}
 	return m.storedInfo(ctx, be, loc, kindRestore, id)

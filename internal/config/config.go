@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"strata/internal/backup/layout"
 	"strata/internal/schema"
 )
 
@@ -276,6 +277,11 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 
 	str("PERSISTENCE_DATA_PATH", &c.DataPath)
 	str("CLUSTER_HOSTNAME", &c.NodeName)
+	// The node name is a path segment of every backup: the backup id rule's
+	// sibling applies, so that it cannot lead into another backup.
+	if err := layout.CheckNode(c.NodeName); err != nil {
+		return fmt.Errorf("CLUSTER_HOSTNAME: %w", err)
+	}
 	str("BACKUP_FILESYSTEM_PATH", &c.BackupFSPath)
 	str("STRATA_DEBUG_ADDR", &c.DebugAddr)
 	if mods := list("ENABLE_MODULES"); len(mods) > 0 {

@@ -17,7 +17,9 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"strata/internal/fsutil"
 	"strata/internal/schema"
 	"strata/internal/shard"
 )
@@ -31,6 +33,12 @@ type Options struct {
 	AutoSchemaLimits schema.AutoSchemaLimits
 	Logger           *slog.Logger
 	CacheBytes       int64 // shared pebble block cache; 0 = 64 MiB
+	// FS holds the files the database copies itself (snapshots of inactive
+	// tenants); nil = the operating system's.
+	FS fsutil.FS
+	// PebbleFS is the file system of the shards' stores; nil = the
+	// operating system's. Tests inject faults through it.
+	PebbleFS vfs.FS
 }
 
 // DB is the database. Safe for concurrent use.
@@ -38,6 +46,7 @@ type DB struct {
 	opts  Options
 	log   *slog.Logger
 	cache *pebble.Cache
+	fs    fsutil.FS
 
 	// mu guards the schema (classes, their records and shard maps). Object
 	// reads and writes hold it for reading; schema changes for writing.
@@ -46,6 +55,12 @@ type DB struct {
 	// reserved holds names of classes being restored: they cannot be created meanwhile.
 	reserved map[string]bool
 	closed   bool
+
+	// pinMu guards pins and unpinned: the shard directories snapshots are
+	// copying (directory → count), and a channel closed at each release.
+	pinMu    sync.Mutex
+	pins     map[string]int
+	unpinned chan struct{}
 }
 
 // collection is one class and its open shards.
@@ -71,7 +86,8 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{opts: opts, log: opts.Logger, cache: pebble.NewCache(opts.CacheBytes), classes: map[string]*collection{}, reserved: map[string]bool{}}
+	d := &DB{opts: opts, log: opts.Logger, cache: pebble.NewCache(opts.CacheBytes), classes: map[string]*collection{}, reserved: map[string]bool{},
+		fs: fsutil.Or(opts.FS), pins: map[string]int{}, unpinned: make(chan struct{})}
 	for _, rec := range recs {
 		c := &collection{rec: rec, shards: map[string]*shard.Shard{}}
 		d.classes[rec.Class.Class] = c
@@ -140,7 +156,7 @@ func (d *DB) openShard(c *collection, name string) (*shard.Shard, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("create class dir: %w", err)
 	}
-	s, err := shard.Open(dir, shard.Options{Vectors: d.vectorIndexConfigs(class), Cache: d.cache, Logger: d.log, Inverted: invertedConfig(class)})
+	s, err := shard.Open(dir, shard.Options{Vectors: d.vectorIndexConfigs(class), Cache: d.cache, Logger: d.log, Inverted: invertedConfig(class), FS: d.opts.PebbleFS})
 	if err != nil {
 		return nil, err
 	}

@@ -143,12 +143,12 @@ func TestValidationErrorsChangeNothing(t *testing.T) {
 		in   *ObjectInput
 		want string
 	}{
-		{"wrong type", &ObjectInput{Class: "Article", Properties: props(t, `{"wordCount":"bad"}`)}, "invalid integer property 'wordCount' on class 'Article'"},
-		{"fraction for int", &ObjectInput{Class: "Article", Properties: props(t, `{"wordCount":1.5}`)}, "could not be converted to an int"},
-		{"unknown property", &ObjectInput{Class: "Article", Properties: props(t, `{"nope":1}`)}, "no such prop with name 'nope'"},
-		{"unknown class", &ObjectInput{Class: "Nope", Properties: props(t, `{}`)}, `class "Nope" not found`},
-		{"wrong dimension", &ObjectInput{Class: "Article", Vector: []float32{1, 2}}, "vector dimensions do not match"},
-		{"tenant on non-MT class", &ObjectInput{Class: "Article", Tenant: "t1"}, "multi-tenancy disabled"},
+		{"wrong type", &ObjectInput{GenerateID: true, Class: "Article", Properties: props(t, `{"wordCount":"bad"}`)}, "invalid integer property 'wordCount' on class 'Article'"},
+		{"fraction for int", &ObjectInput{GenerateID: true, Class: "Article", Properties: props(t, `{"wordCount":1.5}`)}, "could not be converted to an int"},
+		{"unknown property", &ObjectInput{GenerateID: true, Class: "Article", Properties: props(t, `{"nope":1}`)}, "no such prop with name 'nope'"},
+		{"unknown class", &ObjectInput{GenerateID: true, Class: "Nope", Properties: props(t, `{}`)}, `class "Nope" not found`},
+		{"wrong dimension", &ObjectInput{GenerateID: true, Class: "Article", Vector: []float32{1, 2}}, "vector dimensions do not match"},
+		{"tenant on non-MT class", &ObjectInput{GenerateID: true, Class: "Article", Tenant: "t1"}, "multi-tenancy disabled"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,7 +169,7 @@ func TestValidationErrorsChangeNothing(t *testing.T) {
 func TestAutoSchemaInfersClassAndProperties(t *testing.T) {
 	d := openTest(t, t.TempDir(), true)
 	ctx := context.Background()
-	_, err := d.AddObject(ctx, &ObjectInput{Class: "song", Properties: props(t, `{"title":"x","plays":3,"hit":true,"released":"2024-01-02T03:04:05Z"}`)})
+	_, err := d.AddObject(ctx, &ObjectInput{GenerateID: true, Class: "song", Properties: props(t, `{"title":"x","plays":3,"hit":true,"released":"2024-01-02T03:04:05Z"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,14 +198,14 @@ func TestTenantsLifecycle(t *testing.T) {
 	if err := d.AddTenants("MT", []Tenant{{Name: "t1"}, {Name: "t2", ActivityStatus: "INACTIVE"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.AddObject(ctx, &ObjectInput{Class: "MT", Tenant: "t1", Properties: props(t, `{"n":1}`)}); err != nil {
+	if _, err := d.AddObject(ctx, &ObjectInput{GenerateID: true, Class: "MT", Tenant: "t1", Properties: props(t, `{"n":1}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.AddObject(ctx, &ObjectInput{Class: "MT", Properties: props(t, `{"n":1}`)}); err == nil ||
+	if _, err := d.AddObject(ctx, &ObjectInput{GenerateID: true, Class: "MT", Properties: props(t, `{"n":1}`)}); err == nil ||
 		!strings.Contains(err.Error(), "has multi-tenancy enabled, but request was without tenant") {
 		t.Fatalf("missing tenant: %v", err)
 	}
-	if _, err := d.AddObject(ctx, &ObjectInput{Class: "MT", Tenant: "t2"}); err == nil || err.Error() != "tenant not active: 't2'" {
+	if _, err := d.AddObject(ctx, &ObjectInput{GenerateID: true, Class: "MT", Tenant: "t2"}); err == nil || err.Error() != "tenant not active: 't2'" {
 		t.Fatalf("inactive tenant: %v", err)
 	}
 	if _, err := d.UpdateTenants("MT", []Tenant{{Name: "t2", ActivityStatus: "ACTIVE"}}); err != nil {

@@ -181,7 +181,7 @@ func jsonEqual(a, b any) bool {
 
 // DeleteClass deletes a class and all its data. Unknown classes are a no-op.
 func (d *DB) DeleteClass(name string) error {
-	d.mu.Lock()
+	d.lockUnpinned(func() []string { return d.shardDirsOf(d.lookup(name), nil) })
 	defer d.mu.Unlock()
 	col := d.lookup(name)
 	if col == nil {

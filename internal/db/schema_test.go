@@ -251,16 +251,16 @@ func TestDynamicIndexUsesItsHNSWSettings(t *testing.T) {
 func TestAutoSchemaKeepsNothingOfAnInvalidObject(t *testing.T) {
 	d := openTest(t, t.TempDir(), true)
 	ctx := context.Background()
-	if _, err := d.AddObject(ctx, &ObjectInput{Class: "T", Properties: props(t, `{"flag":true,"meta":{"a":"x"}}`)}); err != nil {
+	if _, err := d.AddObject(ctx, &ObjectInput{GenerateID: true, Class: "T", Properties: props(t, `{"flag":true,"meta":{"a":"x"}}`)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := d.AddObject(ctx, &ObjectInput{Class: "T", Properties: props(t, `{"flag":"yes","extra":"x","meta":{"b":1}}`)})
+	_, err := d.AddObject(ctx, &ObjectInput{GenerateID: true, Class: "T", Properties: props(t, `{"flag":"yes","extra":"x","meta":{"b":1}}`)})
 	if KindOf(err) != KindInvalid {
 		t.Fatalf("invalid object: %v", err)
 	}
 	res, err := d.PutObjects(ctx, []*ObjectInput{
-		{Class: "T", Properties: props(t, `{"flag":1,"other":"x"}`)},
-		{Class: "T", Properties: props(t, `{"flag":false,"good":"x"}`)},
+		{Class: "T", GenerateID: true, Properties: props(t, `{"flag":1,"other":"x"}`)},
+		{Class: "T", GenerateID: true, Properties: props(t, `{"flag":false,"good":"x"}`)},
 	})
 	if err != nil || res[0].Err == nil || res[1].Err != nil {
 		t.Fatalf("batch: %v %+v", err, res)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"strata/internal/fsutil"
 	"strata/internal/schema"
+	"strata/internal/shard"
 )
 
 // ClassSnapshot is the point-in-time state of one class: its definition,
@@ -41,16 +41,70 @@ func (d *DB) ClassExists(name string) bool {
 // Snapshot takes a consistent copy of every shard of the named classes into
 // dir (which must be on the data path's filesystem, so files are
 // hard-linked). Active shards are checkpointed while they keep serving;
-// inactive tenants' files are copied. The schema cannot change while the
-// copies are taken, so definitions and data belong to the same moment.
+// inactive tenants' files are copied.
+//
+// Only the capture holds the database lock (as pebble's checkpoint does
+// with its own): the class definitions, tenant statuses and shards are
+// taken, and every shard directory is pinned. The copies run unlocked, so
+// reads, writes and schema changes go on meanwhile. A definition is
+// captured before its shards' data, so data written meanwhile (a property
+// added since) is a superset the definition tolerates. A schema change that
+// would close, open or remove a pinned shard (deactivating, activating or
+// deleting a tenant, deleting the class) waits, without holding the lock,
+// until the snapshot has copied that shard.
 func (d *DB) Snapshot(ctx context.Context, classes []string, dir string) ([]ClassSnapshot, error) {
+	out, copies, err := d.captureSnapshot(classes, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, c := range copies {
+			d.unpin(c.src) // no-op for those already released
+		}
+	}()
+	for i := range copies {
+		c := &copies[i]
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := d.fs.MkdirAll(filepath.Dir(c.dest), 0o755); err != nil {
+			return nil, fmt.Errorf("snapshot dir: %w", err)
+		}
+		if c.open != nil {
+			if err := c.open.Checkpoint(c.dest); err != nil {
+				return nil, err
+			}
+		} else if err := d.copyDir(c.src, c.dest); err != nil {
+			return nil, fmt.Errorf("copy inactive shard %s/%s: %w", c.class, c.shard, err)
+		}
+		d.unpin(c.src)
+		c.src = "" // released
+	}
+	return out, nil
+}
+
+// shardCopy is one shard a snapshot copies: from src (an open shard, or a
+// closed directory) to dest.
+type shardCopy struct {
+	class, shard string
+	src, dest    string
+	open         *shard.Shard // nil: an inactive tenant, copied file by file
+}
+
+// captureSnapshot takes, under the lock, what Snapshot copies, pinning
+// every shard directory.
+func (d *DB) captureSnapshot(classes []string, dir string) ([]ClassSnapshot, []shardCopy, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	out := make([]ClassSnapshot, 0, len(classes))
+	var copies []shardCopy
 	for _, name := range classes {
 		col := d.classes[name]
 		if col == nil {
-			return nil, classNotFound(name)
+			for _, c := range copies {
+				d.unpin(c.src)
+			}
+			return nil, nil, classNotFound(name)
 		}
 		snap := ClassSnapshot{Class: col.rec.Class.Clone(), Shard: col.rec.Shard}
 		if col.rec.Class.MultiTenant() {
@@ -60,25 +114,75 @@ func (d *DB) Snapshot(ctx context.Context, classes []string, dir string) ([]Clas
 			}
 		}
 		for _, shardName := range col.shardNames() {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			dest := filepath.Join(dir, name, shardName)
-			if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-				return nil, fmt.Errorf("snapshot dir: %w", err)
-			}
-			if s := col.shards[shardName]; s != nil {
-				if err := s.Checkpoint(dest); err != nil {
-					return nil, err
-				}
-			} else if err := copyDir(d.shardDir(name, shardName), dest); err != nil {
-				return nil, fmt.Errorf("copy inactive shard %s/%s: %w", name, shardName, err)
-			}
-			snap.Shards = append(snap.Shards, ShardSnapshot{Name: shardName, Dir: dest})
+			c := shardCopy{class: name, shard: shardName, src: d.shardDir(name, shardName),
+				dest: filepath.Join(dir, name, shardName), open: col.shards[shardName]}
+			d.pin(c.src)
+			copies = append(copies, c)
+			snap.Shards = append(snap.Shards, ShardSnapshot{Name: shardName, Dir: c.dest})
 		}
 		out = append(out, snap)
 	}
-	return out, nil
+	return out, copies, nil
+}
+
+// pin marks a shard directory as being copied.
+func (d *DB) pin(dir string) {
+	d.pinMu.Lock()
+	defer d.pinMu.Unlock()
+	d.pins[dir]++
+}
+
+// unpin releases a pin ("" = none) and wakes whoever waits for one.
+func (d *DB) unpin(dir string) {
+	if dir == "" {
+		return
+	}
+	d.pinMu.Lock()
+	defer d.pinMu.Unlock()
+	if d.pins[dir]--; d.pins[dir] <= 0 {
+		delete(d.pins, dir)
+	}
+	close(d.unpinned)
+	d.unpinned = make(chan struct{})
+}
+
+// lockUnpinned takes d.mu for writing once none of the shard directories
+// that dirs lists (called under the lock) is pinned by a snapshot. It
+// waits without holding the lock, so only the caller waits for the copy.
+func (d *DB) lockUnpinned(dirs func() []string) {
+	for {
+		d.mu.Lock()
+		d.pinMu.Lock()
+		var wait chan struct{}
+		for _, dir := range dirs() {
+			if d.pins[dir] > 0 {
+				wait = d.unpinned
+				break
+			}
+		}
+		d.pinMu.Unlock()
+		if wait == nil {
+			return
+		}
+		d.mu.Unlock()
+		<-wait
+	}
+}
+
+// shardDirsOf lists the directories of a class's shards named in names
+// (all of them when names is nil). Caller holds d.mu.
+func (d *DB) shardDirsOf(col *collection, names []string) []string {
+	if col == nil {
+		return nil
+	}
+	if names == nil {
+		names = col.shardNames()
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = d.shardDir(col.rec.Class.Class, n)
+	}
+	return out
 }
 
 // shardNames lists every shard of a class (all tenants, active or not) sorted.
@@ -96,11 +200,11 @@ func (c *collection) shardNames() []string {
 
 // copyDir copies the regular files of a closed shard directory. A shard
 // that was never opened has no directory; the copy is then empty.
-func copyDir(src, dst string) error {
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+func (d *DB) copyDir(src, dst string) error {
+	if err := d.fs.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(src)
+	entries, err := d.fs.ReadDir(src)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -111,30 +215,9 @@ func copyDir(src, dst string) error {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+		if err := fsutil.CopyFile(d.fs, filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
 			return err
 		}
 	}
-	return fsutil.SyncDir(dst)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return fsutil.SyncDirFS(d.fs, dst)
 }

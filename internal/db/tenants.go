@@ -124,7 +124,11 @@ func (d *DB) GetTenant(className, tenant string) (Tenant, error) {
 // UpdateTenants changes activity statuses; deactivating closes a tenant's
 // shard, activating opens it. It returns the updated tenants.
 func (d *DB) UpdateTenants(className string, tenants []Tenant) ([]Tenant, error) {
-	d.mu.Lock()
+	names := make([]string, len(tenants))
+	for i, t := range tenants {
+		names[i] = t.Name
+	}
+	d.lockUnpinned(func() []string { return d.shardDirsOf(d.lookup(className), names) })
 	defer d.mu.Unlock()
 	col, err := d.tenantClass(className, "TYPE_UPDATE_TENANT")
 	if err != nil {
@@ -172,7 +176,7 @@ func (d *DB) UpdateTenants(className string, tenants []Tenant) ([]Tenant, error)
 
 // DeleteTenants deletes tenants and their data; unknown names are ignored.
 func (d *DB) DeleteTenants(className string, names []string) error {
-	d.mu.Lock()
+	d.lockUnpinned(func() []string { return d.shardDirsOf(d.lookup(className), names) })
 	defer d.mu.Unlock()
 	col, err := d.tenantClass(className, "TYPE_DELETE_TENANT")
 	if err != nil {

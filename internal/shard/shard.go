@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/google/uuid"
 
 	"strata/internal/vector"
@@ -48,6 +49,9 @@ type Options struct {
 	Logger  *slog.Logger
 	// Inverted lists the properties indexed for where filters (props.go).
 	Inverted InvertedConfig
+	// FS is the store's file system; nil = the operating system's. Tests
+	// inject faults through it.
+	FS vfs.FS
 }
 
 // Shard is one pebble store plus its vector indexes. Safe for concurrent use.
@@ -86,6 +90,7 @@ func Open(dir string, opts Options) (*Shard, error) {
 		Cache:        opts.Cache,
 		MemTableSize: 32 << 20,
 		Logger:       pebbleLogger{opts.Logger.With("shard", dir)},
+		FS:           opts.FS, // nil: pebble's default, the OS
 	}
 	db, err := pebble.Open(dir, po)
 	if err != nil {

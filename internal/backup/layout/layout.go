@@ -9,6 +9,8 @@
 package layout
 
 import (
+	"errors"
+	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -53,4 +55,48 @@ func BackupIDOfDescriptor(key string) (string, bool) {
 // "<lowercase class>/<shard>/", relative to the data root as in Weaviate.
 func EntryPrefix(class, shard string) string {
 	return strings.ToLower(class) + "/" + shard + "/"
+}
+
+// MaxIDLength is the longest backup id (and node name): an id is one path
+// segment on a filesystem backend and in the local job files (NAME_MAX is
+// 255 bytes), and a key such as <id>/<node>/<Class>/chunk-<n> under a root
+// path must stay within the 1,024 bytes an S3 key may have.
+const MaxIDLength = 128
+
+// CheckID applies the backup id rule: 1 to MaxIDLength characters of
+// lowercase letters, digits, _ and -. The error says what is wrong.
+func CheckID(id string) error {
+	if id == "" {
+		return errors.New("'id' is required: set \"id\" to a name of lowercase letters, 0-9, _ and -")
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return fmt.Errorf("'%s' allowed characters are lowercase, 0-9, _, -", id)
+		}
+	}
+	if len(id) > MaxIDLength {
+		return fmt.Errorf("'%s…' is %d characters long; at most %d are allowed", id[:32], len(id), MaxIDLength)
+	}
+	return nil
+}
+
+// CheckNode applies the node name rule: a node name is a path segment of
+// every backup (<id>/<node>/…), so it is 1 to MaxIDLength characters of
+// letters, digits, _, - and . and neither "." nor "..".
+func CheckNode(name string) error {
+	if name == "" {
+		return errors.New("must not be empty")
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return fmt.Errorf("%q: allowed characters are letters, 0-9, _, - and .", name)
+		}
+	}
+	if name == "." || name == ".." {
+		return fmt.Errorf("%q is not a valid node name", name)
+	}
+	if len(name) > MaxIDLength {
+		return fmt.Errorf("%q is %d characters long; at most %d are allowed", name, len(name), MaxIDLength)
+	}
+	return nil
 }

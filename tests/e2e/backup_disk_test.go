@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// mountTmpfs mounts a tmpfs of size bytes at a fresh directory, or skips
+// the test where mounting is not allowed.
+func mountTmpfs(t *testing.T, size int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "small-disk")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.Itoa(size)); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v): this test needs root", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Logf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// waitFor polls cond until it holds, failing after crashRecoveryTimeout.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(crashRecoveryTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %s", what, crashRecoveryTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// fillUpTo fills dir's file system with one file until free bytes remain.
+func fillUpTo(t *testing.T, dir string, free int64) {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	avail := int64(st.Bavail) * st.Bsize
+	if avail <= free {
+		t.Fatalf("only %d bytes free in %s", avail, dir)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "filler"), make([]byte, avail-free), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFullBackupDiskThenCrash: on a full backup disk, a backup whose chunks
+// and final descriptor cannot be written, then a create that fails, then
+// SIGKILL and restart: the first backup is FAILED (never STARTED forever),
+// with the cause; once there is room again it is FAILED on disk too, and a
+// new backup succeeds with the data intact.
+func TestFullBackupDiskThenCrash(t *testing.T) {
+	t.Parallel()
+	disk := mountTmpfs(t, 1<<20)
+	s := startServer(t, serverOptions{BackupDir: disk})
+	createClass(t, s, articleClass("Article"))
+	objs := genObjects(7, 500, 64)
+	fastImport(t, s, "Article", "", objs, 500)
+
+	// Room for the first descriptor only: one page.
+	fillUpTo(t, disk, 4096)
+	startBackup(t, s, map[string]any{"id": "first", "config": map[string]any{"CompressionLevel": "NoCompression"}})
+	first := pollStatus(t, s, backupsPath(fsBackend)+"/first", backupWaitTimeout)
+	wantFinal(t, "backup on a full disk", first, "FAILED")
+	if !strings.Contains(first.Final.Error, "no space left on device") {
+		t.Fatalf("first backup's error %q, want the cause", first.Final.Error)
+	}
+	if b, err := os.ReadFile(filepath.Join(disk, "first", "backup_config.json")); err != nil || !strings.Contains(string(b), `"STARTED"`) {
+		t.Fatalf("the final descriptor was written after all (%v): the disk was not full enough for this test: %s", err, b)
+	}
+	r := createBackupRaw(t, s, map[string]any{"id": "second"})
+	if r.Status == http.StatusOK {
+		t.Fatalf("second create on a full disk: %s", r)
+	}
+
+	s.kill()
+	s.restart()
+	r = backupStatusRaw(t, s, "first", "")
+	wantStatus(t, r, http.StatusOK)
+	if d := decodeBackupDoc(t, r); d.Status != "FAILED" || d.Error != first.Final.Error {
+		t.Fatalf("first backup after the restart: %s %q, want FAILED %q", d.Status, d.Error, first.Final.Error)
+	}
+
+	// Room again: the FAILED status reaches the disk, and a backup works.
+	if err := os.Remove(filepath.Join(disk, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first backup's FAILED descriptor on disk", func() bool {
+		b, _ := os.ReadFile(filepath.Join(disk, "first", "backup_config.json"))
+		return strings.Contains(string(b), `"FAILED"`)
+	})
+	backupAndWait(t, s, map[string]any{"id": "third", "config": map[string]any{"CompressionLevel": "ZstdBestSpeed"}})
+	checkObjectsMatch(t, "Article", listAll(t, s, "Article", "", 1000), objs)
+}
+
+// TestBackupIDTooLongIs422Everywhere: an id longer than the id rule allows
+// (and than a file name may be) gets the same 422 on every backup endpoint,
+// never a 500 with a file-system error.
+func TestBackupIDTooLongIs422Everywhere(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{})
+	createClass(t, s, articleClass("Article"))
+	long := strings.Repeat("a", 300)
+	msg := "invalid backup id: '" + long[:32] + "…' is 300 characters long; at most 128 are allowed"
+	base := backupsPath(fsBackend)
+	for _, c := range []struct {
+		what, method, path string
+		body               any
+	}{
+		{"create", http.MethodPost, base, map[string]any{"id": long}},
+		{"status", http.MethodGet, base + "/" + long, nil},
+		{"cancel", http.MethodDelete, base + "/" + long, nil},
+		{"restore", http.MethodPost, base + "/" + long + "/restore", map[string]any{}},
+		{"restore status", http.MethodGet, base + "/" + long + "/restore", nil},
+		{"restore cancel", http.MethodDelete, base + "/" + long + "/restore", nil},
+	} {
+		wantBackupError(t, c.what+" with a 300-character id", s.do(t, c.method, c.path, c.body), http.StatusUnprocessableEntity, msg)
+	}
+	// The longest allowed id is a working backup on the filesystem backend.
+	backupAndWait(t, s, map[string]any{"id": strings.Repeat("b", 128)})
+}
