@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"strata/internal/backup"
 )
 
@@ -115,7 +113,7 @@ func (s *Server) createBackup(w http.ResponseWriter, r *http.Request) {
 	if cfg.CompressionLevel != nil {
 		level = *cfg.CompressionLevel
 	}
-	backend := chi.URLParam(r, "backend")
+	backend := pathParam(r, "backend")
 	info, err := s.backups.Create(r.Context(), backend, backup.CreateRequest{
 		ID: req.ID, Include: req.Include, Exclude: req.Exclude, Bucket: cfg.Bucket, Path: cfg.Path,
 		CPUPercentage: cfg.CPUPercentage, CompressionLevel: level,
@@ -132,7 +130,7 @@ func (s *Server) createBackup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) backupStatus(w http.ResponseWriter, r *http.Request) {
-	backend, id := chi.URLParam(r, "backend"), chi.URLParam(r, "id")
+	backend, id := pathParam(r, "backend"), pathParam(r, "id")
 	q := r.URL.Query()
 	info, err := s.backups.CreateStatus(r.Context(), backend, id, q.Get("bucket"), q.Get("path"))
 	if err != nil {
@@ -152,7 +150,7 @@ func (s *Server) backupStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) cancelBackup(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if err := s.backups.Cancel(r.Context(), chi.URLParam(r, "backend"), chi.URLParam(r, "id"), q.Get("bucket"), q.Get("path")); err != nil {
+	if err := s.backups.Cancel(r.Context(), pathParam(r, "backend"), pathParam(r, "id"), q.Get("bucket"), q.Get("path")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -168,7 +166,7 @@ func (s *Server) listBackups(w http.ResponseWriter, r *http.Request) {
 		writeBinding(w, &bindingError{Code: 606, Message: "order in query should be one of [asc desc]"})
 		return
 	}
-	infos, err := s.backups.List(r.Context(), chi.URLParam(r, "backend"), order)
+	infos, err := s.backups.List(r.Context(), pathParam(r, "backend"), order)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -196,9 +194,9 @@ func (s *Server) restoreBackup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg := req.Config.get()
-	backend := chi.URLParam(r, "backend")
+	backend := pathParam(r, "backend")
 	info, err := s.backups.Restore(r.Context(), backend, backup.RestoreRequest{
-		ID: chi.URLParam(r, "id"), Include: req.Include, Exclude: req.Exclude, Bucket: cfg.Bucket, Path: cfg.Path,
+		ID: pathParam(r, "id"), Include: req.Include, Exclude: req.Exclude, Bucket: cfg.Bucket, Path: cfg.Path,
 		CPUPercentage: cfg.CPUPercentage, NodeMapping: req.NodeMapping,
 	})
 	if err != nil {
@@ -213,7 +211,7 @@ func (s *Server) restoreBackup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) restoreStatus(w http.ResponseWriter, r *http.Request) {
-	backend, id := chi.URLParam(r, "backend"), chi.URLParam(r, "id")
+	backend, id := pathParam(r, "backend"), pathParam(r, "id")
 	q := r.URL.Query()
 	info, err := s.backups.RestoreStatus(r.Context(), backend, id, q.Get("bucket"), q.Get("path"))
 	if err != nil {
@@ -229,7 +227,7 @@ func (s *Server) restoreStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) cancelRestore(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if err := s.backups.CancelRestore(r.Context(), chi.URLParam(r, "backend"), chi.URLParam(r, "id"), q.Get("bucket"), q.Get("path")); err != nil {
+	if err := s.backups.CancelRestore(r.Context(), pathParam(r, "backend"), pathParam(r, "id"), q.Get("bucket"), q.Get("path")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -6,8 +6,6 @@ import (
 	"runtime/debug"
 	"sync"
 
-	"github.com/go-chi/chi/v5"
-
 	"strata/internal/db"
 )
 
@@ -73,7 +71,7 @@ func (s *Server) getNodes(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusUnprocessableEntity, fmt.Sprintf("invalid output: %q, possible values are: \"minimal\", \"verbose\"", output))
 		return
 	}
-	class := chi.URLParam(r, "class")
+	class := pathParam(r, "class")
 	infos, err := s.db.Shards(class)
 	if err != nil {
 		if db.KindOf(err) == db.KindNotFound {

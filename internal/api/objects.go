@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
 	"strata/internal/db"
@@ -142,8 +141,8 @@ func includeVector(r *http.Request) (bool, error) {
 // pathObject reads {class} and {id} of an object route; class is "" on the
 // class-less legacy routes.
 func pathObject(r *http.Request) (string, uuid.UUID, error) {
-	id, err := parseUUID(chi.URLParam(r, "id"), "id in path")
-	return chi.URLParam(r, "class"), id, err
+	id, err := parseUUID(pathParam(r, "id"), "id in path")
+	return pathParam(r, "class"), id, err
 }
 
 func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {

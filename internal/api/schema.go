@@ -3,8 +3,6 @@ package api
 import (
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
-
 	"strata/internal/db"
 	"strata/internal/schema"
 )
@@ -28,7 +26,7 @@ func (s *Server) createClass(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getClass(w http.ResponseWriter, r *http.Request) {
-	c, err := s.db.GetClass(chi.URLParam(r, "class"))
+	c, err := s.db.GetClass(pathParam(r, "class"))
 	if err != nil {
 		if db.KindOf(err) == db.KindNotFound {
 			w.WriteHeader(http.StatusNotFound)
@@ -50,7 +48,7 @@ func (s *Server) updateClass(w http.ResponseWriter, r *http.Request) {
 		s.writeSchemaError(w, r, err)
 		return
 	}
-	updated, err := s.db.UpdateClass(chi.URLParam(r, "class"), &c)
+	updated, err := s.db.UpdateClass(pathParam(r, "class"), &c)
 	if err != nil {
 		if db.KindOf(err) == db.KindNotFound {
 			w.WriteHeader(http.StatusNotFound)
@@ -63,7 +61,7 @@ func (s *Server) updateClass(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteClass(w http.ResponseWriter, r *http.Request) {
-	if err := s.db.DeleteClass(chi.URLParam(r, "class")); err != nil {
+	if err := s.db.DeleteClass(pathParam(r, "class")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -76,7 +74,7 @@ func (s *Server) addProperty(w http.ResponseWriter, r *http.Request) {
 		s.writeSchemaError(w, r, err)
 		return
 	}
-	added, err := s.db.AddProperty(chi.URLParam(r, "class"), &p)
+	added, err := s.db.AddProperty(pathParam(r, "class"), &p)
 	if err != nil {
 		s.writeSchemaError(w, r, err)
 		return
@@ -85,7 +83,7 @@ func (s *Server) addProperty(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getShards(w http.ResponseWriter, r *http.Request) {
-	infos, err := s.db.Shards(chi.URLParam(r, "class"))
+	infos, err := s.db.Shards(pathParam(r, "class"))
 	if err != nil {
 		if db.KindOf(err) == db.KindNotFound {
 			writeMessage(w, http.StatusNotFound, err.Error())
@@ -111,7 +109,7 @@ func (s *Server) addTenants(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.db.AddTenants(chi.URLParam(r, "class"), ts); err != nil {
+	if err := s.db.AddTenants(pathParam(r, "class"), ts); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -141,7 +139,7 @@ func legacyStatus(s string) string {
 }
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.db.Tenants(chi.URLParam(r, "class"))
+	ts, err := s.db.Tenants(pathParam(r, "class"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -150,7 +148,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) {
-	t, err := s.db.GetTenant(chi.URLParam(r, "class"), chi.URLParam(r, "tenant"))
+	t, err := s.db.GetTenant(pathParam(r, "class"), pathParam(r, "tenant"))
 	if err != nil {
 		if db.KindOf(err) == db.KindNotFound {
 			w.WriteHeader(http.StatusNotFound)
@@ -172,7 +170,7 @@ func (s *Server) updateTenants(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.db.UpdateTenants(chi.URLParam(r, "class"), ts)
+	out, err := s.db.UpdateTenants(pathParam(r, "class"), ts)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -186,7 +184,7 @@ func (s *Server) deleteTenants(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.db.DeleteTenants(chi.URLParam(r, "class"), names); err != nil {
+	if err := s.db.DeleteTenants(pathParam(r, "class"), names); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.trackForeground, s.recoverer, decodedPath, s.limitBody, s.authenticate)
+	r.Use(s.trackForeground, s.recoverer, s.limitBody, s.authenticate)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) { methodNotAllowed(r, w, req) })
 
@@ -136,22 +137,20 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 	writeBinding(w, &bindingError{Code: http.StatusNotFound, Message: fmt.Sprintf("path %s was not found", r.URL.Path)})
 }
 
-// decodedPath routes on the decoded path, so that every path parameter is
-// percent-decoded exactly once (the router would otherwise route on, and
-// hand out, the escaped form: /v1/schema/%41rticle would be class
-// "%41rticle"). A path whose segment decodes to a '/' is not found: no
-// class, tenant or backup name may contain one.
-func decodedPath(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.RawPath != "" {
-			if strings.Contains(strings.ToUpper(r.URL.RawPath), "%2F") {
-				notFound(w, r)
-				return
-			}
-			r.URL.RawPath = ""
-		}
-		next.ServeHTTP(w, r)
-	})
+// pathParam is the named path parameter, percent-decoded exactly once.
+// The router matches on the escaped path when the request has one, so an
+// encoded '/' stays inside its segment (a backup id "..%2Fx" is the id
+// "../x", refused as an id, not a path that climbs), and hands the
+// parameter out escaped; without an escaped path it is already decoded.
+func pathParam(r *http.Request, name string) string {
+	v := chi.URLParam(r, name)
+	if r.URL.RawPath == "" {
+		return v
+	}
+	if d, err := url.PathUnescape(v); err == nil {
+		return d
+	}
+	return v
 }
 
 // methodNotAllowed answers 405 with the Allow header and Weaviate's message.
