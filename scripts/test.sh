@@ -31,3 +31,9 @@ fi
 
 echo "== go test"
 go test -count=1 -timeout 30m "$@" ./...
+
+# The fuzz targets run briefly on every run, from their seeds and whatever
+# the local corpus holds; a crash they find fails the run.
+echo "== fuzz (${STRATA_FUZZTIME:=20s} each)"
+go test -run '^$' -fuzz '^FuzzClassDecode$' -fuzztime "$STRATA_FUZZTIME" ./internal/schema
+go test -run '^$' -fuzz '^FuzzExecute$' -fuzztime "$STRATA_FUZZTIME" ./internal/graphql
