@@ -56,6 +56,7 @@ if [ "${BENCH_SCENARIO:-}" = after-import ]; then
   "$WORK/strata-bench" backup --url "$URL" --classes BenchA,BenchB --id after-import --pid "$PID" \
     --latency --idle 5s --interval 20ms --write-class BenchA --write-dims "$DIMS" --restore
   kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+  grep -E 'msg="(backup|restore) ' "$WORK/server.log" | sed 's/^time=[^ ]* //' || true
   sync
   start=$(date +%s.%N)
   tar -cf - -C "$WORK/data" . | zstd -1 -q -T2 > "$WORK/floor.tar.zst"

@@ -1,19 +1,15 @@
 // Package activity tells background work (backups, restores) whether the
 // server is serving foreground requests, so that work beyond its first
 // worker can step aside while clients wait for answers and use the whole
-// machine when nobody does.
+// machine between their requests.
 package activity
 
-import (
-	"sync/atomic"
-	"time"
-)
+import "sync/atomic"
 
-// Tracker counts foreground requests. The zero value is ready; a nil
-// *Tracker is never busy.
+// Tracker counts foreground requests in flight. The zero value is ready; a
+// nil *Tracker never serves any.
 type Tracker struct {
 	inFlight atomic.Int64
-	last     atomic.Int64 // UnixNano when a request last began or ended
 }
 
 // Begin records that a foreground request started; call the returned
@@ -23,22 +19,8 @@ func (t *Tracker) Begin() (end func()) {
 		return func() {}
 	}
 	t.inFlight.Add(1)
-	t.last.Store(time.Now().UnixNano())
-	return func() {
-		t.last.Store(time.Now().UnixNano())
-		t.inFlight.Add(-1)
-	}
+	return func() { t.inFlight.Add(-1) }
 }
 
-// Busy reports whether a foreground request is in flight or one ended less
-// than quiet ago.
-func (t *Tracker) Busy(quiet time.Duration) bool {
-	if t == nil {
-		return false
-	}
-	return t.inFlight.Load() > 0 || time.Since(time.Unix(0, t.last.Load())) < quiet
-}
-
-// Quiet is how long after the last foreground request the server counts as
-// idle: longer than the gap between one client's back-to-back requests.
-const Quiet = 50 * time.Millisecond
+// Serving reports whether a foreground request is in flight right now.
+func (t *Tracker) Serving() bool { return t != nil && t.inFlight.Load() > 0 }

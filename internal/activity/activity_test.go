@@ -1,31 +1,27 @@
 package activity
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 func TestTracker(t *testing.T) {
 	var nilTracker *Tracker
 	nilTracker.Begin()()
-	if nilTracker.Busy(time.Hour) {
-		t.Fatal("a nil tracker is busy")
+	if nilTracker.Serving() {
+		t.Fatal("a nil tracker is serving")
 	}
 	tr := &Tracker{}
-	if tr.Busy(Quiet) {
-		t.Fatal("a new tracker is busy")
+	if tr.Serving() {
+		t.Fatal("a new tracker is serving")
 	}
-	end := tr.Begin()
-	time.Sleep(2 * time.Millisecond)
-	if !tr.Busy(time.Millisecond) {
-		t.Fatal("not busy with a request in flight")
+	end1, end2 := tr.Begin(), tr.Begin()
+	if !tr.Serving() {
+		t.Fatal("not serving with requests in flight")
 	}
-	end()
-	if !tr.Busy(time.Hour) {
-		t.Fatal("not busy right after a request ended")
+	end1()
+	if !tr.Serving() {
+		t.Fatal("not serving with one request still in flight")
 	}
-	time.Sleep(5 * time.Millisecond)
-	if tr.Busy(time.Millisecond) {
-		t.Fatal("still busy after the quiet period")
+	end2()
+	if tr.Serving() {
+		t.Fatal("serving after every request ended")
 	}
 }

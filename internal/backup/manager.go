@@ -169,8 +169,8 @@ func validateID(id string) error {
 	return nil
 }
 
-// idle reports whether no foreground request is being served.
-func (m *Manager) idle() bool { return !m.opts.Foreground.Busy(activity.Quiet) }
+// idle reports whether no foreground request is being served right now.
+func (m *Manager) idle() bool { return !m.opts.Foreground.Serving() }
 
 // workers sizes a worker pool from CPUPercentage as Weaviate does:
 // max(1, CPUs × p / 100), p = 50 when unset.

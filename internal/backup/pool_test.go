@@ -74,3 +74,49 @@ func TestRunPoolStopsAtFirstError(t *testing.T) {
 		t.Fatalf("%d tasks well after the failing one still ran", after.Load())
 	}
 }
+
+// TestRunPoolPausesExtraWorkersWhileBusy checks the pause points: an extra
+// worker that took a task waits at them while the server is busy and
+// tasks remain for the first worker, and stops waiting once every task is
+// taken, so the job never waits on it.
+func TestRunPoolPausesExtraWorkersWhileBusy(t *testing.T) {
+	var busy atomic.Bool
+	extraStarted := make(chan struct{})
+	release := make(chan struct{})
+	var extraDone, firstDone atomic.Int64
+	var order []string
+	var mu sync.Mutex
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	err := runPool(context.Background(), 2, 3, func() bool { return !busy.Load() }, func(ctx context.Context, i int) error {
+		pause := pausePoint(ctx)
+		if pause == nil { // the first worker
+			if i == 0 {
+				<-extraStarted // the extra worker holds task 1 now
+				busy.Store(true)
+				close(release)
+				time.Sleep(20 * time.Millisecond) // the extra worker must stay paused meanwhile
+				note("first worker finished task 0")
+			}
+			firstDone.Add(1)
+			return nil
+		}
+		close(extraStarted)
+		<-release
+		pause() // busy, and task 2 is still untaken: waits until the first worker takes it
+		note("extra worker passed its pause point")
+		extraDone.Add(1)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if extraDone.Load() != 1 || firstDone.Load() != 2 {
+		t.Fatalf("extra worker ran %d tasks, first worker %d; want 1 and 2", extraDone.Load(), firstDone.Load())
+	}
+	if len(order) != 2 || order[0] != "first worker finished task 0" {
+		t.Fatalf("order %q: the extra worker passed its pause point while the server was busy and a task was untaken", order)
+	}
+	if pausePoint(context.Background()) != nil {
+		t.Fatal("a context outside runPool has a pause point")
+	}
+}
