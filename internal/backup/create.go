@@ -125,9 +125,10 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 	return j.info(), nil
 }
 
-// reserve makes j the running backup, unless one runs already (or the
-// previous run of the same id has not stored its final status yet), or the
-// manager is closing. A reserved job counts in m.wg.
+// reserve makes j the running job of its kind, unless one runs already
+// (or, for a backup, the previous run of the same id has not stored its
+// final status yet), or the manager is closing. A reserved job counts in
+// m.wg.
 func (m *Manager) reserve(j *job) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -136,27 +137,40 @@ func (m *Manager) reserve(j *job) error {
 		return errShutdown
 	default:
 	}
-	if r := m.backup; r != nil {
-		if sameJob(r, j.be, j.loc, j.id) {
+	slot := m.running(j.kind)
+	if r := *slot; r != nil {
+		switch {
+		case j.kind == kindRestore:
+			return apperr.Invalidf("restoration %s already in progress", r.id)
+		case sameJob(r, j.be, j.loc, j.id):
 			return apperr.Invalidf("backup %q already exists at %q", j.id, j.loc.Home(j.id))
+		default:
+			return apperr.Invalidf("backup %s already in progress", r.id)
 		}
-		return apperr.Invalidf("backup %s already in progress", r.id)
 	}
 	for u := range m.unsynced {
-		if u.kind == kindBackup && sameJob(u, j.be, j.loc, j.id) {
+		if j.kind == kindBackup && u.kind == kindBackup && sameJob(u, j.be, j.loc, j.id) {
 			return apperr.Invalidf("backup %q already exists at %q: its final status %s is not stored in the backend yet", j.id, j.loc.Home(j.id), u.status())
 		}
 	}
-	m.backup = j
+	*slot = j
 	m.wg.Add(1)
 	return nil
 }
 
-// release gives up the reservation of a backup that did not start.
+// running is where the running job of a kind is kept. Callers hold m.mu.
+func (m *Manager) running(kind jobKind) **job {
+	if kind == kindRestore {
+		return &m.restore
+	}
+	return &m.backup
+}
+
+// release gives up the reservation of a job that did not start.
 func (m *Manager) release(j *job) {
 	m.mu.Lock()
-	if m.backup == j {
-		m.backup = nil
+	if slot := m.running(j.kind); *slot == j {
+		*slot = nil
 	}
 	m.mu.Unlock()
 	j.cancel(nil)

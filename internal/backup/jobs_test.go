@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -340,5 +341,77 @@ func TestCreateOfAnIDThatJustSucceededIsRefused(t *testing.T) {
 	}
 	if info, err := m.CreateStatus(ctx, "filesystem", "x", "", ""); err != nil || info.Status != StatusSuccess {
 		t.Fatalf("x after the refused create: %+v %v", info, err)
+	}
+}
+
+// TestRestoreDoesNotHoldTheManagerWhileStarting: while a restore writes
+// its job record (blocked here), status calls and the list are answered,
+// a second restore is refused as in progress, and the restore then runs.
+func TestRestoreDoesNotHoldTheManagerWhileStarting(t *testing.T) {
+	f := newDiskFixture(t)
+	f.addObjects(t, "Article", 20, 4)
+	ctx := context.Background()
+	if info := f.backup(t, CreateRequest{ID: "base"}); info.Status != StatusSuccess {
+		t.Fatalf("backup: %+v", info)
+	}
+	if err := f.db.DeleteClass("Article"); err != nil {
+		t.Fatal(err)
+	}
+	blocked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	f.armed.Store(&diskFaults{local: func(op faultfs.Op, path string) error {
+		if op == faultfs.OpCreate && f.under(path, workDir, jobsDir) && strings.HasPrefix(filepath.Base(path), ".restore-") {
+			once.Do(func() { close(blocked); <-release })
+		}
+		return nil
+	}})
+	started := make(chan error, 1)
+	go func() {
+		_, err := f.mgr.Restore(ctx, "filesystem", RestoreRequest{ID: "base"})
+		started <- err
+	}()
+	<-blocked
+	for what, fn := range map[string]func() error{
+		"status of the backup": func() error {
+			info, err := f.mgr.CreateStatus(ctx, "filesystem", "base", "", "")
+			if err == nil && info.Status != StatusSuccess {
+				err = fmt.Errorf("status %s", info.Status)
+			}
+			return err
+		},
+		"status of the restore being started": func() error {
+			info, err := f.mgr.RestoreStatus(ctx, "filesystem", "base", "", "")
+			if err == nil && info.Status != StatusTransferring {
+				err = fmt.Errorf("status %s", info.Status)
+			}
+			return err
+		},
+		"the list": func() error { _, err := f.mgr.List(ctx, "filesystem", "desc"); return err },
+		"a second restore": func() error {
+			_, err := f.mgr.Restore(ctx, "filesystem", RestoreRequest{ID: "base"})
+			if err == nil || err.Error() != "restoration base already in progress" {
+				return fmt.Errorf("got %v, want it refused as in progress", err)
+			}
+			return nil
+		},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- fn() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s while a restore starts: %v", what, err)
+			}
+		case <-time.After(30 * time.Second): // deadlock guard
+			close(release)
+			t.Fatalf("%s waits behind the restore's record write", what)
+		}
+	}
+	close(release)
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	if info := wait(t, func() (Info, error) { return f.mgr.RestoreStatus(ctx, "filesystem", "base", "", "") }); info.Status != StatusSuccess {
+		t.Fatalf("the restore: %+v", info)
 	}
 }

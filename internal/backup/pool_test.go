@@ -87,22 +87,23 @@ func TestRunPoolPausesExtraWorkersWhileBusy(t *testing.T) {
 	var order []string
 	var mu sync.Mutex
 	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	var firstTask atomic.Bool
 	err := runPool(context.Background(), 2, 3, func() bool { return !busy.Load() }, func(ctx context.Context, i int) error {
 		pause := pausePoint(ctx)
 		if pause == nil { // the first worker
-			if i == 0 {
-				<-extraStarted // the extra worker holds task 1 now
+			if firstTask.CompareAndSwap(false, true) {
+				<-extraStarted // the extra worker holds a task now
 				busy.Store(true)
 				close(release)
 				time.Sleep(20 * time.Millisecond) // the extra worker must stay paused meanwhile
-				note("first worker finished task 0")
+				note("first worker finished its first task")
 			}
 			firstDone.Add(1)
 			return nil
 		}
-		close(extraStarted)
+		close(extraStarted) // the extra worker runs one task: it takes none while busy
 		<-release
-		pause() // busy, and task 2 is still untaken: waits until the first worker takes it
+		pause() // busy, and a task is still untaken: waits until the first worker takes it
 		note("extra worker passed its pause point")
 		extraDone.Add(1)
 		return nil
@@ -113,7 +114,7 @@ func TestRunPoolPausesExtraWorkersWhileBusy(t *testing.T) {
 	if extraDone.Load() != 1 || firstDone.Load() != 2 {
 		t.Fatalf("extra worker ran %d tasks, first worker %d; want 1 and 2", extraDone.Load(), firstDone.Load())
 	}
-	if len(order) != 2 || order[0] != "first worker finished task 0" {
+	if len(order) != 2 || order[0] != "first worker finished its first task" {
 		t.Fatalf("order %q: the extra worker passed its pause point while the server was busy and a task was untaken", order)
 	}
 	if pausePoint(context.Background()) != nil {

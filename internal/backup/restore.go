@@ -87,32 +87,34 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 		return Info{}, err
 	}
 
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.restore != nil {
-		return Info{}, apperr.Invalidf("restoration %s already in progress", m.restore.id)
-	}
 	now := time.Now().UTC()
 	rd := &Descriptor{StartedAt: now, ID: req.ID, Status: StatusTransferring, Version: d.Version,
 		ServerVersion: m.opts.ServerVersion, Leader: m.opts.Node, CompressionType: d.CompressionType,
 		PreCompressionSizeBytes: d.PreCompressionSizeBytes, StrataFormat: d.StrataFormat, NodeMapping: req.NodeMapping,
 		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusTransferring}}}
 	j := &job{kind: kindRestore, id: req.ID, loc: loc, be: be, desc: rd}
+	runCtx, cancel := context.WithCancelCause(context.Background())
+	j.cancel = cancel
+	if err := m.reserve(j); err != nil {
+		cancel(nil)
+		return Info{}, err
+	}
+	// The record and the first descriptor are written without the
+	// manager's lock: status calls are answered meanwhile, and a second
+	// restore is refused because this one holds the reservation.
 	if err := m.writeRecord(j, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path, Classes: classes}); err != nil {
+		m.release(j)
 		return Info{}, fmt.Errorf("record restore job: %w", err)
 	}
 	if err := putJSON(context.WithoutCancel(ctx), loc.Store, layout.RestoreDescriptor(req.ID), rd); err != nil {
 		m.removeRecord(j)
+		m.release(j)
 		return Info{}, fmt.Errorf("put initial metadata: %w", err)
 	}
 	descs := make([]*ClassDescriptor, len(classes))
 	for i, c := range classes {
 		descs[i] = byName[c]
 	}
-	runCtx, cancel := context.WithCancelCause(context.Background())
-	j.cancel = cancel
-	m.restore = j
-	m.wg.Add(1)
 	go m.runRestore(runCtx, j, srcNode, compressionOf(d), descs, m.workers(req.CPUPercentage))
 	info := j.info()
 	info.Status = StatusStarted // the response says STARTED, as in Weaviate
