@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -105,23 +104,11 @@ func batchBody(class string, dims int, size int64, seed uint64) ([]byte, int, er
 // sendCounted posts a batch and checks that all of its objects succeeded,
 // reading the response as a stream.
 func sendCounted(c *client, body []byte, objects int) error {
-	req, err := http.NewRequest(http.MethodPost, c.url+"/v1/batch/objects", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(http.MethodPost, "/v1/batch/objects", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("batch: %s: %s", resp.Status, msg)
-	}
 	dec := json.NewDecoder(resp.Body)
 	if _, err := dec.Token(); err != nil {
 		return err

@@ -62,6 +62,29 @@ type client struct {
 	http   *http.Client
 }
 
+// send sends one request with the client's headers; a status of 300 or
+// more is an error carrying the response's message.
+func (c *client) send(method, path string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(method, c.url+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, msg)
+	}
+	return resp, nil
+}
+
 func (c *client) do(method, path string, body any, out any) error {
 	var rd io.Reader
 	if body != nil {
@@ -74,23 +97,11 @@ func (c *client) do(method, path string, body any, out any) error {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, c.url+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(method, path, rd)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		msg, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, msg)
-	}
 	if out == nil {
 		_, err = io.Copy(io.Discard, resp.Body)
 		return err
