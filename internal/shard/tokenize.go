@@ -17,8 +17,9 @@ const (
 
 func isNotAlphanumeric(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }
 
-// tokenize splits a text value into the terms the index holds. Other
-// tokenizations Weaviate knows (gse, kagome_*) are treated as word.
+// tokenize splits a text value into the terms the index holds. A
+// tokenization it does not know (the language tokenizers, which schemas
+// stored by older versions may still name) is treated as word.
 func tokenize(tokenization, s string) []string {
 	switch tokenization {
 	case TokenizeField:
