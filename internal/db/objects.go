@@ -360,6 +360,21 @@ func (in *ObjectInput) DecodeProperties() error {
 	return nil
 }
 
+// failedResult is the result of an object of a batch that failed with
+// err: the object as sent, with the batch's times, as Weaviate answers.
+func failedResult(in *ObjectInput, err error, now int64) BatchResult {
+	if in.GenerateID {
+		in.ID, in.GenerateID = uuid.New(), false
+	}
+	echo, _ := json.Marshal(in.Properties) // best effort: echo what was sent
+	if len(in.Properties) == 0 {
+		echo = nil
+	}
+	return BatchResult{Object: &Object{Class: schema.NormalizeClassName(in.Class), Tenant: in.Tenant,
+		Object: shard.Object{ID: in.ID, Properties: echo, Vector: in.Vector, Vectors: in.Vectors,
+			CreationTimeUnix: now, LastUpdateTimeUnix: now}}, Err: err}
+}
+
 // putChunk stores objects; each shard's objects are written in one synced
 // batch.
 func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, error) {
@@ -373,12 +388,27 @@ func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, e
 				Object: shard.Object{ID: in.ID}}, Err: err}
 		}
 	}
+	now := nowMillis()
 	if err := d.ensureSchema(ins); err != nil {
-		return nil, err
+		if KindOf(err) != KindInvalid {
+			return nil, err
+		}
+		// Some object's schema change is refused: apply each object's on
+		// its own, as Weaviate does, so that only the refused ones fail.
+		for i, in := range ins {
+			if results[i].Err != nil {
+				continue
+			}
+			if err := d.ensureSchema([]*ObjectInput{in}); err != nil {
+				if KindOf(err) != KindInvalid {
+					return nil, err
+				}
+				results[i] = failedResult(in, err, now)
+			}
+		}
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	now := nowMillis()
 	type group struct {
 		s    *shard.Shard
 		idx  []int
@@ -392,14 +422,7 @@ func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, e
 		}
 		col, s, rec, err := d.prepare(in, now)
 		if err != nil {
-			echo, _ := json.Marshal(in.Properties) // best effort: echo what was sent
-			if len(in.Properties) == 0 {
-				echo = nil
-			}
-			// Failed objects carry the batch's times too, as in Weaviate.
-			results[i] = BatchResult{Object: &Object{Class: schema.NormalizeClassName(in.Class), Tenant: in.Tenant,
-				Object: shard.Object{ID: in.ID, Properties: echo, Vector: in.Vector, Vectors: in.Vectors,
-					CreationTimeUnix: now, LastUpdateTimeUnix: now}}, Err: err}
+			results[i] = failedResult(in, err, now)
 			continue
 		}
 		results[i].Object = &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}

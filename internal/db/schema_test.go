@@ -110,7 +110,7 @@ func deepValue(depth int) string {
 
 // TestAutoSchemaRefusedWriteChangesNothing: a write auto-schema refuses
 // (too deep, too wide, too many properties) creates no class and adds no
-// property, not even those of the other objects of the batch.
+// property; in a batch it fails alone.
 func TestAutoSchemaRefusedWriteChangesNothing(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -132,12 +132,7 @@ func TestAutoSchemaRefusedWriteChangesNothing(t *testing.T) {
 		{"New", `{"o":{"a":1,"b":2,"c":3},"p":{"a":1,"b":2}}`, "more than the properties per class limit of 6"},
 		{"Old", `{"deep":` + deepValue(9) + `}`, "nesting depth limit of 8"},
 	} {
-		// The first object of the batch alone would be fine.
-		ins := []*ObjectInput{
-			{Class: "Old", GenerateID: true, Properties: props(t, `{"fine":true}`)},
-			{Class: tc.class, GenerateID: true, Properties: props(t, tc.props)},
-		}
-		_, err := d.PutObjects(ctx, ins)
+		_, err := d.AddObject(ctx, &ObjectInput{Class: tc.class, GenerateID: true, Properties: props(t, tc.props)})
 		if KindOf(err) != KindInvalid || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %s: %v, want an invalid-input error with %q", tc.class, tc.props, err, tc.want)
 		}
@@ -148,6 +143,32 @@ func TestAutoSchemaRefusedWriteChangesNothing(t *testing.T) {
 	}
 	if _, err := d.GetClass("New"); KindOf(err) != KindNotFound {
 		t.Errorf("class New: %v, want not found", err)
+	}
+
+	// In a batch only the refused object fails, as in Weaviate: the other
+	// objects are stored with their schema changes, the refused one adds
+	// nothing.
+	res, err := d.PutObjects(ctx, []*ObjectInput{
+		{Class: "Old", GenerateID: true, Properties: props(t, `{"fine":true}`)},
+		{Class: "Old", GenerateID: true, Properties: props(t, `{"deep":`+deepValue(9)+`}`)},
+		{Class: "New", GenerateID: true, Properties: props(t, `{"a":1,"b":2,"c":3,"d":4,"e":5}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != nil || KindOf(res[1].Err) != KindInvalid || !strings.Contains(res[1].Err.Error(), "nesting depth limit of 8") ||
+		KindOf(res[2].Err) != KindInvalid || !strings.Contains(res[2].Err.Error(), "properties per object limit of 4") {
+		t.Fatalf("batch results: %v / %v / %v", res[0].Err, res[1].Err, res[2].Err)
+	}
+	old, err := d.GetClass("Old")
+	if err != nil || old.Property("fine") == nil || old.Property("deep") != nil || len(old.Properties) != 2 {
+		t.Fatalf("class Old after the batch: %+v %v; want properties a and fine", old, err)
+	}
+	if _, err := d.GetObject(ctx, "Old", res[0].Object.ID, "", false); err != nil {
+		t.Fatalf("the valid object of the batch: %v", err)
+	}
+	if _, err := d.GetClass("New"); KindOf(err) != KindNotFound {
+		t.Errorf("class New after the batch: %v, want not found", err)
 	}
 }
 
