@@ -90,7 +90,7 @@ func TestSetDefaultsMultiTenant(t *testing.T) {
 
 func TestSetDefaultsKeepsUserValues(t *testing.T) {
 	c := create(t, `{"class":"A","vectorIndexType":"hnsw",
-		"vectorIndexConfig":{"distance":"dot","ef":64,"pq":{"enabled":true,"encoder":{"type":"tile"}},"extraKey":"kept"},
+		"vectorIndexConfig":{"distance":"dot","ef":64,"pq":{"enabled":false,"encoder":{"type":"tile"}},"extraKey":"kept"},
 		"invertedIndexConfig":{"bm25":{"b":0.5},"stopwords":{"preset":"none"}},
 		"replicationConfig":{"asyncEnabled":true},
 		"shardingConfig":{"virtualPerPhysical":64}}`)
@@ -99,7 +99,7 @@ func TestSetDefaultsKeepsUserValues(t *testing.T) {
 		t.Errorf("vectorIndexConfig top level: %v", cfg)
 	}
 	pq := cfg["pq"].(map[string]any)
-	if pq["enabled"] != true || pq["centroids"] != 256.0 {
+	if pq["enabled"] != false || pq["centroids"] != 256.0 {
 		t.Errorf("pq: %v", pq)
 	}
 	enc := pq["encoder"].(map[string]any)

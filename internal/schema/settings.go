@@ -277,6 +277,24 @@ func validateHNSW(s settings) error {
 	if n := countEnabled(pq, bq, sq, rq); n > 1 {
 		return fmt.Errorf("%s: only one of pq, bq, sq and rq can be enabled", s.path)
 	}
+	return refuseUnsupportedCompression(pq, bq, rq)
+}
+
+// refuseUnsupportedCompression refuses the compressions the index does not
+// apply, so that no setting is accepted and then ignored. The HNSW index
+// always compares 8-bit codes and rescores its results with the full
+// vectors, which is what sq and 8-bit rq ask for; those are accepted.
+// Product and binary quantization (and 1-bit rq) are not implemented.
+func refuseUnsupportedCompression(pq, bq, rq settings) error {
+	if pq.enabled() {
+		return fmt.Errorf("%s: product quantization is not supported; the index compares 8-bit codes (sq or rq with 8 bits)", pq.field("enabled"))
+	}
+	if bq.enabled() {
+		return fmt.Errorf("%s: binary quantization is not supported; the index compares 8-bit codes (sq or rq with 8 bits)", bq.field("enabled"))
+	}
+	if bits, ok := asInteger(rq.m["bits"]); ok && rq.enabled() && bits == 1 {
+		return fmt.Errorf("%s: 1-bit rotational quantization is not supported; use 8 bits", rq.field("bits"))
+	}
 	return nil
 }
 
@@ -305,6 +323,12 @@ func validateFlat(s settings) error {
 	}
 	if countEnabled(append(subs, rq)...) > 1 {
 		return fmt.Errorf("%s: only one of pq, bq, sq and rq can be enabled", s.path)
+	}
+	// The flat index searches the full vectors exactly; it compresses nothing.
+	for _, sub := range append(subs, rq) {
+		if sub.enabled() {
+			return fmt.Errorf("%s: the flat index searches full vectors and does not support compression", sub.field("enabled"))
+		}
 	}
 	return nil
 }
