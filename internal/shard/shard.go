@@ -46,6 +46,10 @@ type Options struct {
 	// vector). Names not listed get an HNSW index with Weaviate's defaults.
 	Vectors map[string]VectorIndexConfig
 	Cache   *pebble.Cache // shared block cache; nil = pebble's default
+	// FileCache bounds the open sstables of every store sharing it; it must
+	// be made over Cache. nil = one per store (pebble's default, up to 1000
+	// files each).
+	FileCache *pebble.FileCache
 	Logger  *slog.Logger
 	// Inverted lists the properties indexed for where filters (props.go).
 	Inverted InvertedConfig
@@ -86,11 +90,16 @@ func Open(dir string, opts Options) (*Shard, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	fs := opts.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
 	po := &pebble.Options{
 		Cache:        opts.Cache,
+		FileCache:    opts.FileCache,
 		MemTableSize: 32 << 20,
 		Logger:       pebbleLogger{opts.Logger.With("shard", dir)},
-		FS:           opts.FS, // nil: pebble's default, the OS
+		FS:           lazyAllocFS{fs},
 	}
 	db, err := pebble.Open(dir, po)
 	if err != nil {
