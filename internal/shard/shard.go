@@ -50,7 +50,7 @@ type Options struct {
 	// be made over Cache. nil = one per store (pebble's default, up to 1000
 	// files each).
 	FileCache *pebble.FileCache
-	Logger  *slog.Logger
+	Logger    *slog.Logger
 	// Inverted lists the properties indexed for where filters (props.go).
 	Inverted InvertedConfig
 	// FS is the store's file system; nil = the operating system's. Tests
