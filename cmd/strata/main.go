@@ -119,7 +119,8 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	serveErr := make(chan error, 2) // REST and gRPC
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	database, err := db.Open(db.Options{DataPath: cfg.DataPath, AutoSchema: cfg.AutoSchema, AutoSchemaLimits: cfg.AutoSchemaLimits, Logger: log})
+	database, err := db.Open(db.Options{DataPath: cfg.DataPath, AutoSchema: cfg.AutoSchema, AutoSchemaLimits: cfg.AutoSchemaLimits,
+		MaxActiveShards: cfg.MaxActiveShards, Logger: log})
 	if err != nil {
 		srv.Close()
 		grpcLn.Close()

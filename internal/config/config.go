@@ -44,8 +44,11 @@ type Config struct {
 	// schema.MaxNestingDepth), STRATA_AUTOSCHEMA_MAX_OBJECT_PROPERTIES,
 	// STRATA_AUTOSCHEMA_MAX_CLASS_PROPERTIES.
 	AutoSchemaLimits schema.AutoSchemaLimits
-	MaxBodyBytes     int64 // STRATA_MAX_BODY_BYTES: larger request bodies get 413
-	GraphQL          GraphQLLimits
+	// MaxActiveShards: STRATA_MAX_ACTIVE_SHARDS, the shard stores open at
+	// once; 0 = computed from the file limit (db.DefaultMaxActiveShards).
+	MaxActiveShards int
+	MaxBodyBytes    int64 // STRATA_MAX_BODY_BYTES: larger request bodies get 413
+	GraphQL         GraphQLLimits
 
 	LogLevel slog.Level // LOG_LEVEL
 
@@ -329,6 +332,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		{"STRATA_AUTOSCHEMA_MAX_NESTING_DEPTH", &c.AutoSchemaLimits.MaxDepth},
 		{"STRATA_AUTOSCHEMA_MAX_OBJECT_PROPERTIES", &c.AutoSchemaLimits.MaxWidth},
 		{"STRATA_AUTOSCHEMA_MAX_CLASS_PROPERTIES", &c.AutoSchemaLimits.MaxProperties},
+		{"STRATA_MAX_ACTIVE_SHARDS", &c.MaxActiveShards},
 	} {
 		if err := positive(p.name, p.dst); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -39,14 +40,20 @@ type Options struct {
 	// PebbleFS is the file system of the shards' stores; nil = the
 	// operating system's. Tests inject faults through it.
 	PebbleFS vfs.FS
+	// MaxActiveShards bounds the shard stores open at once (each class's
+	// shard and each active tenant's); 0 = DefaultMaxActiveShards.
+	MaxActiveShards int
 }
 
 // DB is the database. Safe for concurrent use.
 type DB struct {
 	opts  Options
-	log   *slog.Logger
-	cache *pebble.Cache
-	fs    fsutil.FS
+	log       *slog.Logger
+	cache     *pebble.Cache
+	fileCache *pebble.FileCache
+	fs        fsutil.FS
+	// shards counts the open shard stores against MaxActiveShards.
+	shards shardBudget
 
 	// mu guards the schema (classes, their records and shard maps). Object
 	// reads and writes hold it for reading; schema changes for writing.
@@ -78,6 +85,9 @@ func Open(opts Options) (*DB, error) {
 	if opts.CacheBytes == 0 {
 		opts.CacheBytes = 64 << 20
 	}
+	if opts.MaxActiveShards <= 0 {
+		opts.MaxActiveShards = DefaultMaxActiveShards()
+	}
 	opts.AutoSchemaLimits = opts.AutoSchemaLimits.WithDefaults()
 	if err := os.MkdirAll(filepath.Join(opts.DataPath, classesDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create data path: %w", err)
@@ -87,16 +97,22 @@ func Open(opts Options) (*DB, error) {
 		return nil, err
 	}
 	d := &DB{opts: opts, log: opts.Logger, cache: pebble.NewCache(opts.CacheBytes), classes: map[string]*collection{}, reserved: map[string]bool{},
-		fs: fsutil.Or(opts.FS), pins: map[string]int{}, unpinned: make(chan struct{})}
+		fs: fsutil.Or(opts.FS), pins: map[string]int{}, unpinned: make(chan struct{}),
+		shards: shardBudget{max: opts.MaxActiveShards}}
+	d.fileCache = pebble.NewFileCache(runtime.GOMAXPROCS(0), FileCacheSize())
 	for _, rec := range recs {
 		c := &collection{rec: rec, shards: map[string]*shard.Shard{}}
 		d.classes[rec.Class.Class] = c
 		for _, name := range c.hotShards() {
-			if _, err := d.openShard(c, name); err != nil {
+			if _, err := d.openShardForced(c, name, true); err != nil {
 				d.Close()
 				return nil, err
 			}
 		}
+	}
+	if d.shards.open > d.shards.max {
+		d.log.Warn("more shards are active than STRATA_MAX_ACTIVE_SHARDS allows; no more can be activated until some are deactivated",
+			"active", d.shards.open, "limit", d.shards.max)
 	}
 	if err := d.removeOrphans(); err != nil {
 		d.Close()
@@ -115,11 +131,11 @@ func (d *DB) Close() error {
 	d.closed = true
 	var errs []error
 	for _, c := range d.classes {
-		for name, s := range c.shards {
-			errs = append(errs, s.Close())
-			delete(c.shards, name)
+		for name := range c.shards {
+			errs = append(errs, d.closeShard(c, name))
 		}
 	}
+	d.fileCache.Unref()
 	d.cache.Unref()
 	return errors.Join(errs...)
 }
@@ -147,21 +163,44 @@ func (c *collection) hotShards() []string {
 	return out
 }
 
+// openShard opens a shard's store within the limit of active shards.
 func (d *DB) openShard(c *collection, name string) (*shard.Shard, error) {
+	return d.openShardForced(c, name, false)
+}
+
+// openShardForced opens a shard's store; force opens it beyond the limit.
+func (d *DB) openShardForced(c *collection, name string, force bool) (*shard.Shard, error) {
 	if s := c.shards[name]; s != nil {
 		return s, nil
+	}
+	if err := d.shards.take(force); err != nil {
+		return nil, err
 	}
 	class := c.rec.Class
 	dir := d.shardDir(class.Class, name)
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		d.shards.give()
 		return nil, fmt.Errorf("create class dir: %w", err)
 	}
-	s, err := shard.Open(dir, shard.Options{Vectors: d.vectorIndexConfigs(class), Cache: d.cache, Logger: d.log, Inverted: invertedConfig(class), FS: d.opts.PebbleFS})
+	s, err := shard.Open(dir, shard.Options{Vectors: d.vectorIndexConfigs(class), Cache: d.cache, FileCache: d.fileCache,
+		Logger: d.log, Inverted: invertedConfig(class), FS: d.opts.PebbleFS})
 	if err != nil {
+		d.shards.give()
 		return nil, err
 	}
 	c.shards[name] = s
 	return s, nil
+}
+
+// closeShard closes an open shard's store and forgets it.
+func (d *DB) closeShard(c *collection, name string) error {
+	s := c.shards[name]
+	if s == nil {
+		return nil
+	}
+	delete(c.shards, name)
+	d.shards.give()
+	return s.Close()
 }
 
 // removeOrphans deletes class and shard directories the catalog does not know.

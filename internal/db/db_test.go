@@ -286,3 +286,43 @@ func TestPutObjectsEachStoresInChunksInOrder(t *testing.T) {
 		t.Fatalf("count = %d, want 2", n)
 	}
 }
+
+// TestAutoTenantActivation: with autoTenantActivation a read or a write of
+// an inactive tenant activates it first, as in Weaviate; without it the
+// request fails with "tenant not active".
+func TestAutoTenantActivation(t *testing.T) {
+	d := openTest(t, t.TempDir(), false)
+	ctx := context.Background()
+	for _, auto := range []bool{false, true} {
+		name := "Manual"
+		if auto {
+			name = "Auto"
+		}
+		c := &schema.Class{Class: name, MultiTenancyConfig: &schema.MultiTenancyConfig{Enabled: true, AutoTenantActivation: auto}}
+		if _, err := d.CreateClass(c); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.AddTenants(name, []Tenant{{Name: "r", ActivityStatus: "COLD"}, {Name: "w", ActivityStatus: "COLD"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, readErr := d.Count(ctx, name, "r")
+		res, err := d.PutObjects(ctx, []*ObjectInput{{GenerateID: true, Class: name, Tenant: "w"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeErr := res[0].Err
+		st := tenantStatuses(t, d, name)
+		if !auto {
+			if fmtErr(readErr) != "tenant not active: 'r'" || fmtErr(writeErr) != "tenant not active: 'w'" || st["r"] != TenantCold || st["w"] != TenantCold {
+				t.Fatalf("without auto-activation: read %v, write %v, statuses %v", readErr, writeErr, st)
+			}
+			continue
+		}
+		if readErr != nil || writeErr != nil || st["r"] != TenantHot || st["w"] != TenantHot {
+			t.Fatalf("with auto-activation: read %v, write %v, statuses %v", readErr, writeErr, st)
+		}
+		if n, err := d.Count(ctx, name, "w"); err != nil || n != 1 {
+			t.Fatalf("written to the activated tenant: %d, %v", n, err)
+		}
+	}
+}

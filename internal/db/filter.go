@@ -163,6 +163,9 @@ func (d *DB) searchWhere(ctx context.Context, col *collection, s *shard.Shard, p
 // CountWhere returns the number of objects of a class (for a tenant) that
 // match where; nil where counts them all.
 func (d *DB) CountWhere(ctx context.Context, class, tenant string, where *filter.Clause) (int64, error) {
+	if err := d.activateForRequest(class, tenant); err != nil {
+		return 0, err
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	col := d.lookup(class)
@@ -205,6 +208,9 @@ type DeleteResult struct {
 // where filter, at most Limit of them (the first in id order), in one
 // synced write. With DryRun it only reports the matches.
 func (d *DB) DeleteObjects(ctx context.Context, p DeleteParams) (DeleteResult, error) {
+	if err := d.activateForRequest(p.Class, p.Tenant); err != nil {
+		return DeleteResult{}, err
+	}
 	if p.Where == nil {
 		return DeleteResult{}, invalidf("validate: empty match.where clause")
 	}

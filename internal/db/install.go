@@ -55,8 +55,8 @@ func (d *DB) InstallClasses(ctx context.Context, classes []RestoredClass) (err e
 		d.mu.Unlock()
 		if err != nil {
 			for _, c := range cols {
-				for _, s := range c.shards {
-					s.Close()
+				for n := range c.shards {
+					d.closeShard(c, n)
 				}
 				os.RemoveAll(d.classDir(c.rec.Class.Class))
 			}

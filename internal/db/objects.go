@@ -51,7 +51,7 @@ func (d *DB) ensureSchema(ins []*ObjectInput) error {
 	if !d.needsSchemaChange(ins) {
 		return nil
 	}
-	d.mu.Lock()
+	d.lockUnpinned(func() []string { return d.autoActivatedDirs(ins) })
 	defer d.mu.Unlock()
 	if d.opts.AutoSchema {
 		if err := d.autoSchemaLocked(ins); err != nil {
@@ -71,8 +71,25 @@ func (d *DB) ensureSchema(ins []*ObjectInput) error {
 				}
 			}
 		}
+		if col.autoActivates(in.Tenant) {
+			if _, err := d.updateTenantsLocked(col, []Tenant{{Name: in.Tenant, ActivityStatus: TenantHot}}); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// autoActivatedDirs lists the shard directories of the inactive tenants
+// that ins would activate. Caller holds d.mu.
+func (d *DB) autoActivatedDirs(ins []*ObjectInput) []string {
+	var dirs []string
+	for _, in := range ins {
+		if col := d.lookup(in.Class); col != nil && col.autoActivates(in.Tenant) {
+			dirs = append(dirs, d.shardDir(col.rec.Class.Class, in.Tenant))
+		}
+	}
+	return dirs
 }
 
 // autoSchemaLocked extends (or creates) the classes of ins with what their
@@ -163,6 +180,9 @@ func (d *DB) needsSchemaChange(ins []*ObjectInput) bool {
 			if _, ok := col.rec.Tenants[in.Tenant]; !ok {
 				return true
 			}
+		}
+		if col.autoActivates(in.Tenant) {
+			return true
 		}
 	}
 	return false
@@ -454,6 +474,9 @@ func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, e
 
 // GetObject reads one object; KindNotFound if the class or object is missing.
 func (d *DB) GetObject(ctx context.Context, class string, id uuid.UUID, tenant string, withVectors bool) (*Object, error) {
+	if err := d.activateForRequest(class, tenant); err != nil {
+		return nil, err
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	col := d.lookup(class)
@@ -567,6 +590,9 @@ func (d *DB) update(ctx context.Context, in *ObjectInput, merge bool) (*Object, 
 
 // DeleteObject deletes an object; deleting a missing object is not an error.
 func (d *DB) DeleteObject(ctx context.Context, class string, id uuid.UUID, tenant string) error {
+	if err := d.activateForRequest(class, tenant); err != nil {
+		return err
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	col := d.lookup(class)
@@ -594,6 +620,9 @@ type ListParams struct {
 
 // ListObjects returns a page of objects in ascending id order.
 func (d *DB) ListObjects(ctx context.Context, p ListParams) ([]*Object, error) {
+	if err := d.activateForRequest(p.Class, p.Tenant); err != nil {
+		return nil, err
+	}
 	if p.Where != nil {
 		return d.listWhere(ctx, p)
 	}
@@ -671,6 +700,9 @@ type SearchHit struct {
 // Search runs a nearest-neighbour search (or, without a vector, a listing)
 // in one class's shard.
 func (d *DB) Search(ctx context.Context, p SearchParams) ([]SearchHit, error) {
+	if err := d.activateForRequest(p.Class, p.Tenant); err != nil {
+		return nil, err
+	}
 	if p.NearObject != nil {
 		o, err := d.GetObject(ctx, p.Class, *p.NearObject, p.Tenant, true)
 		if errors.Is(err, ErrObjectNotFound) {
@@ -742,6 +774,9 @@ func (d *DB) Search(ctx context.Context, p SearchParams) ([]SearchHit, error) {
 
 // Count returns the number of objects of a class (for a tenant).
 func (d *DB) Count(ctx context.Context, class, tenant string) (int64, error) {
+	if err := d.activateForRequest(class, tenant); err != nil {
+		return 0, err
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	col := d.classes[class]

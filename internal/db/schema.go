@@ -72,16 +72,18 @@ func (d *DB) installClassLocked(c *schema.Class) error {
 	} else {
 		rec.Shard = randomShardName()
 	}
-	if err := d.persist(rec, ""); err != nil {
-		return err
-	}
 	col := &collection{rec: rec, shards: map[string]*shard.Shard{}}
-	d.classes[c.Class] = col
 	if !c.MultiTenant() {
 		if _, err := d.openShard(col, rec.Shard); err != nil {
 			return err
 		}
 	}
+	if err := d.persist(rec, ""); err != nil {
+		d.closeShard(col, rec.Shard)
+		os.RemoveAll(d.classDir(c.Class))
+		return err
+	}
+	d.classes[c.Class] = col
 	return nil
 }
 
@@ -193,9 +195,8 @@ func (d *DB) DeleteClass(name string) error {
 	}
 	delete(d.classes, className)
 	var errs []error
-	for n, s := range col.shards {
-		errs = append(errs, s.Close())
-		delete(col.shards, n)
+	for n := range col.shards {
+		errs = append(errs, d.closeShard(col, n))
 	}
 	errs = append(errs, os.RemoveAll(d.classDir(className)))
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 
 	"strata/internal/schema"
@@ -74,20 +75,52 @@ func (d *DB) addTenantsLocked(col *collection, tenants []Tenant) error {
 	if len(added) == 0 {
 		return nil
 	}
+	var hot []string
+	for _, name := range added {
+		if next[name] == TenantHot {
+			hot = append(hot, name)
+		}
+	}
+	// Open the new shards first: a tenant exists only once its shard does.
+	if err := d.openTenantShards(col, hot); err != nil {
+		d.removeTenantShards(col, hot)
+		return err
+	}
 	rec := *col.rec
 	rec.Tenants = next
 	if err := d.persist(&rec, ""); err != nil {
+		d.removeTenantShards(col, hot)
 		return err
 	}
 	col.rec = &rec
-	for _, name := range added {
-		if next[name] == TenantHot {
-			if _, err := d.openShard(col, name); err != nil {
-				return err
+	return nil
+}
+
+// openTenantShards opens the shards of tenants being activated or created,
+// all or none: it fails before opening any if they would pass the limit of
+// active shards, and closes those it opened if one fails.
+func (d *DB) openTenantShards(col *collection, names []string) error {
+	if err := d.shards.room(len(names)); err != nil {
+		return err
+	}
+	for i, name := range names {
+		if _, err := d.openShard(col, name); err != nil {
+			for _, opened := range names[:i] {
+				d.closeShard(col, opened)
 			}
+			return err
 		}
 	}
 	return nil
+}
+
+// removeTenantShards closes and deletes the shards of tenants whose
+// creation failed.
+func (d *DB) removeTenantShards(col *collection, names []string) {
+	for _, name := range names {
+		d.closeShard(col, name)
+		os.RemoveAll(d.shardDir(col.rec.Class.Class, name))
+	}
 }
 
 // Tenants lists a class's tenants sorted by name.
@@ -134,6 +167,12 @@ func (d *DB) UpdateTenants(className string, tenants []Tenant) ([]Tenant, error)
 	if err != nil {
 		return nil, err
 	}
+	return d.updateTenantsLocked(col, tenants)
+}
+
+// updateTenantsLocked changes activity statuses. Caller holds d.mu for
+// writing, with no snapshot copying the shards of the tenants named.
+func (d *DB) updateTenantsLocked(col *collection, tenants []Tenant) ([]Tenant, error) {
 	next := map[string]string{}
 	for k, v := range col.rec.Tenants {
 		next[k] = v
@@ -153,23 +192,33 @@ func (d *DB) UpdateTenants(className string, tenants []Tenant) ([]Tenant, error)
 		next[t.Name] = st
 		out = append(out, Tenant{Name: t.Name, ActivityStatus: st})
 	}
+	var activate, deactivate []string
+	for _, t := range out {
+		open := col.shards[t.Name] != nil
+		switch {
+		case t.ActivityStatus == TenantHot && !open && !slices.Contains(activate, t.Name):
+			activate = append(activate, t.Name)
+		case t.ActivityStatus != TenantHot && open:
+			deactivate = append(deactivate, t.Name)
+		}
+	}
+	// Activate first, all or none, so that a refused or failed update
+	// changes nothing.
+	if err := d.openTenantShards(col, activate); err != nil {
+		return nil, err
+	}
 	rec := *col.rec
 	rec.Tenants = next
 	if err := d.persist(&rec, ""); err != nil {
+		for _, name := range activate {
+			d.closeShard(col, name)
+		}
 		return nil, err
 	}
 	col.rec = &rec
 	var errs []error
-	for _, t := range out {
-		s := col.shards[t.Name]
-		switch {
-		case t.ActivityStatus == TenantHot && s == nil:
-			_, err := d.openShard(col, t.Name)
-			errs = append(errs, err)
-		case t.ActivityStatus != TenantHot && s != nil:
-			errs = append(errs, s.Close())
-			delete(col.shards, t.Name)
-		}
+	for _, name := range deactivate {
+		errs = append(errs, d.closeShard(col, name))
 	}
 	return out, errors.Join(errs...)
 }
@@ -204,13 +253,39 @@ func (d *DB) DeleteTenants(className string, names []string) error {
 	col.rec = &rec
 	var errs []error
 	for _, n := range gone {
-		if s := col.shards[n]; s != nil {
-			errs = append(errs, s.Close())
-			delete(col.shards, n)
-		}
+		errs = append(errs, d.closeShard(col, n))
 		errs = append(errs, os.RemoveAll(d.shardDir(col.rec.Class.Class, n)))
 	}
 	return errors.Join(errs...)
+}
+
+// autoActivates tells whether a request for tenant activates it first: it
+// is inactive and the class has autoTenantActivation. Caller holds d.mu.
+func (c *collection) autoActivates(tenant string) bool {
+	mt := c.rec.Class.MultiTenancyConfig
+	if tenant == "" || mt == nil || !mt.Enabled || !mt.AutoTenantActivation {
+		return false
+	}
+	st, ok := c.rec.Tenants[tenant]
+	return ok && st == TenantCold
+}
+
+// activateForRequest activates an inactive tenant of a class with
+// autoTenantActivation before a request reads or writes it, as Weaviate
+// does; for any other request it does nothing.
+func (d *DB) activateForRequest(class, tenant string) error {
+	if tenant == "" {
+		return nil
+	}
+	d.mu.RLock()
+	col := d.lookup(class)
+	need := col != nil && col.autoActivates(tenant)
+	d.mu.RUnlock()
+	if !need {
+		return nil
+	}
+	_, err := d.UpdateTenants(class, []Tenant{{Name: tenant, ActivityStatus: TenantHot}})
+	return err
 }
 
 // shardFor resolves the shard a request addresses. Caller holds d.mu.

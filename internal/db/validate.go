@@ -90,7 +90,28 @@ func (d *DB) admitRestoredLocked(classes []RestoredClass) ([]*schema.Class, erro
 		out[i] = rc.Class.Clone()
 		out[i].SetDefaults()
 	}
+	if err := d.shards.room(activeShards(classes)); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// activeShards counts the shards a restore opens: each class's one shard,
+// or its active tenants'.
+func activeShards(classes []RestoredClass) int {
+	n := 0
+	for _, rc := range classes {
+		if !rc.Class.MultiTenant() {
+			n++
+			continue
+		}
+		for _, st := range rc.Tenants {
+			if st == TenantHot {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // renamedBy reports a name of orig that normalisation changed in norm: a
