@@ -47,7 +47,7 @@ type Options struct {
 
 // DB is the database. Safe for concurrent use.
 type DB struct {
-	opts  Options
+	opts      Options
 	log       *slog.Logger
 	cache     *pebble.Cache
 	fileCache *pebble.FileCache
