@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -182,6 +183,10 @@ func (d *DB) openShardForced(c *collection, name string, force bool) (*shard.Sha
 		d.shards.give()
 		return nil, fmt.Errorf("create class dir: %w", err)
 	}
+	if err := checkSpaceToOpen(d.opts.DataPath, dir); err != nil {
+		d.shards.give()
+		return nil, err
+	}
 	s, err := shard.Open(dir, shard.Options{Vectors: d.vectorIndexConfigs(class), Cache: d.cache, FileCache: d.fileCache,
 		Logger: d.log, Inverted: invertedConfig(class), FS: d.opts.PebbleFS})
 	if err != nil {
@@ -321,4 +326,27 @@ func (d *DB) ClassNames() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// checkSpaceToOpen fails unless the data disk has room to open the shard
+// stores in dirs (missing ones are new): pebble waits without end for room
+// to replay a store's log, which would hang the request, restore or
+// start-up that opens it.
+func checkSpaceToOpen(dataPath string, dirs ...string) error {
+	var need int64
+	for _, dir := range dirs {
+		n, err := shard.SpaceToOpen(dir)
+		if err != nil {
+			return fmt.Errorf("read shard %s: %w", dir, err)
+		}
+		need += n
+	}
+	free, err := fsutil.FreeBytes(dataPath)
+	if err != nil {
+		return fmt.Errorf("free space of the data disk: %w", err)
+	}
+	if free < need {
+		return fmt.Errorf("the data disk is full: opening %d shard(s) needs about %d bytes and %d are free: %w", len(dirs), need, free, syscall.ENOSPC)
+	}
+	return nil
 }

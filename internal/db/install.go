@@ -63,13 +63,29 @@ func (d *DB) InstallClasses(ctx context.Context, classes []RestoredClass) (err e
 		}
 	}()
 	for i, rc := range classes {
+		if err := checkStaged(rc, defs[i].MultiTenant()); err != nil {
+			return fmt.Errorf("class %q: %w", defs[i].Class, err)
+		}
+	}
+	// All at once: the restore fails before it installs anything.
+	var staged []string
+	for _, rc := range classes {
+		entries, err := os.ReadDir(rc.StagedDir)
+		if err != nil {
+			return fmt.Errorf("read staged shards: %w", err)
+		}
+		for _, e := range entries {
+			staged = append(staged, filepath.Join(rc.StagedDir, e.Name()))
+		}
+	}
+	if err := checkSpaceToOpen(d.opts.DataPath, staged...); err != nil {
+		return err
+	}
+	for i, rc := range classes {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		name := defs[i].Class
-		if err := checkStaged(rc, defs[i].MultiTenant()); err != nil {
-			return fmt.Errorf("class %q: %w", name, err)
-		}
 		rec := &classRecord{Class: defs[i], Shard: rc.Shard, Tenants: rc.Tenants}
 		if rec.Class.MultiTenant() && rec.Tenants == nil {
 			rec.Tenants = map[string]string{}

@@ -1,6 +1,13 @@
 package shard
 
-import "github.com/cockroachdb/pebble/v2/vfs"
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
 
 // lazyAllocFS is the file system of a shard's store: its files take disk
 // space as they are written. Pebble preallocates every WAL to 110% of the
@@ -9,19 +16,19 @@ import "github.com/cockroachdb/pebble/v2/vfs"
 // small shards that reservation, not the data, fills the disk.
 type lazyAllocFS struct{ vfs.FS }
 
-func (fs lazyAllocFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	return lazyAlloc(fs.FS.Create(name, c))
+func (l lazyAllocFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	return lazyAlloc(l.FS.Create(name, c))
 }
 
-func (fs lazyAllocFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	return lazyAlloc(fs.FS.ReuseForWrite(oldname, newname, c))
+func (l lazyAllocFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	return lazyAlloc(l.FS.ReuseForWrite(oldname, newname, c))
 }
 
-func (fs lazyAllocFS) OpenReadWrite(name string, c vfs.DiskWriteCategory, opts ...vfs.OpenOption) (vfs.File, error) {
-	return lazyAlloc(fs.FS.OpenReadWrite(name, c, opts...))
+func (l lazyAllocFS) OpenReadWrite(name string, c vfs.DiskWriteCategory, opts ...vfs.OpenOption) (vfs.File, error) {
+	return lazyAlloc(l.FS.OpenReadWrite(name, c, opts...))
 }
 
-func (fs lazyAllocFS) Unwrap() vfs.FS { return fs.FS }
+func (l lazyAllocFS) Unwrap() vfs.FS { return l.FS }
 
 func lazyAlloc(f vfs.File, err error) (vfs.File, error) {
 	if err != nil {
@@ -34,3 +41,33 @@ type lazyAllocFile struct{ vfs.File }
 
 // Preallocate does nothing: the file grows as it is written.
 func (lazyAllocFile) Preallocate(offset, length int64) error { return nil }
+
+// openHeadroom is the disk a store needs to open besides its WAL replay:
+// a new manifest, options file and WAL.
+const openHeadroom = 1 << 20
+
+// SpaceToOpen estimates the disk the store in dir (new if missing) needs
+// to open: opening replays its write-ahead logs into sstables, which
+// pebble waits for and retries without end while the disk is full, so a
+// caller checks the room first. The estimate is the logs' size plus a
+// margin.
+func SpaceToOpen(dir string) (int64, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return openHeadroom, nil // a new store
+	}
+	if err != nil {
+		return 0, err
+	}
+	need := int64(openHeadroom)
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".log") {
+			info, err := e.Info()
+			if err != nil {
+				return 0, err
+			}
+			need += info.Size()
+		}
+	}
+	return need, nil
+}

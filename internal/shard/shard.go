@@ -13,6 +13,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -98,7 +99,7 @@ func Open(dir string, opts Options) (*Shard, error) {
 		Cache:        opts.Cache,
 		FileCache:    opts.FileCache,
 		MemTableSize: 32 << 20,
-		Logger:       pebbleLogger{opts.Logger.With("shard", dir)},
+		Logger:       newPebbleLogger(opts.Logger.With("shard", dir)),
 		FS:           lazyAllocFS{fs},
 	}
 	db, err := pebble.Open(dir, po)
@@ -496,15 +497,46 @@ func (s *Shard) Close() error {
 	return s.db.Close()
 }
 
-type pebbleLogger struct{ l *slog.Logger }
+// pebbleLogger routes a store's messages to the server log. Errors are
+// logged at most once per errorLogInterval, with the count of those left
+// out: pebble retries a failing flush in a tight loop (a full disk), which
+// would otherwise write thousands of lines a second.
+type pebbleLogger struct {
+	l *slog.Logger
 
-func (p pebbleLogger) Infof(format string, args ...any) {
+	mu         sync.Mutex
+	lastError  time.Time
+	suppressed int
+}
+
+const errorLogInterval = time.Second
+
+func newPebbleLogger(l *slog.Logger) *pebbleLogger { return &pebbleLogger{l: l} }
+
+func (p *pebbleLogger) Infof(format string, args ...any) {
 	p.l.Debug(fmt.Sprintf(format, args...))
 }
-func (p pebbleLogger) Errorf(format string, args ...any) {
+
+func (p *pebbleLogger) Errorf(format string, args ...any) {
+	p.mu.Lock()
+	now := time.Now()
+	if now.Sub(p.lastError) < errorLogInterval {
+		p.suppressed++
+		p.mu.Unlock()
+		return
+	}
+	p.lastError = now
+	suppressed := p.suppressed
+	p.suppressed = 0
+	p.mu.Unlock()
+	if suppressed > 0 {
+		p.l.Error(fmt.Sprintf(format, args...), "similar_errors_not_logged", suppressed)
+		return
+	}
 	p.l.Error(fmt.Sprintf(format, args...))
 }
-func (p pebbleLogger) Fatalf(format string, args ...any) {
+
+func (p *pebbleLogger) Fatalf(format string, args ...any) {
 	p.l.Error(fmt.Sprintf(format, args...))
 	panic(fmt.Sprintf(format, args...))
 }

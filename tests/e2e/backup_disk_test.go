@@ -133,3 +133,59 @@ func TestBackupIDTooLongIs422Everywhere(t *testing.T) {
 	// The longest allowed id is a working backup on the filesystem backend.
 	backupAndWait(t, s, map[string]any{"id": strings.Repeat("b", 128)})
 }
+
+// dirBytes is the size of the files under dir.
+func dirBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	err := filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n += info.Size()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestRestoreOntoFullDataDisk: a restore onto a data disk without room for
+// the class fails with the cause instead of hanging, whether the disk fills
+// while the data is downloaded or while the restored shards are opened;
+// nothing is installed, and once there is room the same restore succeeds.
+func TestRestoreOntoFullDataDisk(t *testing.T) {
+	t.Parallel()
+	disk := mountTmpfs(t, 64<<20)
+	s := startServer(t, serverOptions{DataDir: filepath.Join(disk, "data")})
+	createClass(t, s, articleClass("Article"))
+	objs := genObjects(11, 2000, 64)
+	fastImport(t, s, "Article", "", objs, 500)
+	backupAndWait(t, s, map[string]any{"id": "full-disk", "config": map[string]any{"CompressionLevel": "ZstdBestSpeed"}})
+	classBytes := dirBytes(t, filepath.Join(s.DataDir, "classes", "Article"))
+	deleteClass(t, s, "Article")
+
+	for _, free := range []int64{64 << 10, classBytes + 64<<10} {
+		fillUpTo(t, disk, free)
+		startRestore(t, s, "full-disk", nil)
+		res := pollStatus(t, s, backupsPath(fsBackend)+"/full-disk/restore", backupWaitTimeout)
+		if err := os.Remove(filepath.Join(disk, "filler")); err != nil {
+			t.Fatal(err)
+		}
+		if res.Final.Status == "SUCCESS" {
+			// The class fit after all: nothing to test with this much room.
+			t.Logf("restore with %d bytes free succeeded", free)
+			deleteClass(t, s, "Article")
+			continue
+		}
+		wantFinal(t, "restore onto a full disk", res, "FAILED")
+		if !strings.Contains(res.Final.Error, "no space left on device") {
+			t.Fatalf("restore with %d bytes free failed with %q, want the cause", free, res.Final.Error)
+		}
+		if classExists(t, s, "Article") {
+			t.Fatalf("a failed restore with %d bytes free installed the class", free)
+		}
+	}
+	restoreAndWait(t, s, "full-disk", nil)
+	checkObjectsMatch(t, "Article", listAll(t, s, "Article", "", 1000), objs)
+}
