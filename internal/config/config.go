@@ -341,6 +341,17 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if d := c.AutoSchemaLimits.MaxDepth; d > schema.MaxNestingDepth {
 		return fmt.Errorf("STRATA_AUTOSCHEMA_MAX_NESTING_DEPTH: %d is more than the %d levels a class can nest", d, schema.MaxNestingDepth)
 	}
+	for _, l := range []struct {
+		name string
+		n    int
+	}{
+		{"STRATA_AUTOSCHEMA_MAX_OBJECT_PROPERTIES", c.AutoSchemaLimits.MaxWidth},
+		{"STRATA_AUTOSCHEMA_MAX_CLASS_PROPERTIES", c.AutoSchemaLimits.MaxProperties},
+	} {
+		if l.n > schema.MaxClassProperties {
+			return fmt.Errorf("%s: %d is more than the %d properties a class can have", l.name, l.n, schema.MaxClassProperties)
+		}
+	}
 	if err := port("GRPC_PORT", &c.GRPCPort); err != nil {
 		return err
 	}

@@ -203,6 +203,11 @@ func (p *Property) normalize() {
 // definitions and in object values alike (a top-level property is depth 1).
 const MaxNestingDepth = 64
 
+// MaxClassProperties bounds the properties of a class definition, nested
+// ones included, so that no class makes the schema (which every client
+// reads whole) tens of megabytes.
+const MaxClassProperties = 100_000
+
 // Validate checks a (normalised) class definition: names, data types, the
 // legacy property settings and the range of every setting. It checks the
 // class as given and again with its defaults filled in, so whatever it
@@ -251,6 +256,9 @@ func (c *Class) validate(knownClass func(string) bool) error {
 	}
 	if ttl.enabled() {
 		return fmt.Errorf("objectTtlConfig.enabled: object expiry is not supported")
+	}
+	if n := countProperties(c.Properties); n > MaxClassProperties {
+		return fmt.Errorf("class %q: %d properties (nested ones included), more than the limit of %d", c.Class, n, MaxClassProperties)
 	}
 	seen := map[string]bool{}
 	for _, p := range c.Properties {

@@ -188,3 +188,26 @@ func TestNestingDepthBounded(t *testing.T) {
 		t.Fatalf("depth %d: %v", MaxNestingDepth+1, err)
 	}
 }
+
+// TestClassPropertyLimit: a definition with more properties than a class
+// may have, nested ones included, is refused naming the limit.
+func TestClassPropertyLimit(t *testing.T) {
+	props := func(n int) []*Property {
+		out := make([]*Property, n)
+		for i := range out {
+			out[i] = &Property{Name: fmt.Sprintf("p%d", i), DataType: []string{"int"}}
+		}
+		return out
+	}
+	if err := (&Class{Class: "A", Properties: props(MaxClassProperties)}).Validate(nil); err != nil {
+		t.Fatalf("a class at the limit: %v", err)
+	}
+	err := (&Class{Class: "A", Properties: props(MaxClassProperties + 1)}).Validate(nil)
+	if err == nil || !strings.Contains(err.Error(), "more than the limit of 100000") {
+		t.Fatalf("a class over the limit: %v", err)
+	}
+	nested := &Property{Name: "o", DataType: []string{"object"}, NestedProperties: props(MaxClassProperties)}
+	if err := (&Class{Class: "A", Properties: []*Property{nested}}).Validate(nil); err == nil {
+		t.Fatal("nested properties are not counted")
+	}
+}
