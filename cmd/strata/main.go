@@ -24,7 +24,6 @@ import (
 
 	"google.golang.org/grpc"
 
-	"strata/internal/activity"
 	"strata/internal/api"
 	"strata/internal/backup"
 	"strata/internal/config"
@@ -126,17 +125,16 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		grpcLn.Close()
 		return err
 	}
-	foreground := &activity.Tracker{}
-	backups, err := openBackups(cfg, database, foreground, log)
+	backups, err := openBackups(cfg, database, log)
 	if err != nil {
 		srv.Close()
 		grpcLn.Close()
 		database.Close()
 		return err
 	}
-	grpcSrv := grpcapi.New(cfg, database, foreground, log)
+	grpcSrv := grpcapi.New(cfg, database, log)
 	go func() { serveErr <- grpcSrv.Serve(grpcLn) }()
-	var ready http.Handler = api.New(cfg, database, backups, foreground, log, version)
+	var ready http.Handler = api.New(cfg, database, backups, log, version)
 	handler.Store(&ready)
 	log.Info("strata is ready", "address", ln.Addr().String(), "grpc", grpcLn.Addr().String(),
 		"data", cfg.DataPath, "version", version)
@@ -184,9 +182,8 @@ func stopGRPC(ctx context.Context, s *grpc.Server, log *slog.Logger) {
 
 // openBackups configures the enabled backup backends and the backup
 // manager, which fails jobs a crash interrupted. Its worker pools are a
-// share of GOMAXPROCS, as in Weaviate; workers beyond the first run only
-// while no client request is being served (foreground).
-func openBackups(cfg config.Config, database *db.DB, foreground *activity.Tracker, log *slog.Logger) (*backup.Manager, error) {
+// share of GOMAXPROCS, as in Weaviate.
+func openBackups(cfg config.Config, database *db.DB, log *slog.Logger) (*backup.Manager, error) {
 	ctx := context.Background()
 	backends, err := backupBackends(ctx, cfg, log)
 	if err != nil {
@@ -194,6 +191,6 @@ func openBackups(cfg config.Config, database *db.DB, foreground *activity.Tracke
 	}
 	return backup.New(ctx, backup.Options{
 		DB: database, DataPath: cfg.DataPath, Node: cfg.NodeName, ServerVersion: api.APIVersion,
-		Backends: backends, Logger: log, Foreground: foreground,
+		Backends: backends, Logger: log,
 	})
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/sync/semaphore"
 
-	"strata/internal/activity"
 	"strata/internal/backup"
 	"strata/internal/config"
 	"strata/internal/db"
@@ -31,21 +30,18 @@ type Server struct {
 	cfg     config.Config
 	db      *db.DB
 	backups *backup.Manager
-	// foreground counts client requests, for background work to yield to
-	// (see trackForeground).
-	foreground *activity.Tracker
-	log        *slog.Logger
-	gql        *graphql.Executor
-	version    string // Strata build version
-	handler    http.Handler
+	log     *slog.Logger
+	gql     *graphql.Executor
+	version string // Strata build version
+	handler http.Handler
 	// bodies bounds the bytes of large request bodies being served at once
 	// (see limitBody).
 	bodies *semaphore.Weighted
 }
 
 // New builds the API server.
-func New(cfg config.Config, database *db.DB, backups *backup.Manager, foreground *activity.Tracker, log *slog.Logger, version string) *Server {
-	s := &Server{cfg: cfg, db: database, backups: backups, foreground: foreground, log: log, version: version,
+func New(cfg config.Config, database *db.DB, backups *backup.Manager, log *slog.Logger, version string) *Server {
+	s := &Server{cfg: cfg, db: database, backups: backups, log: log, version: version,
 		bodies: semaphore.NewWeighted(cfg.MaxBodyBytes)}
 	s.gql = graphql.NewExecutor(gqlBackend{database}, graphql.Limits{
 		DefaultLimit:         cfg.QueryDefaultsLimitGraphQL,
@@ -60,25 +56,12 @@ func New(cfg config.Config, database *db.DB, backups *backup.Manager, foreground
 	return s
 }
 
-// trackForeground counts the requests clients wait on in s.foreground.
-// Backup endpoints (a client polls a running job's status) and health
-// checks are not counted: they would keep a backup on one worker while
-// nobody else is served.
-func (s *Server) trackForeground(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/v1/backups") && !strings.HasPrefix(r.URL.Path, "/v1/.well-known/") {
-			defer s.foreground.Begin()()
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.trackForeground, s.recoverer, s.limitBody, s.authenticate)
+	r.Use(s.recoverer, s.limitBody, s.authenticate)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) { methodNotAllowed(r, w, req) })
 

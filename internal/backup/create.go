@@ -346,7 +346,7 @@ func (m *Manager) doBackup(ctx context.Context, j *job, snaps []db.ClassSnapshot
 	// the end can use the idle workers' share.
 	ctx = blob.WithBudget(ctx, blob.NewBudget(2*nWorkers))
 	results := make([]chunkResult, len(plans))
-	if err := runPool(ctx, nWorkers, len(plans), m.idle, func(ctx context.Context, i int) error {
+	if err := runPool(ctx, nWorkers, len(plans), func(ctx context.Context, i int) error {
 		r, err := m.writeChunk(ctx, j, plans[i], codec)
 		results[i] = r
 		return err
@@ -454,7 +454,6 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 			if err != nil {
 				return err
 			}
-			w.SetPause(pausePoint(ctx))
 			for _, f := range p.files {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -484,49 +483,26 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 	return res, nil
 }
 
-// runPool runs task(0..n-1), in order, on up to size goroutines; the first
-// error cancels the rest and is returned. The first worker always works.
-// The others take a task only while idle reports true, and within a task
-// they wait at every pausePoint (see pausePoint) until idle again, as long
-// as tasks remain that the first worker will take: while clients are being
-// served the job runs on one worker (at background priority, see
-// lowerPriority), between their requests on all of them, and the tasks
-// taken last finish without waiting, so that the job never waits on a
-// paused worker.
-func runPool(ctx context.Context, size, n int, idle func() bool, task func(context.Context, int) error) error {
+// runPool runs task(0..n-1), taken in order, on up to size goroutines; the
+// first error cancels the rest and is returned. Client requests go first
+// without the pool's help: the tasks compress on background-priority
+// threads (lowerPriority), and the server runs with spare Go processors for
+// them (cmd/strata), so the kernel gives a request the CPU at once.
+func runPool(ctx context.Context, size, n int, task func(context.Context, int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var next atomic.Int64
-	pause := func() {
-		for next.Load() < int64(n) && !idle() && ctx.Err() == nil {
-			time.Sleep(pausePoll)
-		}
-	}
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
-	for w := range min(size, n) {
-		wctx := ctx
-		if w > 0 {
-			wctx = context.WithValue(ctx, pauseKey{}, pause)
-		}
+	for range min(size, n) {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if w > 0 && !idle() {
-					if next.Load() >= int64(n) {
-						return
-					}
-					select {
-					case <-ctx.Done():
-					case <-time.After(idlePoll):
-					}
-					continue
-				}
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return
 				}
-				if err := task(wctx, i); err != nil {
+				if err := task(ctx, i); err != nil {
 					once.Do(func() { first = err; cancel(err) })
 				}
 			}
@@ -538,21 +514,3 @@ func runPool(ctx context.Context, size, n int, idle func() bool, task func(conte
 	}
 	return ctx.Err()
 }
-
-type pauseKey struct{}
-
-// pausePoint returns the function a task of runPool calls between pieces
-// of its work to step aside while clients are being served; nil for the
-// first worker, which never does.
-func pausePoint(ctx context.Context) func() {
-	p, _ := ctx.Value(pauseKey{}).(func())
-	return p
-}
-
-// idlePoll is how often a waiting extra worker asks again whether the
-// server is idle before it takes a task, and pausePoll how often within
-// one (a request's gap is often a few milliseconds).
-const (
-	idlePoll  = 5 * time.Millisecond
-	pausePoll = time.Millisecond
-)

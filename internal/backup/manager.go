@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"strata/internal/activity"
 	"strata/internal/apperr"
 	"strata/internal/backup/layout"
 	"strata/internal/blob"
@@ -41,9 +40,6 @@ type Options struct {
 	// ChunkTargetSize is the uncompressed size at which a chunk is closed
 	// (a file is never split across chunks). Default 64 MiB.
 	ChunkTargetSize int64
-	// Foreground tells whether clients are being served; while they are, a
-	// job's workers beyond the first wait (see runPool). Nil: never.
-	Foreground *activity.Tracker
 	// FS holds the job's local files (job records, snapshot dirs); nil =
 	// the operating system's.
 	FS fsutil.FS
@@ -168,9 +164,6 @@ func validateID(id string) error {
 	}
 	return nil
 }
-
-// idle reports whether no foreground request is being served right now.
-func (m *Manager) idle() bool { return !m.opts.Foreground.Serving() }
 
 // workers sizes a worker pool from CPUPercentage as Weaviate does:
 // max(1, CPUs × p / 100), p = 50 when unset.

@@ -283,7 +283,7 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 	t0 := time.Now()
 	var mu sync.Mutex
 	extracted := map[string]archive.FileInfo{}
-	err := runPool(ctx, nWorkers, len(tasks), m.idle, func(ctx context.Context, i int) error {
+	err := runPool(ctx, nWorkers, len(tasks), func(ctx context.Context, i int) error {
 		lowerPriority() // download, decompress and verify in the background
 		files, err := m.fetchChunk(ctx, j, srcNode, comp, tasks[i].class, tasks[i].n, filepath.Join(staging, tasks[i].class.Name))
 		mu.Lock()

@@ -21,7 +21,6 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"strata/internal/activity"
 	"strata/internal/config"
 	"strata/internal/db"
 	"strata/internal/filter"
@@ -45,10 +44,9 @@ var _ Store = (*db.DB)(nil)
 // (BatchReferences, BatchStream) answer Unimplemented.
 type Server struct {
 	pb.UnimplementedWeaviateServer
-	cfg        config.Config
-	db         Store
-	foreground *activity.Tracker // counts RPCs, for background work to yield to
-	log        *slog.Logger
+	cfg config.Config
+	db  Store
+	log *slog.Logger
 }
 
 // healthPrefix is the method prefix of the health service, which needs no key.
@@ -57,8 +55,8 @@ const healthPrefix = "/grpc.health.v1.Health/"
 // New returns a gRPC server with the Weaviate and health services
 // registered. Messages larger than cfg.GRPCMaxMessageSize are refused in
 // either direction; API keys are enforced as on the REST API.
-func New(cfg config.Config, store Store, foreground *activity.Tracker, log *slog.Logger) *grpc.Server {
-	s := &Server{cfg: cfg, db: store, foreground: foreground, log: log}
+func New(cfg config.Config, store Store, log *slog.Logger) *grpc.Server {
+	s := &Server{cfg: cfg, db: store, log: log}
 	gs := grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.GRPCMaxMessageSize),
 		grpc.MaxSendMsgSize(cfg.GRPCMaxMessageSize),
@@ -73,9 +71,6 @@ func New(cfg config.Config, store Store, foreground *activity.Tracker, log *slog
 // unaryInterceptor authenticates, recovers panics, maps errors to status
 // codes and logs server faults.
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	if !strings.HasPrefix(info.FullMethod, healthPrefix) {
-		defer s.foreground.Begin()()
-	}
 	start := time.Now()
 	defer func() {
 		if v := recover(); v != nil {

@@ -42,7 +42,7 @@ func newFixture(t *testing.T, cfg config.Config) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	srv := New(cfg, d, nil, log)
+	srv := New(cfg, d, log)
 	ln := bufconn.Listen(1 << 20)
 	go srv.Serve(ln)
 	t.Cleanup(srv.Stop)

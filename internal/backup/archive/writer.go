@@ -40,9 +40,6 @@ type Writer struct {
 	written int64
 	err     error // first error that broke the stream
 	closed  bool
-	// pause, when set, is called before each piece of a file is read
-	// (see SetPause).
-	pause func()
 }
 
 // NewWriter starts a chunk written to w with codec c. Close finishes it; it
@@ -72,16 +69,6 @@ func NewWriter(w io.Writer, c Codec) (*Writer, error) {
 // Written is the number of uncompressed file bytes added so far, to decide
 // when a chunk is full. Tar headers and padding are not counted.
 func (w *Writer) Written() int64 { return w.written }
-
-// pausedPieceSize is the piece a Writer with a pause function moves
-// between two calls of it: small, so that it steps aside within about a
-// millisecond of compression.
-const pausedPieceSize = 256 << 10
-
-// SetPause makes the Writer call pause before it reads each piece of a
-// file, so that background work can wait there while clients are being
-// served. Nil (the default) never pauses.
-func (w *Writer) SetPause(pause func()) { w.pause = pause }
 
 // AddFile streams size bytes from r into the chunk as a regular-file entry
 // called name (mode 0644, uid/gid 0, modTime rounded to the second), hashing
@@ -115,14 +102,8 @@ func (w *Writer) AddFile(name string, r io.Reader, size int64, modTime time.Time
 	bp := getCopyBuf()
 	defer putCopyBuf(bp)
 	buf := *bp
-	if w.pause != nil {
-		buf = buf[:pausedPieceSize]
-	}
 	var n int64
 	for n < size {
-		if w.pause != nil {
-			w.pause()
-		}
 		m, rerr := io.ReadFull(r, buf[:min(int64(len(buf)), size-n)])
 		if m > 0 {
 			h.Write(buf[:m])
