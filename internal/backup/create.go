@@ -485,9 +485,10 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 
 // runPool runs task(0..n-1), taken in order, on up to size goroutines; the
 // first error cancels the rest and is returned. Client requests go first
-// without the pool's help: the tasks compress on background-priority
-// threads (lowerPriority), and the server runs with spare Go processors for
-// them (cmd/strata), so the kernel gives a request the CPU at once.
+// without the pool's help: the workers, and the goroutines that compress
+// for them, run on background-priority threads (lowerPriority), and the
+// server runs with spare Go processors for them (cmd/strata), so the
+// kernel gives a request the CPU at once.
 func runPool(ctx context.Context, size, n int, task func(context.Context, int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -497,6 +498,7 @@ func runPool(ctx context.Context, size, n int, task func(context.Context, int) e
 	var first error
 	for range min(size, n) {
 		wg.Go(func() {
+			lowerPriority() // the worker's own part: upload, hashing, file writes
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= n {
