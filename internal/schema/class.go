@@ -208,6 +208,10 @@ const MaxNestingDepth = 64
 // reads whole) tens of megabytes.
 const MaxClassProperties = 100_000
 
+// MaxNamedVectors bounds a class's named vectors (vectorConfig): each has
+// its own index in every shard and its own settings in the schema.
+const MaxNamedVectors = 1000
+
 // Validate checks a (normalised) class definition: names, data types, the
 // legacy property settings and the range of every setting. It checks the
 // class as given and again with its defaults filled in, so whatever it
@@ -231,6 +235,9 @@ func (c *Class) validate(knownClass func(string) bool) error {
 	}
 	if err := validateVectorIndex("vectorIndexConfig", c.VectorIndexType, c.VectorIndexConfig); err != nil {
 		return err
+	}
+	if len(c.VectorConfig) > MaxNamedVectors {
+		return fmt.Errorf("vectorConfig: %d named vectors, more than the limit of %d", len(c.VectorConfig), MaxNamedVectors)
 	}
 	for name, vc := range c.VectorConfig {
 		if name == "" || !propertyNameRE.MatchString(name) {

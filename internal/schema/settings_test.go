@@ -211,3 +211,20 @@ func TestClassPropertyLimit(t *testing.T) {
 		t.Fatal("nested properties are not counted")
 	}
 }
+
+func TestNamedVectorLimit(t *testing.T) {
+	vectors := func(n int) map[string]VectorConfig {
+		out := map[string]VectorConfig{}
+		for i := range n {
+			out[fmt.Sprintf("v%d", i)] = VectorConfig{VectorIndexType: "hnsw"}
+		}
+		return out
+	}
+	if err := (&Class{Class: "A", VectorConfig: vectors(MaxNamedVectors)}).Validate(nil); err != nil {
+		t.Fatalf("a class at the limit: %v", err)
+	}
+	err := (&Class{Class: "A", VectorConfig: vectors(MaxNamedVectors + 1)}).Validate(nil)
+	if err == nil || !strings.Contains(err.Error(), "vectorConfig: 1001 named vectors, more than the limit of 1000") {
+		t.Fatalf("a class over the limit: %v", err)
+	}
+}
