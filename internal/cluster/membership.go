@@ -1,0 +1,167 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// Ports are the ports a node serves besides gossip, told to the others in
+// its membership metadata so that a node name is all they need.
+type Ports struct {
+	Data    int `json:"data"`    // CLUSTER_DATA_BIND_PORT: node-to-node data traffic
+	Raft    int `json:"raft"`    // RAFT_PORT: the raft transport
+	RaftRPC int `json:"raftRPC"` // RAFT_INTERNAL_RPC_PORT: writes forwarded to the leader
+}
+
+// Member is a node of the cluster as membership sees it.
+type Member struct {
+	Name  string
+	Host  string // the address it gossips from
+	Ports Ports
+	Alive bool // false while memberlist suspects it
+}
+
+// Addr is host:port for one of the member's ports.
+func (m Member) Addr(port int) string { return net.JoinHostPort(m.Host, strconv.Itoa(port)) }
+
+// MembershipConfig configures Join.
+type MembershipConfig struct {
+	Name          string // CLUSTER_HOSTNAME
+	BindAddr      string // CLUSTER_BIND_ADDR ("" = all interfaces)
+	BindPort      int    // CLUSTER_GOSSIP_BIND_PORT
+	AdvertiseAddr string // CLUSTER_ADVERTISE_ADDR ("" = chosen by memberlist)
+	AdvertisePort int    // CLUSTER_ADVERTISE_PORT (0 = BindPort)
+	Seeds         []string
+	Ports         Ports
+	// Local tunes failure detection for one machine (memberlist's local
+	// configuration): a dead node is noticed within seconds.
+	Local  bool
+	Logger *slog.Logger
+}
+
+// Membership is this node's view of the cluster's nodes.
+type Membership struct {
+	list *memberlist.Memberlist
+}
+
+// Join starts gossip and joins the seeds (none: a cluster of one, which
+// others can join).
+func Join(cfg MembershipConfig) (*Membership, error) {
+	mc := memberlist.DefaultLANConfig()
+	if cfg.Local {
+		mc = memberlist.DefaultLocalConfig()
+	}
+	mc.Name = cfg.Name
+	if cfg.BindAddr != "" {
+		mc.BindAddr = cfg.BindAddr
+	}
+	mc.BindPort = cfg.BindPort
+	mc.AdvertiseAddr = cfg.AdvertiseAddr
+	mc.AdvertisePort = cfg.BindPort
+	if cfg.AdvertisePort != 0 {
+		mc.AdvertisePort = cfg.AdvertisePort
+	}
+	meta, err := json.Marshal(cfg.Ports)
+	if err != nil {
+		return nil, err
+	}
+	mc.Delegate = metaDelegate(meta)
+	mc.Logger = log.New(slogWriter{logger(cfg.Logger).With("component", "memberlist")}, "", 0)
+	list, err := memberlist.Create(mc)
+	if err != nil {
+		return nil, fmt.Errorf("start gossip on port %d: %w", cfg.BindPort, err)
+	}
+	if len(cfg.Seeds) > 0 {
+		if _, err := list.Join(cfg.Seeds); err != nil {
+			list.Shutdown()
+			return nil, fmt.Errorf("join %s: %w", strings.Join(cfg.Seeds, ","), err)
+		}
+	}
+	return &Membership{list: list}, nil
+}
+
+// Members lists the nodes memberlist knows alive or suspect, sorted by
+// name; dead ones are gone.
+func (m *Membership) Members() []Member {
+	var out []Member
+	for _, n := range m.list.Members() {
+		if n.State != memberlist.StateAlive && n.State != memberlist.StateSuspect {
+			continue
+		}
+		mem := Member{Name: n.Name, Host: n.Addr.String(), Alive: n.State == memberlist.StateAlive}
+		_ = json.Unmarshal(n.Meta, &mem.Ports) // a node without metadata serves no ports
+		out = append(out, mem)
+	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Member returns the member called name, if memberlist knows it.
+func (m *Membership) Member(name string) (Member, bool) {
+	for _, mem := range m.Members() {
+		if mem.Name == name {
+			return mem, true
+		}
+	}
+	return Member{}, false
+}
+
+// Close leaves the cluster (telling the others, within timeout) and stops
+// gossip.
+func (m *Membership) Close(timeout time.Duration) error {
+	err := m.list.Leave(timeout)
+	if serr := m.list.Shutdown(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// metaDelegate serves a node's fixed metadata and no broadcasts or state.
+type metaDelegate []byte
+
+func (d metaDelegate) NodeMeta(limit int) []byte {
+	if len(d) > limit {
+		return nil
+	}
+	return d
+}
+func (metaDelegate) NotifyMsg([]byte)                           {}
+func (metaDelegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (metaDelegate) LocalState(join bool) []byte                { return nil }
+func (metaDelegate) MergeRemoteState(buf []byte, join bool)     {}
+
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
+}
+
+// slogWriter turns the lines of a standard logger (memberlist's, raft's)
+// into debug records; their "[WARN]"/"[ERR]" levels become slog levels.
+type slogWriter struct{ l *slog.Logger }
+
+var _ io.Writer = slogWriter{}
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	switch {
+	case strings.Contains(line, "[ERR]") || strings.Contains(line, "[ERROR]"):
+		w.l.Error(line)
+	case strings.Contains(line, "[WARN]"):
+		w.l.Warn(line)
+	default:
+		w.l.Debug(line)
+	}
+	return len(p), nil
+}
