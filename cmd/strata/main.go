@@ -71,6 +71,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 const backgroundProcs = 2
 
 func serve(cfg config.Config, stderr io.Writer) error {
+	if cfg.Cluster.Multi(cfg.NodeName) {
+		// Refused rather than ignored: several nodes that each ran alone
+		// would hold diverging data under one cluster's name.
+		return fmt.Errorf("CLUSTER_JOIN, RAFT_JOIN (naming other nodes) or RAFT_BOOTSTRAP_EXPECT > 1 ask for a cluster of several nodes, which this version does not run yet; unset them to run a single node")
+	}
 	cpus := runtime.GOMAXPROCS(0)
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(cpus + backgroundProcs)

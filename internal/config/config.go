@@ -49,6 +49,7 @@ type Config struct {
 	MaxActiveShards int
 	MaxBodyBytes    int64 // STRATA_MAX_BODY_BYTES: larger request bodies get 413
 	GraphQL         GraphQLLimits
+	Cluster         Cluster
 
 	LogLevel slog.Level // LOG_LEVEL
 
@@ -145,6 +146,7 @@ func Default() Config {
 		AutoSchemaLimits:          schema.DefaultAutoSchemaLimits(),
 		MaxBodyBytes:              256 << 20,
 		GraphQL:                   DefaultGraphQLLimits(),
+		Cluster:                   defaultCluster(),
 		LogLevel:                  slog.LevelInfo,
 		S3:                        S3Config{UseSSL: true},
 		GCS:                       GCSConfig{UseAuth: true},
@@ -366,6 +368,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		c.MaxBodyBytes = n
 	}
 	if err := c.applyGraphQLEnv(getenv, positive); err != nil {
+		return err
+	}
+	if err := c.applyClusterEnv(getenv, port, positive, list, str); err != nil {
 		return err
 	}
 	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {

@@ -51,8 +51,10 @@ func TestDefaults(t *testing.T) {
 		AutoSchemaLimits:          schema.AutoSchemaLimits{MaxDepth: 32, MaxWidth: 1000, MaxProperties: 10000},
 		MaxBodyBytes:              256 << 20,
 		GraphQL:                   DefaultGraphQLLimits(),
-		LogLevel:                  slog.LevelInfo,
-		S3:                        S3Config{UseSSL: true},
+		Cluster: Cluster{GossipBindPort: 7946, DataBindPort: 7947, RaftPort: 8300, RaftInternalRPCPort: 8301,
+			RaftJoin: []RaftPeer{{Name: "node1", Port: 8300}}, RaftBootstrapExpect: 1, RaftTimeoutsMultiplier: 5},
+		LogLevel: slog.LevelInfo,
+		S3:       S3Config{UseSSL: true},
 		GCS:                       GCSConfig{UseAuth: true},
 	}
 	if !reflect.DeepEqual(c, want) {
