@@ -55,7 +55,7 @@ func TestDefaults(t *testing.T) {
 			RaftJoin: []RaftPeer{{Name: "node1", Port: 8300}}, RaftBootstrapExpect: 1, RaftTimeoutsMultiplier: 5},
 		LogLevel: slog.LevelInfo,
 		S3:       S3Config{UseSSL: true},
-		GCS:                       GCSConfig{UseAuth: true},
+		GCS:      GCSConfig{UseAuth: true},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
