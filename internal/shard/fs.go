@@ -44,7 +44,7 @@ func (lazyAllocFile) Preallocate(offset, length int64) error { return nil }
 
 // openHeadroom is the disk a store needs to open besides its WAL replay:
 // a new manifest, options file and WAL.
-const openHeadroom = 1 << 20
+const openHeadroom = 256 << 10
 
 // SpaceToOpen estimates the disk the store in dir (new if missing) needs
 // to open: opening replays its write-ahead logs into sstables, which
