@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"time"
 )
@@ -133,9 +132,8 @@ func (rp *Replica) applyOnce(ctx context.Context, cmd []byte) (out []byte, index
 		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
-	if err != nil {
-		var ne net.Error
-		return nil, 0, errors.As(err, &ne) || ctx.Err() == nil, fmt.Errorf("forward to leader %s: %w", leader, err)
+	if err != nil { // Apply retries until its context ends
+		return nil, 0, true, fmt.Errorf("forward to leader %s: %w", leader, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -1,7 +1,6 @@
 package db
 
 import (
-	"fmt"
 	"sync"
 	"syscall"
 )
@@ -26,16 +25,13 @@ const (
 )
 
 // fileLimit is the process's limit of open files (Go raises the soft limit
-// to the hard one at start-up); 1024 when it cannot be read.
+// to the hard one at start-up), at most 2^30; 1024 when it cannot be read.
 func fileLimit() int {
 	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<30 {
-		if err != nil {
-			return 1024
-		}
-		return 1 << 30
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 1024
 	}
-	return int(lim.Cur)
+	return int(min(lim.Cur, 1<<30))
 }
 
 // FileCacheSize is how many sstables all shard stores keep open together:
@@ -93,11 +89,4 @@ func (b *shardBudget) give() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.open--
-}
-
-// String is for logs.
-func (b *shardBudget) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return fmt.Sprintf("%d of %d", b.open, b.max)
 }

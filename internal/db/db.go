@@ -177,24 +177,34 @@ func (d *DB) openShardForced(c *collection, name string, force bool) (*shard.Sha
 	if err := d.shards.take(force); err != nil {
 		return nil, err
 	}
-	class := c.rec.Class
-	dir := d.shardDir(class.Class, name)
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		d.shards.give()
-		return nil, fmt.Errorf("create class dir: %w", err)
-	}
-	if err := checkSpaceToOpen(d.opts.DataPath, dir); err != nil {
-		d.shards.give()
-		return nil, err
-	}
-	s, err := shard.Open(dir, shard.Options{Vectors: d.vectorIndexConfigs(class), Cache: d.cache, FileCache: d.fileCache,
-		Logger: d.log, Inverted: invertedConfig(class), FS: d.opts.PebbleFS})
+	s, err := d.openStore(c.rec.Class, name)
 	if err != nil {
 		d.shards.give()
 		return nil, err
 	}
 	c.shards[name] = s
 	return s, nil
+}
+
+// openStore opens (or creates) the store of a class's shard.
+func (d *DB) openStore(class *schema.Class, name string) (*shard.Shard, error) {
+	dir := d.shardDir(class.Class, name)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("create class dir: %w", err)
+	}
+	if err := checkSpaceToOpen(d.opts.DataPath, dir); err != nil {
+		return nil, err
+	}
+	return shard.Open(dir, shard.Options{Vectors: d.vectorIndexConfigs(class), Cache: d.cache, FileCache: d.fileCache,
+		Logger: d.log, Inverted: invertedConfig(class), FS: d.opts.PebbleFS})
+}
+
+// closeShards closes the named shards that are open; for the rollback of
+// a change that failed, so errors are dropped.
+func (d *DB) closeShards(c *collection, names []string) {
+	for _, name := range names {
+		d.closeShard(c, name)
+	}
 }
 
 // closeShard closes an open shard's store and forgets it.

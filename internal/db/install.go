@@ -62,22 +62,15 @@ func (d *DB) InstallClasses(ctx context.Context, classes []RestoredClass) (err e
 			}
 		}
 	}()
+	var staged []string
 	for i, rc := range classes {
-		if err := checkStaged(rc, defs[i].MultiTenant()); err != nil {
+		dirs, err := stagedShards(rc, defs[i].MultiTenant())
+		if err != nil {
 			return fmt.Errorf("class %q: %w", defs[i].Class, err)
 		}
+		staged = append(staged, dirs...)
 	}
 	// All at once: the restore fails before it installs anything.
-	var staged []string
-	for _, rc := range classes {
-		entries, err := os.ReadDir(rc.StagedDir)
-		if err != nil {
-			return fmt.Errorf("read staged shards: %w", err)
-		}
-		for _, e := range entries {
-			staged = append(staged, filepath.Join(rc.StagedDir, e.Name()))
-		}
-	}
 	if err := checkSpaceToOpen(d.opts.DataPath, staged...); err != nil {
 		return err
 	}
@@ -124,19 +117,21 @@ func (d *DB) InstallClasses(ctx context.Context, classes []RestoredClass) (err e
 	return nil
 }
 
-// checkStaged reports an entry of a restored class's staged directory that
-// is not the directory of one of the class's shards: its data would sit
-// where no shard ever reads it.
-func checkStaged(rc RestoredClass, multiTenant bool) error {
+// stagedShards lists the shard directories of a restored class's staged
+// directory. An entry that is not the directory of one of the class's
+// shards is an error: its data would sit where no shard ever reads it.
+func stagedShards(rc RestoredClass, multiTenant bool) ([]string, error) {
 	entries, err := os.ReadDir(rc.StagedDir)
 	if err != nil {
-		return fmt.Errorf("read staged shards: %w", err)
+		return nil, fmt.Errorf("read staged shards: %w", err)
 	}
+	dirs := make([]string, 0, len(entries))
 	for _, e := range entries {
 		_, tenant := rc.Tenants[e.Name()]
 		if !e.IsDir() || multiTenant && !tenant || !multiTenant && e.Name() != rc.Shard {
-			return invalidf("staged data %q is not a shard of the class", e.Name())
+			return nil, invalidf("staged data %q is not a shard of the class", e.Name())
 		}
+		dirs = append(dirs, filepath.Join(rc.StagedDir, e.Name()))
 	}
-	return nil
+	return dirs, nil
 }

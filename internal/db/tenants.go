@@ -105,9 +105,7 @@ func (d *DB) openTenantShards(col *collection, names []string) error {
 	}
 	for i, name := range names {
 		if _, err := d.openShard(col, name); err != nil {
-			for _, opened := range names[:i] {
-				d.closeShard(col, opened)
-			}
+			d.closeShards(col, names[:i])
 			return err
 		}
 	}
@@ -117,8 +115,8 @@ func (d *DB) openTenantShards(col *collection, names []string) error {
 // removeTenantShards closes and deletes the shards of tenants whose
 // creation failed.
 func (d *DB) removeTenantShards(col *collection, names []string) {
+	d.closeShards(col, names)
 	for _, name := range names {
-		d.closeShard(col, name)
 		os.RemoveAll(d.shardDir(col.rec.Class.Class, name))
 	}
 }
@@ -210,9 +208,7 @@ func (d *DB) updateTenantsLocked(col *collection, tenants []Tenant) ([]Tenant, e
 	rec := *col.rec
 	rec.Tenants = next
 	if err := d.persist(&rec, ""); err != nil {
-		for _, name := range activate {
-			d.closeShard(col, name)
-		}
+		d.closeShards(col, activate)
 		return nil, err
 	}
 	col.rec = &rec

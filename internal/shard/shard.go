@@ -47,9 +47,8 @@ type Options struct {
 	// vector). Names not listed get an HNSW index with Weaviate's defaults.
 	Vectors map[string]VectorIndexConfig
 	Cache   *pebble.Cache // shared block cache; nil = pebble's default
-	// FileCache bounds the open sstables of every store sharing it; it must
-	// be made over Cache. nil = one per store (pebble's default, up to 1000
-	// files each).
+	// FileCache bounds the open sstables of every store sharing it; nil =
+	// one per store (pebble's default, up to 1000 files each).
 	FileCache *pebble.FileCache
 	Logger    *slog.Logger
 	// Inverted lists the properties indexed for where filters (props.go).
@@ -99,7 +98,7 @@ func Open(dir string, opts Options) (*Shard, error) {
 		Cache:        opts.Cache,
 		FileCache:    opts.FileCache,
 		MemTableSize: 32 << 20,
-		Logger:       newPebbleLogger(opts.Logger.With("shard", dir)),
+		Logger:       &pebbleLogger{l: opts.Logger.With("shard", dir)},
 		FS:           lazyAllocFS{fs},
 	}
 	db, err := pebble.Open(dir, po)
@@ -510,8 +509,6 @@ type pebbleLogger struct {
 }
 
 const errorLogInterval = time.Second
-
-func newPebbleLogger(l *slog.Logger) *pebbleLogger { return &pebbleLogger{l: l} }
 
 func (p *pebbleLogger) Infof(format string, args ...any) {
 	p.l.Debug(fmt.Sprintf(format, args...))
