@@ -22,6 +22,7 @@ import (
 	"strata/internal/backup/layout"
 	"strata/internal/blob"
 	"strata/internal/db"
+	"strata/internal/sharding"
 )
 
 // CreateRequest is a request to create a backup.
@@ -392,14 +393,15 @@ func (m *Manager) classDescriptor(id string, snap db.ClassSnapshot) (*ClassDescr
 	if err != nil {
 		return nil, err
 	}
-	st := shardingState{IndexID: snap.Class.Class, Config: snap.Class.ShardingConfig, Physical: map[string]physicalShard{},
-		PartitioningEnabled: snap.Class.MultiTenant(), ReplicationFactor: 1}
+	var st *sharding.Descriptor
 	if snap.Class.MultiTenant() {
+		st = &sharding.Descriptor{IndexID: snap.Class.Class, Config: snap.Class.ShardingConfig, Physical: map[string]sharding.Physical{},
+			PartitioningEnabled: true, ReplicationFactor: 1}
 		for t, status := range snap.Tenants {
-			st.Physical[t] = physicalShard{Name: t, BelongsToNodes: []string{m.opts.Node}, Status: status}
+			st.Physical[t] = sharding.Physical{Name: t, BelongsToNodes: []string{m.opts.Node}, Status: status}
 		}
 	} else {
-		st.Physical[snap.Shard] = physicalShard{Name: snap.Shard, OwnsPercentage: 1, BelongsToNodes: []string{m.opts.Node}, Status: "HOT"}
+		st = snap.Sharding.Describe(snap.Class.Class, snap.Class.ShardingConfig)
 	}
 	stateJSON, err := json.Marshal(st)
 	if err != nil {

@@ -135,22 +135,6 @@ type ShardFile struct {
 
 // shardingState is the sharding-state document of a class, in Weaviate's
 // shape; Strata reads back the shard names and tenant statuses.
-type shardingState struct {
-	IndexID             string                   `json:"indexID"`
-	Config              map[string]any           `json:"config"`
-	Physical            map[string]physicalShard `json:"physical"`
-	Virtual             any                      `json:"virtual"`
-	PartitioningEnabled bool                     `json:"partitioningEnabled"`
-	ReplicationFactor   int                      `json:"replicationFactor"`
-}
-
-type physicalShard struct {
-	Name           string   `json:"name"`
-	OwnsPercentage float64  `json:"ownsPercentage"`
-	BelongsToNodes []string `json:"belongsToNodes"`
-	Status         string   `json:"status,omitempty"`
-}
-
 func decodeJSON(b []byte, v any, what string) error {
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("corrupted backup file: %s: %w", what, err)

@@ -470,3 +470,44 @@ func TestBrokenDownloadsResumeWithRangedReads(t *testing.T) {
 	}
 	sameObjects(t, want, f.objects(t, "Article"))
 }
+
+// A class of several shards comes back with the same shards and token
+// ring: every object is found by its id in the shard that held it.
+func TestBackupRestoreShardedClass(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.db.CreateClass(&schema.Class{Class: "Spread", ShardingConfig: map[string]any{"desiredCount": 4.0},
+		Properties: []*schema.Property{{Name: "n", DataType: []string{"int"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	want := f.addObjects(t, "Spread", 400, 8)
+	before, err := f.db.Shards("Spread")
+	if err != nil || len(before) != 4 {
+		t.Fatalf("shards: %+v %v", before, err)
+	}
+	if info := f.backup(t, CreateRequest{ID: "sharded"}); info.Status != StatusSuccess {
+		t.Fatalf("backup: %+v", info)
+	}
+	if err := f.db.DeleteClass("Spread"); err != nil {
+		t.Fatal(err)
+	}
+	if info := f.restore(t, RestoreRequest{ID: "sharded"}); info.Status != StatusSuccess {
+		t.Fatalf("restore: %+v", info)
+	}
+	after, err := f.db.Shards("Spread")
+	if err != nil || len(after) != 4 {
+		t.Fatalf("shards after restore: %+v %v", after, err)
+	}
+	for i := range before {
+		if before[i].Name != after[i].Name || before[i].ObjectCount != after[i].ObjectCount {
+			t.Fatalf("shard %d: %+v before, %+v after", i, before[i], after[i])
+		}
+	}
+	sameObjects(t, want, f.objects(t, "Spread"))
+	for id, w := range want {
+		o, err := f.db.GetObject(ctx, "Spread", id, "", false)
+		if err != nil || !bytes.Equal(o.Properties, w.Properties) {
+			t.Fatalf("get %s after restore: %v %v", id, o, err)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"strata/internal/db"
 	"strata/internal/failpoint"
 	"strata/internal/schema"
+	"strata/internal/sharding"
 )
 
 // RestoreRequest is a request to restore a backup.
@@ -251,7 +252,7 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 	// the manifest, before transferring anything.
 	restored := make([]db.RestoredClass, len(classes))
 	for i, c := range classes {
-		rc, err := restoredClass(c, filepath.Join(staging, c.Name))
+		rc, err := restoredClass(c, filepath.Join(staging, c.Name), m.opts.Node)
 		if err != nil {
 			return err
 		}
@@ -336,7 +337,7 @@ func shardNames(rc db.RestoredClass) []string {
 	if rc.Class.MultiTenant() {
 		return sortedKeys(rc.Tenants)
 	}
-	return []string{rc.Shard}
+	return rc.Sharding.Names()
 }
 
 // installed reports whether the classes a restore was installing (class →
@@ -371,7 +372,8 @@ func sortedInts(m map[int][]string) []int {
 }
 
 // restoredClass decodes a class descriptor into what the database installs.
-func restoredClass(c *ClassDescriptor, stagedDir string) (db.RestoredClass, error) {
+// Its shards are placed on node.
+func restoredClass(c *ClassDescriptor, stagedDir, node string) (db.RestoredClass, error) {
 	var cls schema.Class
 	if err := decodeJSON(c.Schema, &cls, "schema of class "+c.Name); err != nil {
 		return db.RestoredClass{}, err
@@ -379,7 +381,7 @@ func restoredClass(c *ClassDescriptor, stagedDir string) (db.RestoredClass, erro
 	if cls.Class != c.Name || !schema.ValidClassName(cls.Class) {
 		return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class descriptor %q holds the schema of %q", c.Name, cls.Class)
 	}
-	var st shardingState
+	var st sharding.Descriptor
 	if err := decodeJSON(c.ShardingState, &st, "sharding state of class "+c.Name); err != nil {
 		return db.RestoredClass{}, err
 	}
@@ -397,12 +399,17 @@ func restoredClass(c *ClassDescriptor, stagedDir string) (db.RestoredClass, erro
 			rc.Tenants[name] = status
 		}
 	} else {
-		for name := range st.Physical {
-			rc.Shard = name
+		state, err := st.State()
+		if err != nil {
+			return db.RestoredClass{}, fmt.Errorf("corrupted backup file: %w", err)
 		}
-		if len(st.Physical) != 1 || !schema.ValidTenantName(rc.Shard) {
-			return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class %s must have exactly one valid shard", c.Name)
+		for _, sh := range state.Shards {
+			if !schema.ValidTenantName(sh.Name) {
+				return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class %s has an invalid shard name %q", c.Name, sh.Name)
+			}
 		}
+		state.Place([]string{node})
+		rc.Sharding = state
 	}
 	if err := checkManifestShards(c, rc); err != nil {
 		return db.RestoredClass{}, fmt.Errorf("corrupted backup file: class %s: %w", c.Name, err)
@@ -420,7 +427,7 @@ func checkManifestShards(c *ClassDescriptor, rc db.RestoredClass) error {
 			_, ok := rc.Tenants[name]
 			return ok
 		}
-		return name == rc.Shard
+		return rc.Sharding.Index(name) >= 0
 	}
 	listed := map[string]bool{}
 	for _, sd := range c.Shards {
@@ -434,11 +441,7 @@ func checkManifestShards(c *ClassDescriptor, rc db.RestoredClass) error {
 		}
 		listed[sd.Name] = true
 	}
-	shards := []string{rc.Shard}
-	if rc.Tenants != nil {
-		shards = sortedKeys(rc.Tenants)
-	}
-	for _, name := range shards {
+	for _, name := range shardNames(rc) {
 		if !listed[name] {
 			return fmt.Errorf("shard %q of the class (its sharding state) is missing from the backup", name)
 		}

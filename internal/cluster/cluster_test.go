@@ -28,7 +28,7 @@ type kvCmd struct {
 	Op, Key, Value string
 }
 
-func (s *kv) Apply(cmd []byte) ([]byte, error) {
+func (s *kv) Apply(_ uint64, cmd []byte) ([]byte, error) {
 	var c kvCmd
 	if err := json.Unmarshal(cmd, &c); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,10 +22,12 @@ import (
 // StateMachine is what the raft log drives: every node applies the same
 // commands in the same order, so every node holds the same state.
 type StateMachine interface {
-	// Apply applies one command; its result (or error) goes back to the
-	// caller of Raft.Apply. An error is the command's outcome, not a
-	// failure of the log: the state must be as before the command.
-	Apply(cmd []byte) ([]byte, error)
+	// Apply applies the command at a log index; its result (or error)
+	// goes back to the caller of Raft.Apply. An error is the command's
+	// outcome, not a failure of the log: the state must be as before the
+	// command. After a restart the log is applied again from the last
+	// snapshot, so a state that persists itself skips the indexes it holds.
+	Apply(index uint64, cmd []byte) ([]byte, error)
 	// Snapshot writes the whole state; Restore replaces the whole state
 	// with what a Snapshot wrote.
 	Snapshot(w io.Writer) error
@@ -113,7 +116,8 @@ func OpenRaft(cfg RaftConfig, sm StateMachine) (*Raft, error) {
 	rc.ElectionTimeout = time.Duration(float64(baseElectionTimeout) * m)
 	rc.LeaderLeaseTimeout = time.Duration(float64(baseLeaderLeaseTimeout) * m)
 	rc.Logger = hl
-	fsm := &fsmAdapter{sm: sm}
+	fsm := &fsmAdapter{sm: sm, snaps: snaps}
+	fsm.restored() // raft restores the latest snapshot as it starts
 	r, err := raft.NewRaft(rc, fsm, store, store, snaps, trans)
 	if err != nil {
 		trans.Close()
@@ -198,15 +202,23 @@ func (n *Raft) ApplyLocal(ctx context.Context, cmd []byte) ([]byte, uint64, erro
 // WaitApplied waits until this node has applied the log up to index, so a
 // read here sees a write the leader acknowledged.
 func (n *Raft) WaitApplied(ctx context.Context, index uint64) error {
-	for n.raft.AppliedIndex() < index {
+	for n.AppliedIndex() < index {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, n.raft.AppliedIndex(), ctx.Err())
+			return fmt.Errorf("wait for raft index %d (applied %d): %w", index, n.AppliedIndex(), ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
 	return nil
 }
+
+// AppliedIndex is the index of the last command this node's state machine
+// has applied (raft's own counter runs ahead of the state machine).
+func (n *Raft) AppliedIndex() uint64 { return n.fsm.applied.Load() }
+
+// Snapshot takes a snapshot of the state machine now (raft also takes them
+// on its own as the log grows) and compacts the log behind it.
+func (n *Raft) Snapshot() error { return n.raft.Snapshot().Error() }
 
 // Close stops the replica; the node's log and snapshots stay for its
 // restart.
@@ -223,15 +235,37 @@ type applyResult struct {
 	err error
 }
 
-// fsmAdapter adapts a StateMachine to raft.FSM.
-type fsmAdapter struct{ sm StateMachine }
+// fsmAdapter adapts a StateMachine to raft.FSM and counts what it applied.
+type fsmAdapter struct {
+	sm      StateMachine
+	snaps   raft.SnapshotStore
+	applied atomic.Uint64
+}
 
 func (f *fsmAdapter) Apply(l *raft.Log) any {
+	defer f.advance(l.Index)
 	if l.Type != raft.LogCommand {
 		return applyResult{}
 	}
-	out, err := f.sm.Apply(l.Data)
+	out, err := f.sm.Apply(l.Index, l.Data)
 	return applyResult{out: out, err: err}
+}
+
+func (f *fsmAdapter) advance(index uint64) {
+	for {
+		cur := f.applied.Load()
+		if index <= cur || f.applied.CompareAndSwap(cur, index) {
+			return
+		}
+	}
+}
+
+// restored counts the state as applied up to the latest snapshot, which
+// raft restores (at start, or when the leader sends one) after storing it.
+func (f *fsmAdapter) restored() {
+	if metas, err := f.snaps.List(); err == nil && len(metas) > 0 {
+		f.advance(metas[0].Index)
+	}
 }
 
 // Snapshot captures the state now: raft applies later commands while it
@@ -246,7 +280,11 @@ func (f *fsmAdapter) Snapshot() (raft.FSMSnapshot, error) {
 
 func (f *fsmAdapter) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	return f.sm.Restore(rc)
+	if err := f.sm.Restore(rc); err != nil {
+		return err
+	}
+	f.restored()
+	return nil
 }
 
 // stateSnapshot is a captured state, written to raft's sink.

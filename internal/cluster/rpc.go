@@ -13,7 +13,10 @@ import (
 
 // The internal RPC (RAFT_INTERNAL_RPC_PORT) carries writes from any node
 // to the leader: plain HTTP/JSON, one endpoint.
-const applyPath = "/cluster/v1/apply"
+const (
+	applyPath   = "/cluster/v1/apply"
+	appliedPath = "/cluster/v1/applied"
+)
 
 // maxCommandBytes bounds a forwarded command.
 const maxCommandBytes = 64 << 20
@@ -68,7 +71,70 @@ func (rp *Replica) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(resp)
 	})
+	mux.HandleFunc("GET "+appliedPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(applyResponse{Index: rp.Raft.AppliedIndex(), NotLeader: !rp.Raft.IsLeader()})
+	})
 	return mux
+}
+
+// Sync waits until this node has applied every write the leader has
+// acknowledged (the leader applies a write before it answers), so that a
+// read here sees them: a barrier for reads on a follower. On the leader it
+// returns at once.
+func (rp *Replica) Sync(ctx context.Context) error {
+	backoff := 20 * time.Millisecond
+	for {
+		index, err := rp.leaderApplied(ctx)
+		if err == nil {
+			return rp.Raft.WaitApplied(ctx, index)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sync with the raft leader (%v): %w", err, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+// leaderApplied asks the leader for the last index it applied.
+func (rp *Replica) leaderApplied(ctx context.Context) (uint64, error) {
+	if rp.Raft.IsLeader() {
+		return 0, nil
+	}
+	leader := rp.Raft.Leader()
+	if leader == "" {
+		return 0, errors.New("no leader")
+	}
+	addr, ok := rp.ResolveRPC(leader)
+	if !ok {
+		return 0, fmt.Errorf("leader %s is not a known member", leader)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+appliedPath, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := rp.client().Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var ar applyResponse
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&ar); err != nil {
+		return 0, fmt.Errorf("leader %s: %w", leader, err)
+	}
+	if ar.NotLeader {
+		return 0, fmt.Errorf("%s no longer leads", leader)
+	}
+	return ar.Index, nil
+}
+
+func (rp *Replica) client() *http.Client {
+	if rp.Client == nil {
+		return http.DefaultClient
+	}
+	return rp.Client
 }
 
 // Apply applies cmd through the leader, wherever it is, and returns the
@@ -127,11 +193,7 @@ func (rp *Replica) applyOnce(ctx context.Context, cmd []byte) (out []byte, index
 		return nil, 0, false, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	client := rp.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := rp.client().Do(req)
 	if err != nil { // Apply retries until its context ends
 		return nil, 0, true, fmt.Errorf("forward to leader %s: %w", leader, err)
 	}

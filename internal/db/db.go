@@ -44,6 +44,17 @@ type Options struct {
 	// MaxActiveShards bounds the shard stores open at once (each class's
 	// shard and each active tenant's); 0 = DefaultMaxActiveShards.
 	MaxActiveShards int
+	// Node is this node's name (CLUSTER_HOSTNAME); "" = "node1".
+	Node string
+	// Nodes lists the cluster's live nodes, over which new classes'
+	// shards are placed; nil = this node alone.
+	Nodes func() []string
+	// Remote reaches shards held by other nodes; nil = every shard is on
+	// this node.
+	Remote Remote
+	// Log replicates schema changes to every node; nil = they are
+	// committed here directly.
+	Log Log
 }
 
 // DB is the database. Safe for concurrent use.
@@ -63,6 +74,9 @@ type DB struct {
 	// reserved holds names of classes being restored: they cannot be created meanwhile.
 	reserved map[string]bool
 	closed   bool
+	// rev counts committed schema changes; applied is the last log index
+	// committed (cluster mode). Both are persisted with the catalog.
+	rev, applied uint64
 
 	// pinMu guards pins and unpinned: the shard directories snapshots are
 	// copying (directory → count), and a channel closed at each release.
@@ -86,6 +100,9 @@ func Open(opts Options) (*DB, error) {
 	if opts.CacheBytes == 0 {
 		opts.CacheBytes = 64 << 20
 	}
+	if opts.Node == "" {
+		opts.Node = "node1"
+	}
 	if opts.MaxActiveShards <= 0 {
 		opts.MaxActiveShards = DefaultMaxActiveShards()
 	}
@@ -93,7 +110,7 @@ func Open(opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Join(opts.DataPath, classesDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create data path: %w", err)
 	}
-	recs, err := loadCatalog(opts.DataPath)
+	cat, err := loadCatalog(opts.DataPath, opts.Node)
 	if err != nil {
 		return nil, err
 	}
@@ -101,11 +118,12 @@ func Open(opts Options) (*DB, error) {
 		fs: fsutil.Or(opts.FS), pins: map[string]int{}, unpinned: make(chan struct{}),
 		shards: shardBudget{max: opts.MaxActiveShards}}
 	d.fileCache = pebble.NewFileCache(runtime.GOMAXPROCS(0), FileCacheSize())
-	for _, rec := range recs {
+	d.rev, d.applied = cat.Rev, cat.Applied
+	for _, rec := range cat.Classes {
 		c := &collection{rec: rec, shards: map[string]*shard.Shard{}}
 		d.classes[rec.Class.Class] = c
-		for _, name := range c.hotShards() {
-			if _, err := d.openShardForced(c, name, true); err != nil {
+		for _, name := range d.hotShards(c) {
+			if _, err := d.openShard(c, name, true); err != nil {
 				d.Close()
 				return nil, err
 			}
@@ -149,14 +167,15 @@ func (d *DB) shardDir(class, shardName string) string {
 	return filepath.Join(d.classDir(class), shardName)
 }
 
-// hotShards lists the shards of a class that are open for reads and writes.
-func (c *collection) hotShards() []string {
+// hotShards lists the shards of a class this node keeps open for reads
+// and writes.
+func (d *DB) hotShards(c *collection) []string {
 	if !c.rec.Class.MultiTenant() {
-		return []string{c.rec.Shard}
+		return d.localShards(c)
 	}
 	var out []string
 	for t, st := range c.rec.Tenants {
-		if st == TenantHot {
+		if st == TenantHot && d.isLocal(c.rec.tenantNodes(t)) {
 			out = append(out, t)
 		}
 	}
@@ -164,13 +183,9 @@ func (c *collection) hotShards() []string {
 	return out
 }
 
-// openShard opens a shard's store within the limit of active shards.
-func (d *DB) openShard(c *collection, name string) (*shard.Shard, error) {
-	return d.openShardForced(c, name, false)
-}
-
-// openShardForced opens a shard's store; force opens it beyond the limit.
-func (d *DB) openShardForced(c *collection, name string, force bool) (*shard.Shard, error) {
+// openShard opens a shard's store within the limit of active shards;
+// force opens it beyond the limit.
+func (d *DB) openShard(c *collection, name string, force bool) (*shard.Shard, error) {
 	if s := c.shards[name]; s != nil {
 		return s, nil
 	}
@@ -197,14 +212,6 @@ func (d *DB) openStore(class *schema.Class, name string) (*shard.Shard, error) {
 	}
 	return shard.Open(dir, shard.Options{Vectors: d.vectorIndexConfigs(class), Cache: d.cache, FileCache: d.fileCache,
 		Logger: d.log, Inverted: invertedConfig(class), FS: d.opts.PebbleFS})
-}
-
-// closeShards closes the named shards that are open; for the rollback of
-// a change that failed, so errors are dropped.
-func (d *DB) closeShards(c *collection, names []string) {
-	for _, name := range names {
-		d.closeShard(c, name)
-	}
 }
 
 // closeShard closes an open shard's store and forgets it.
@@ -239,7 +246,7 @@ func (d *DB) removeOrphans() error {
 			return err
 		}
 		for _, s := range shards {
-			if !c.ownsShard(s.Name()) {
+			if !d.ownsShard(c, s.Name()) {
 				dir := filepath.Join(root, e.Name(), s.Name())
 				d.log.Warn("removing data of a shard not in the schema", "dir", dir)
 				if err := os.RemoveAll(dir); err != nil {
@@ -251,12 +258,14 @@ func (d *DB) removeOrphans() error {
 	return nil
 }
 
-func (c *collection) ownsShard(name string) bool {
+// ownsShard tells whether name is a shard of the class on this node.
+func (d *DB) ownsShard(c *collection, name string) bool {
 	if !c.rec.Class.MultiTenant() {
-		return name == c.rec.Shard
+		i := c.rec.Sharding.Index(name)
+		return i >= 0 && d.isLocal(c.rec.Sharding.Shards[i].Nodes)
 	}
 	_, ok := c.rec.Tenants[name]
-	return ok
+	return ok && d.isLocal(c.rec.tenantNodes(name))
 }
 
 // records returns the catalog in a stable order. Caller holds d.mu.
@@ -269,27 +278,15 @@ func (d *DB) records() []*classRecord {
 	return out
 }
 
-// persist writes the catalog with rec replacing (or adding) the record of
-// its class, or removing class `remove`. The in-memory state is changed by
-// the caller only after persist succeeds.
-func (d *DB) persist(rec *classRecord, remove string) error {
-	recs := d.records()
-	out := recs[:0:0]
-	replaced := false
+// catalogOf is the catalog holding recs (class name → record). Caller
+// holds d.mu.
+func (d *DB) catalogOf(recs map[string]*classRecord) *catalogFile {
+	f := &catalogFile{Version: catalogVersion, Rev: d.rev, Applied: d.applied, Classes: make([]*classRecord, 0, len(recs))}
 	for _, r := range recs {
-		switch {
-		case r.Class.Class == remove:
-		case rec != nil && r.Class.Class == rec.Class.Class:
-			out = append(out, rec)
-			replaced = true
-		default:
-			out = append(out, r)
-		}
+		f.Classes = append(f.Classes, r)
 	}
-	if rec != nil && !replaced {
-		out = append(out, rec)
-	}
-	return saveCatalog(d.opts.DataPath, out)
+	sort.Slice(f.Classes, func(i, j int) bool { return f.Classes[i].Class.Class < f.Classes[j].Class.Class })
+	return f
 }
 
 // randomShardName returns a 12-character shard name like Weaviate's.

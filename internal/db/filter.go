@@ -1,9 +1,7 @@
 package db
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"slices"
 	"sort"
 
@@ -81,106 +79,30 @@ func (d *DB) updateInverted(col *collection) {
 	}
 }
 
-// filterShard validates where against the class and returns the matching
-// ids of one shard; prefix starts validation messages. Caller holds d.mu.
-func (d *DB) filterShard(ctx context.Context, col *collection, s *shard.Shard, where *filter.Clause, prefix string) ([]uuid.UUID, error) {
-	if err := filter.Validate(where, col.rec.Class); err != nil {
-		return nil, invalidf("%s: %s", prefix, err.Error())
-	}
-	ids, err := s.Filter(ctx, where)
-	var fe *shard.FilterError
-	if errors.As(err, &fe) {
-		return nil, &Error{Kind: KindInvalid, Msg: fe.Msg, Err: err}
-	}
-	return ids, err
-}
-
-const whereInvalid = "invalid 'where' filter"
-
-// listWhere is ListObjects with a where filter: one class, objects in
-// ascending id order.
-func (d *DB) listWhere(ctx context.Context, p ListParams) ([]*Object, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	if p.Class == "" {
-		return nil, invalidf("%s: a class is required to filter objects", whereInvalid)
-	}
-	col := d.lookup(p.Class)
-	if col == nil {
-		return nil, classNotFound(schema.NormalizeClassName(p.Class))
-	}
-	s, err := d.shardFor(col, p.Tenant)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := d.filterShard(ctx, col, s, p.Where, whereInvalid)
-	if err != nil {
-		return nil, err
-	}
-	if p.After != nil {
-		i, found := slices.BinarySearchFunc(ids, *p.After, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
-		if found {
-			i++
-		}
-		ids = ids[i:]
-	}
-	out := make([]*Object, 0, min(p.Limit, len(ids)))
-	skip := p.Offset
-	for _, id := range ids {
-		if len(out) >= p.Limit {
-			break
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		o, err := s.Get(id, p.WithVectors)
-		if errors.Is(err, shard.ErrNotFound) {
-			continue // deleted since the filter ran
-		}
-		if err != nil {
-			return nil, err
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		out = append(out, &Object{Class: col.rec.Class.Class, Tenant: p.Tenant, Object: *o})
-	}
-	return out, nil
-}
-
-// searchWhere is a vector search restricted to the objects matching
-// p.Where: the vector index only considers their ids, so Limit results
-// come back whenever that many match. Caller holds d.mu.
-func (d *DB) searchWhere(ctx context.Context, col *collection, s *shard.Shard, p SearchParams) ([]shard.Hit, error) {
-	ids, err := d.filterShard(ctx, col, s, p.Where, whereInvalid)
-	if err != nil || len(ids) == 0 {
-		return nil, err
-	}
-	return s.SearchFiltered(p.VectorName, p.Vector, p.Offset+p.Limit, p.MaxDistance, ids)
-}
-
 // CountWhere returns the number of objects of a class (for a tenant) that
 // match where; nil where counts them all.
 func (d *DB) CountWhere(ctx context.Context, class, tenant string, where *filter.Clause) (int64, error) {
 	if err := d.activateForRequest(class, tenant); err != nil {
 		return 0, err
 	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	col := d.lookup(class)
-	if col == nil {
-		return 0, classNotFound(schema.NormalizeClassName(class))
-	}
-	s, err := d.shardFor(col, tenant)
+	r, err := d.routeClass(class, tenant)
 	if err != nil {
 		return 0, err
 	}
-	if where == nil {
-		return int64(s.Count()), nil
+	if err := checkWhere(r, where, whereInvalid); err != nil {
+		return 0, err
 	}
-	ids, err := d.filterShard(ctx, col, s, where, whereInvalid)
-	return int64(len(ids)), err
+	counts := make([]int64, len(r.targets))
+	err = d.onEach(ctx, r.class.Class, r.targets, func(i int, ops ShardOps) error {
+		var err error
+		counts[i], err = ops.Count(ctx, where)
+		return err
+	})
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	return total, err
 }
 
 // DeleteParams select the objects DeleteObjects deletes.
@@ -222,35 +144,64 @@ func (d *DB) DeleteObjects(ctx context.Context, p DeleteParams) (DeleteResult, e
 		limit = DefaultDeleteLimit
 	}
 	d.mu.RLock()
-	defer d.mu.RUnlock()
 	col := d.lookup(p.Class)
-	if col == nil {
-		return DeleteResult{}, invalidf("validate: failed to get class: %s", schema.NormalizeClassName(p.Class))
+	var r route
+	err := invalidf("validate: failed to get class: %s", schema.NormalizeClassName(p.Class))
+	if col != nil {
+		r, err = d.routeLocked(col, p.Tenant)
 	}
-	s, err := d.shardFor(col, p.Tenant)
+	d.mu.RUnlock()
 	if err != nil {
 		return DeleteResult{}, err
 	}
-	ids, err := d.filterShard(ctx, col, s, p.Where, "validate: invalid where filter")
+	if err := checkWhere(r, p.Where, "validate: invalid where filter"); err != nil {
+		return DeleteResult{}, err
+	}
+	// The first limit matches in id order across the shards.
+	type match struct {
+		id    uuid.UUID
+		shard int
+	}
+	parts := make([][]uuid.UUID, len(r.targets))
+	err = d.onEach(ctx, r.class.Class, r.targets, func(i int, ops ShardOps) error {
+		var err error
+		parts[i], err = ops.Match(ctx, p.Where, limit)
+		return err
+	})
 	if err != nil {
 		return DeleteResult{}, err
 	}
-	if len(ids) > limit {
-		ids = ids[:limit]
+	var matches []match
+	for i, ids := range parts {
+		for _, id := range ids {
+			matches = append(matches, match{id, i})
+		}
 	}
-	res := DeleteResult{Matches: len(ids), Objects: make([]DeletedObject, len(ids))}
-	for i, id := range ids {
-		res.Objects[i].ID = id
+	slices.SortFunc(matches, func(a, b match) int { return compareIDs(a.id, b.id) })
+	if len(matches) > limit {
+		matches = matches[:limit]
 	}
-	if p.DryRun || len(ids) == 0 {
+	res := DeleteResult{Matches: len(matches), Objects: make([]DeletedObject, len(matches))}
+	perShard := make([][]uuid.UUID, len(r.targets))
+	for i, m := range matches {
+		res.Objects[i].ID = m.id
+		perShard[m.shard] = append(perShard[m.shard], m.id)
+	}
+	if p.DryRun || len(matches) == 0 {
 		return res, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return DeleteResult{}, err
 	}
-	if _, err := s.DeleteMany(ids); err != nil {
+	err = d.onEach(ctx, r.class.Class, r.targets, func(i int, ops ShardOps) error {
+		if len(perShard[i]) == 0 {
+			return nil
+		}
+		return ops.Delete(ctx, perShard[i])
+	})
+	if err != nil {
 		return DeleteResult{}, err
 	}
-	res.Successful = len(ids)
+	res.Successful = len(matches)
 	return res, nil
 }

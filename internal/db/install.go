@@ -9,15 +9,16 @@ import (
 	"strata/internal/failpoint"
 	"strata/internal/fsutil"
 	"strata/internal/schema"
-	"strata/internal/shard"
+	"strata/internal/sharding"
 )
 
 // RestoredClass is a class to install from a verified restore: its
-// definition and shard activity, and the staged directory holding one
-// sub-directory per shard.
+// definition, its sharding state (placed on the current nodes) or its
+// tenants' activity, and the staged directory holding one sub-directory per
+// shard this node holds.
 type RestoredClass struct {
 	Class     *schema.Class
-	Shard     string
+	Sharding  *sharding.State
 	Tenants   map[string]string
 	StagedDir string
 }
@@ -46,25 +47,24 @@ func (d *DB) InstallClasses(ctx context.Context, classes []RestoredClass) (err e
 	d.mu.Unlock()
 	failpoint.Reach(failpoint.RestoreReserved)
 
-	cols := make([]*collection, 0, len(classes))
+	var moved []string // classes whose directories are in place
 	defer func() {
 		d.mu.Lock()
 		for _, n := range names {
 			delete(d.reserved, n)
 		}
-		d.mu.Unlock()
 		if err != nil {
-			for _, c := range cols {
-				for n := range c.shards {
-					d.closeShard(c, n)
+			for _, n := range moved {
+				if d.classes[n] == nil {
+					os.RemoveAll(d.classDir(n))
 				}
-				os.RemoveAll(d.classDir(c.rec.Class.Class))
 			}
 		}
+		d.mu.Unlock()
 	}()
 	var staged []string
 	for i, rc := range classes {
-		dirs, err := stagedShards(rc, defs[i].MultiTenant())
+		dirs, err := d.stagedShards(rc, defs[i].MultiTenant())
 		if err != nil {
 			return fmt.Errorf("class %q: %w", defs[i].Class, err)
 		}
@@ -78,49 +78,39 @@ func (d *DB) InstallClasses(ctx context.Context, classes []RestoredClass) (err e
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name := defs[i].Class
-		rec := &classRecord{Class: defs[i], Shard: rc.Shard, Tenants: rc.Tenants}
-		if rec.Class.MultiTenant() && rec.Tenants == nil {
-			rec.Tenants = map[string]string{}
-		}
-		col := &collection{rec: rec, shards: map[string]*shard.Shard{}}
-		target := d.classDir(name)
+		target := d.classDir(defs[i].Class)
 		if err := os.RemoveAll(target); err != nil { // leftovers of a crash; the name is reserved
 			return fmt.Errorf("clear %s: %w", target, err)
 		}
 		if err := os.Rename(rc.StagedDir, target); err != nil {
-			return fmt.Errorf("install class %s: %w", name, err)
+			return fmt.Errorf("install class %s: %w", defs[i].Class, err)
 		}
-		cols = append(cols, col)
+		moved = append(moved, defs[i].Class)
 		if err := fsutil.SyncDir(filepath.Dir(target)); err != nil {
 			return err
 		}
-		for _, shardName := range col.hotShards() {
-			if _, err := d.openShard(col, shardName); err != nil {
-				return err
-			}
-		}
 	}
 	failpoint.Reach(failpoint.RestoreBeforeCatalog)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	recs := d.records()
-	for _, c := range cols {
-		recs = append(recs, c.rec)
-	}
-	if err := saveCatalog(d.opts.DataPath, recs); err != nil {
-		return err
-	}
-	for _, c := range cols {
-		d.classes[c.rec.Class.Class] = c
-	}
-	return nil
+	// One commit registers every class and opens its active shards.
+	return d.change(nil, func(p *plan) error {
+		for _, n := range names {
+			delete(d.reserved, n)
+		}
+		for i, rc := range classes {
+			rec := &classRecord{Class: defs[i], Sharding: rc.Sharding, Tenants: rc.Tenants}
+			if rec.Class.MultiTenant() && rec.Tenants == nil {
+				rec.Tenants = map[string]string{}
+			}
+			p.add(rec)
+		}
+		return nil
+	})
 }
 
 // stagedShards lists the shard directories of a restored class's staged
 // directory. An entry that is not the directory of one of the class's
 // shards is an error: its data would sit where no shard ever reads it.
-func stagedShards(rc RestoredClass, multiTenant bool) ([]string, error) {
+func (d *DB) stagedShards(rc RestoredClass, multiTenant bool) ([]string, error) {
 	entries, err := os.ReadDir(rc.StagedDir)
 	if err != nil {
 		return nil, fmt.Errorf("read staged shards: %w", err)
@@ -128,7 +118,12 @@ func stagedShards(rc RestoredClass, multiTenant bool) ([]string, error) {
 	dirs := make([]string, 0, len(entries))
 	for _, e := range entries {
 		_, tenant := rc.Tenants[e.Name()]
-		if !e.IsDir() || multiTenant && !tenant || !multiTenant && e.Name() != rc.Shard {
+		i := -1
+		if rc.Sharding != nil {
+			i = rc.Sharding.Index(e.Name())
+		}
+		local := i >= 0 && d.isLocal(rc.Sharding.Shards[i].Nodes)
+		if !e.IsDir() || multiTenant && !tenant || !multiTenant && !local {
 			return nil, invalidf("staged data %q is not a shard of the class", e.Name())
 		}
 		dirs = append(dirs, filepath.Join(rc.StagedDir, e.Name()))

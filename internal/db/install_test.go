@@ -9,6 +9,7 @@ import (
 
 	"strata/internal/failpoint"
 	"strata/internal/schema"
+	"strata/internal/sharding"
 )
 
 // staged builds a restored class whose staged directory holds an empty
@@ -23,7 +24,7 @@ func staged(t *testing.T, c *schema.Class, shards ...string) RestoredClass {
 			rc.Tenants[s] = TenantHot
 		}
 	} else {
-		rc.Shard = shards[0]
+		rc.Sharding = sharding.Single(shards[0], "node1")
 	}
 	for _, s := range shards {
 		if err := os.MkdirAll(filepath.Join(dir, s), 0o755); err != nil {
@@ -130,9 +131,9 @@ func TestInstallRefusesMismatchedShards(t *testing.T) {
 	}
 	mt := &schema.Class{Class: "Multi", MultiTenancyConfig: &schema.MultiTenancyConfig{Enabled: true}}
 	rc := staged(t, mt, "t1")
-	rc.Shard = "t1"
+	rc.Sharding = sharding.Single("t1", "node1")
 	if err := d.InstallClasses(context.Background(), []RestoredClass{rc}); err == nil ||
-		err.Error() != `class "Multi": multi-tenant class with a single shard "t1"` {
+		err.Error() != `class "Multi": multi-tenant class with a sharding state of 1 shards` {
 		t.Fatalf("single shard on a multi-tenant class: %v", err)
 	}
 	rc = staged(t, mt, "t1")

@@ -2,14 +2,17 @@ package db
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"strata/internal/filter"
 	"strata/internal/schema"
@@ -51,33 +54,36 @@ func (d *DB) ensureSchema(ins []*ObjectInput) error {
 	if !d.needsSchemaChange(ins) {
 		return nil
 	}
-	d.lockUnpinned(func() []string { return d.autoActivatedDirs(ins) })
-	defer d.mu.Unlock()
-	if d.opts.AutoSchema {
-		if err := d.autoSchemaLocked(ins); err != nil {
-			return err
+	return d.change(func() []string { return d.autoActivatedDirs(ins) }, func(p *plan) error {
+		if d.opts.AutoSchema {
+			if err := d.planAutoSchema(p, ins); err != nil {
+				return err
+			}
 		}
-	}
-	for _, in := range ins {
-		col := d.lookup(in.Class)
-		if col == nil {
-			continue
-		}
-		mt := col.rec.Class.MultiTenancyConfig
-		if in.Tenant != "" && mt != nil && mt.Enabled && mt.AutoTenantCreation && schema.ValidTenantName(in.Tenant) {
-			if _, ok := col.rec.Tenants[in.Tenant]; !ok {
-				if err := d.addTenantsLocked(col, []Tenant{{Name: in.Tenant}}); err != nil {
+		for _, in := range ins {
+			name := schema.NormalizeClassName(in.Class)
+			rec := p.record(name)
+			if rec == nil || in.Tenant == "" {
+				continue
+			}
+			mt := rec.Class.MultiTenancyConfig
+			if mt == nil || !mt.Enabled {
+				continue
+			}
+			st, exists := rec.Tenants[in.Tenant]
+			switch {
+			case !exists && mt.AutoTenantCreation && schema.ValidTenantName(in.Tenant):
+				if err := planTenants(p, name, []Tenant{{Name: in.Tenant}}); err != nil {
+					return err
+				}
+			case exists && st == TenantCold && mt.AutoTenantActivation:
+				if _, err := planTenantStatus(p, name, []Tenant{{Name: in.Tenant, ActivityStatus: TenantHot}}); err != nil {
 					return err
 				}
 			}
 		}
-		if col.autoActivates(in.Tenant) {
-			if _, err := d.updateTenantsLocked(col, []Tenant{{Name: in.Tenant, ActivityStatus: TenantHot}}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // autoActivatedDirs lists the shard directories of the inactive tenants
@@ -92,11 +98,11 @@ func (d *DB) autoActivatedDirs(ins []*ObjectInput) []string {
 	return dirs
 }
 
-// autoSchemaLocked extends (or creates) the classes of ins with what their
+// planAutoSchema extends (or creates) the classes of ins with what their
 // objects need. An object's additions are kept only when the object is
 // valid against the extended class, so a write refused later (a value of
 // the wrong type) adds nothing. Caller holds d.mu for writing.
-func (d *DB) autoSchemaLocked(ins []*ObjectInput) error {
+func (d *DB) planAutoSchema(p *plan, ins []*ObjectInput) error {
 	now := time.Now()
 	changed := map[string]*schema.Class{} // class name → its new definition
 	var order []string
@@ -148,15 +154,13 @@ func (d *DB) autoSchemaLocked(ins []*ObjectInput) error {
 		}
 	}
 	for _, name := range order {
-		var err error
-		if col := d.classes[name]; col == nil {
-			err = d.installClassLocked(changed[name])
-		} else {
-			err = d.replaceClassLocked(col, changed[name])
+		if d.classes[name] == nil {
+			if err := d.planNewClass(p, changed[name]); err != nil {
+				return err
+			}
+			continue
 		}
-		if err != nil {
-			return err
-		}
+		p.edit(name).Class = changed[name]
 	}
 	return nil
 }
@@ -188,41 +192,41 @@ func (d *DB) needsSchemaChange(ins []*ObjectInput) bool {
 	return false
 }
 
-// prepare validates one input and builds the record to store. Caller holds d.mu.
-func (d *DB) prepare(in *ObjectInput, now int64) (*collection, *shard.Shard, *shard.Object, error) {
+// prepare validates one input and builds the record to store, with the
+// shard it goes to. Caller holds d.mu.
+func (d *DB) prepare(in *ObjectInput, now int64) (route, target, *shard.Object, error) {
 	if in.GenerateID {
 		in.ID, in.GenerateID = uuid.New(), false
 	}
 	if in.Class == "" {
-		return nil, nil, nil, invalidf("invalid object: the given class is empty")
+		return route{}, target{}, nil, invalidf("invalid object: the given class is empty")
 	}
 	col := d.lookup(in.Class)
 	if col == nil {
-		return nil, nil, nil, invalidf("invalid object: class %q not found in schema", schema.NormalizeClassName(in.Class))
+		return route{}, target{}, nil, invalidf("invalid object: class %q not found in schema", schema.NormalizeClassName(in.Class))
 	}
 	class := col.rec.Class
-	s, err := d.shardFor(col, in.Tenant)
+	r, err := d.routeLocked(col, in.Tenant)
 	if err != nil {
-		return nil, nil, nil, err
+		return route{}, target{}, nil, err
 	}
 	if in.Properties == nil {
 		in.Properties = map[string]any{}
 	}
 	if err := class.ValidateProperties(in.Properties); err != nil {
-		return nil, nil, nil, invalidf("invalid object: %s", err.Error())
+		return route{}, target{}, nil, invalidf("invalid object: %s", err.Error())
 	}
 	if err := checkVectors(class, in); err != nil {
-		return nil, nil, nil, err
+		return route{}, target{}, nil, err
 	}
-	id := in.ID
 	var props json.RawMessage
 	if len(in.Properties) > 0 {
 		if props, err = json.Marshal(in.Properties); err != nil {
-			return nil, nil, nil, invalidf("invalid object: properties: %s", err.Error())
+			return route{}, target{}, nil, invalidf("invalid object: properties: %s", err.Error())
 		}
 	}
-	return col, s, &shard.Object{
-		ID: id, Properties: props, Vector: in.Vector, Vectors: in.Vectors,
+	return r, r.forID(in.ID), &shard.Object{
+		ID: in.ID, Properties: props, Vector: in.Vector, Vectors: in.Vectors,
 		CreationTimeUnix: now, LastUpdateTimeUnix: now,
 	}, nil
 }
@@ -300,15 +304,15 @@ func (d *DB) AddObject(ctx context.Context, in *ObjectInput) (*Object, error) {
 		return nil, err
 	}
 	d.mu.RLock()
-	defer d.mu.RUnlock()
-	col, s, rec, err := d.prepare(in, nowMillis())
+	r, t, rec, err := d.prepare(in, nowMillis())
+	d.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Insert(rec); err != nil {
-		return nil, mapShardErr(rec.ID, err)
+	if err := d.on(r.class.Class, t, func(o ShardOps) error { return o.Insert(ctx, rec) }); err != nil {
+		return nil, err
 	}
-	return &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}, nil
+	return &Object{Class: r.class.Class, Tenant: in.Tenant, Object: *rec}, nil
 }
 
 // BatchResult is the outcome of one object of a batch.
@@ -396,7 +400,7 @@ func failedResult(in *ObjectInput, err error, now int64) BatchResult {
 }
 
 // putChunk stores objects; each shard's objects are written in one synced
-// batch.
+// batch, the shards concurrently.
 func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, error) {
 	results := make([]BatchResult, len(ins))
 	for i, in := range ins {
@@ -427,49 +431,77 @@ func (d *DB) putChunk(ctx context.Context, ins []*ObjectInput) ([]BatchResult, e
 			}
 		}
 	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
 	type group struct {
-		s    *shard.Shard
-		idx  []int
-		recs []*shard.Object
+		class string
+		t     target
+		idx   []int
+		recs  []*shard.Object
 	}
-	groups := map[*shard.Shard]*group{}
+	type groupKey struct {
+		class string
+		t     target
+	}
+	groups := map[groupKey]*group{}
 	var order []*group
+	d.mu.RLock()
 	for i, in := range ins {
 		if results[i].Err != nil {
 			continue
 		}
-		col, s, rec, err := d.prepare(in, now)
+		r, t, rec, err := d.prepare(in, now)
 		if err != nil {
 			results[i] = failedResult(in, err, now)
 			continue
 		}
-		results[i].Object = &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}
-		g := groups[s]
+		results[i].Object = &Object{Class: r.class.Class, Tenant: in.Tenant, Object: *rec}
+		k := groupKey{r.class.Class, t}
+		g := groups[k]
 		if g == nil {
-			g = &group{s: s}
-			groups[s] = g
+			g = &group{class: r.class.Class, t: t}
+			groups[k] = g
 			order = append(order, g)
 		}
 		g.idx = append(g.idx, i)
 		g.recs = append(g.recs, rec)
 	}
+	d.mu.RUnlock()
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(16)
 	for _, g := range order {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		errs, err := g.s.Put(g.recs)
-		if err != nil {
-			return nil, err
-		}
-		for j, e := range errs {
-			if e != nil {
-				results[g.idx[j]].Err = mapShardErr(g.recs[j].ID, e)
-			}
-		}
+		eg.Go(func() error {
+			return d.on(g.class, g.t, func(o ShardOps) error {
+				errs, err := o.Put(ctx, g.recs)
+				if err != nil {
+					return err
+				}
+				for j, e := range errs {
+					results[g.idx[j]].Err = e
+				}
+				return nil
+			})
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
 	}
 	return results, nil
+}
+
+// notFound is the error of a missing object.
+func notFound(id uuid.UUID) error {
+	return &Error{Kind: KindNotFound, Msg: fmt.Sprintf("object %s not found", id), Err: ErrObjectNotFound}
+}
+
+// routeClass resolves the shards a request for a class and tenant reaches.
+func (d *DB) routeClass(class, tenant string) (route, error) {
+	d.known(class)
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	col := d.lookup(class)
+	if col == nil {
+		return route{}, classNotFound(schema.NormalizeClassName(class))
+	}
+	return d.routeLocked(col, tenant)
 }
 
 // GetObject reads one object; KindNotFound if the class or object is missing.
@@ -477,24 +509,22 @@ func (d *DB) GetObject(ctx context.Context, class string, id uuid.UUID, tenant s
 	if err := d.activateForRequest(class, tenant); err != nil {
 		return nil, err
 	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	col := d.lookup(class)
-	if col == nil {
-		return nil, classNotFound(schema.NormalizeClassName(class))
-	}
-	s, err := d.shardFor(col, tenant)
+	r, err := d.routeClass(class, tenant)
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.Get(id, withVectors)
-	if errors.Is(err, shard.ErrNotFound) {
-		return nil, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("object %s not found", id), Err: ErrObjectNotFound}
-	}
+	var o *shard.Object
+	err = d.on(r.class.Class, r.forID(id), func(ops ShardOps) error {
+		o, err = ops.Get(ctx, id, withVectors)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &Object{Class: col.rec.Class.Class, Tenant: tenant, Object: *o}, nil
+	if o == nil {
+		return nil, notFound(id)
+	}
+	return &Object{Class: r.class.Class, Tenant: tenant, Object: *o}, nil
 }
 
 // FindObject looks an id up in every class without multi-tenancy (or, with
@@ -507,7 +537,7 @@ func (d *DB) FindObject(ctx context.Context, id uuid.UUID, tenant string, withVe
 			return o, nil
 		}
 	}
-	return nil, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("object %s not found", id), Err: ErrObjectNotFound}
+	return nil, notFound(id)
 }
 
 // ReplaceObject replaces an existing object (PUT): properties and vectors
@@ -529,29 +559,27 @@ func (d *DB) update(ctx context.Context, in *ObjectInput, merge bool) (*Object, 
 	if err := d.ensureSchema([]*ObjectInput{in}); err != nil {
 		return nil, err
 	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	col := d.lookup(in.Class)
-	if col == nil {
-		return nil, classNotFound(schema.NormalizeClassName(in.Class))
-	}
-	s, err := d.shardFor(col, in.Tenant)
+	r, err := d.routeClass(in.Class, in.Tenant)
 	if err != nil {
 		return nil, err
 	}
 	// The shard serialises writers; a concurrent writer between this read
 	// and the put is a last-writer-wins race, as in Weaviate.
-	old, err := s.Get(in.ID, true)
-	if errors.Is(err, shard.ErrNotFound) {
-		return nil, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("object %s not found", in.ID), Err: ErrObjectNotFound}
-	}
+	var old *shard.Object
+	err = d.on(r.class.Class, r.forID(in.ID), func(ops ShardOps) error {
+		old, err = ops.Get(ctx, in.ID, true)
+		return err
+	})
 	if err != nil {
 		return nil, err
+	}
+	if old == nil {
+		return nil, notFound(in.ID)
 	}
 	if merge {
 		// The legacy-vector rule applies to what was given, before it is
 		// merged with the stored vectors.
-		if err := legacyVectorToNamed(col.rec.Class, in); err != nil {
+		if err := legacyVectorToNamed(r.class, in); err != nil {
 			return nil, err
 		}
 		if len(old.Properties) > 0 {
@@ -573,19 +601,24 @@ func (d *DB) update(ctx context.Context, in *ObjectInput, merge bool) (*Object, 
 			in.Vectors = old.Vectors
 		}
 	}
-	_, _, rec, err := d.prepare(in, nowMillis())
+	d.mu.RLock()
+	r, t, rec, err := d.prepare(in, nowMillis())
+	d.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
 	rec.CreationTimeUnix = old.CreationTimeUnix
-	errs, err := s.Put([]*shard.Object{rec})
+	err = d.on(r.class.Class, t, func(ops ShardOps) error {
+		errs, err := ops.Put(ctx, []*shard.Object{rec})
+		if err != nil {
+			return err
+		}
+		return errs[0]
+	})
 	if err != nil {
 		return nil, err
 	}
-	if errs[0] != nil {
-		return nil, mapShardErr(rec.ID, errs[0])
-	}
-	return &Object{Class: col.rec.Class.Class, Tenant: in.Tenant, Object: *rec}, nil
+	return &Object{Class: r.class.Class, Tenant: in.Tenant, Object: *rec}, nil
 }
 
 // DeleteObject deletes an object; deleting a missing object is not an error.
@@ -593,18 +626,11 @@ func (d *DB) DeleteObject(ctx context.Context, class string, id uuid.UUID, tenan
 	if err := d.activateForRequest(class, tenant); err != nil {
 		return err
 	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	col := d.lookup(class)
-	if col == nil {
-		return classNotFound(schema.NormalizeClassName(class))
-	}
-	s, err := d.shardFor(col, tenant)
+	r, err := d.routeClass(class, tenant)
 	if err != nil {
 		return err
 	}
-	_, err = s.Delete(id)
-	return err
+	return d.on(r.class.Class, r.forID(id), func(ops ShardOps) error { return ops.Delete(ctx, []uuid.UUID{id}) })
 }
 
 // ListParams select a page of objects.
@@ -618,62 +644,118 @@ type ListParams struct {
 	Where       *filter.Clause // only matching objects (requires Class)
 }
 
+const whereInvalid = "invalid 'where' filter"
+
+// checkWhere validates a where filter against the class a request routes to.
+func checkWhere(r route, where *filter.Clause, prefix string) error {
+	if where == nil {
+		return nil
+	}
+	if err := filter.Validate(where, r.class); err != nil {
+		return invalidf("%s: %s", prefix, err.Error())
+	}
+	return nil
+}
+
 // ListObjects returns a page of objects in ascending id order.
 func (d *DB) ListObjects(ctx context.Context, p ListParams) ([]*Object, error) {
 	if err := d.activateForRequest(p.Class, p.Tenant); err != nil {
 		return nil, err
 	}
-	if p.Where != nil {
-		return d.listWhere(ctx, p)
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	var cols []*collection
+	var routes []route
 	if p.Class != "" {
-		col := d.lookup(p.Class)
-		if col == nil {
-			return nil, classNotFound(schema.NormalizeClassName(p.Class))
+		r, err := d.routeClass(p.Class, p.Tenant)
+		if err != nil {
+			return nil, err
 		}
-		cols = append(cols, col)
+		if err := checkWhere(r, p.Where, whereInvalid); err != nil {
+			return nil, err
+		}
+		routes = append(routes, r)
 	} else {
-		for _, r := range d.records() {
-			if r.Class.MultiTenant() == (p.Tenant != "") {
-				cols = append(cols, d.classes[r.Class.Class])
-			}
+		if p.Where != nil {
+			return nil, invalidf("%s: a class is required to filter objects", whereInvalid)
+		}
+		var err error
+		if routes, err = d.routesWithTenant(p.Tenant); err != nil {
+			return nil, err
 		}
 	}
 	out := make([]*Object, 0, min(p.Limit, 1024))
 	skip := p.Offset
-	for _, col := range cols {
+	for _, r := range routes {
 		if len(out) >= p.Limit {
 			break
 		}
-		if p.Tenant != "" && col.rec.Class.MultiTenant() {
-			if _, ok := col.rec.Tenants[p.Tenant]; !ok && p.Class == "" {
-				continue
-			}
-		}
-		s, err := d.shardFor(col, p.Tenant)
+		hits, err := d.find(ctx, r, ShardQuery{After: p.After, Where: p.Where, Limit: skip + p.Limit - len(out), WithVectors: p.WithVectors})
 		if err != nil {
 			return nil, err
 		}
-		className := col.rec.Class.Class
-		err = s.Scan(p.After, p.WithVectors, func(o *shard.Object) bool {
-			if ctx.Err() != nil {
-				return false
-			}
-			if skip > 0 {
-				skip--
-				return true
-			}
-			out = append(out, &Object{Class: className, Tenant: p.Tenant, Object: *o})
-			return len(out) < p.Limit
-		})
-		if err != nil {
-			return nil, err
+		n := min(skip, len(hits))
+		skip -= n
+		for _, h := range hits[n:] {
+			out = append(out, &Object{Class: r.class.Class, Tenant: p.Tenant, Object: *h.Object})
 		}
 	}
 	return out, ctx.Err()
+}
+
+// routesWithTenant routes a class-less listing: every class without
+// multi-tenancy, or with a tenant, every multi-tenant class that has it.
+func (d *DB) routesWithTenant(tenant string) ([]route, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	var out []route
+	for _, rec := range d.records() {
+		if rec.Class.MultiTenant() != (tenant != "") {
+			continue
+		}
+		col := d.classes[rec.Class.Class]
+		if tenant != "" {
+			if _, ok := col.rec.Tenants[tenant]; !ok {
+				continue
+			}
+		}
+		r, err := d.routeLocked(col, tenant)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// find runs q on every shard of r and merges the results: by distance for
+// a search, by id for a listing; at most q.Limit come back.
+func (d *DB) find(ctx context.Context, r route, q ShardQuery) ([]ShardHit, error) {
+	parts := make([][]ShardHit, len(r.targets))
+	err := d.onEach(ctx, r.class.Class, r.targets, func(i int, ops ShardOps) error {
+		var err error
+		parts[i], err = ops.Find(ctx, q)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	var all []ShardHit
+	for _, p := range parts {
+		all = append(all, p...)
+	}
+	slices.SortStableFunc(all, func(a, b ShardHit) int {
+		if q.Vector != nil {
+			if c := cmp.Compare(a.Distance, b.Distance); c != 0 {
+				return c
+			}
+		}
+		return compareIDs(a.Object.ID, b.Object.ID)
+	})
+	if len(all) > q.Limit {
+		all = all[:q.Limit]
+	}
+	return all, nil
 }
 
 // SearchParams describe a vector search (or, without Vector, a listing).
@@ -698,7 +780,7 @@ type SearchHit struct {
 }
 
 // Search runs a nearest-neighbour search (or, without a vector, a listing)
-// in one class's shard.
+// over every shard of one class (or the tenant's shard).
 func (d *DB) Search(ctx context.Context, p SearchParams) ([]SearchHit, error) {
 	if err := d.activateForRequest(p.Class, p.Tenant); err != nil {
 		return nil, err
@@ -730,62 +812,31 @@ func (d *DB) Search(ctx context.Context, p SearchParams) ([]SearchHit, error) {
 		}
 		return hits, nil
 	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	col := d.classes[p.Class]
-	if col == nil {
-		return nil, classNotFound(p.Class)
-	}
-	s, err := d.shardFor(col, p.Tenant)
+	r, err := d.routeClass(p.Class, p.Tenant)
 	if err != nil {
 		return nil, err
 	}
-	var hits []shard.Hit
-	if p.Where != nil {
-		hits, err = d.searchWhere(ctx, col, s, p)
-	} else {
-		hits, err = s.Search(p.VectorName, p.Vector, p.Offset+p.Limit, p.MaxDistance)
+	if err := checkWhere(r, p.Where, whereInvalid); err != nil {
+		return nil, err
 	}
+	hits, err := d.find(ctx, r, ShardQuery{Vector: p.Vector, VectorName: p.VectorName, MaxDistance: p.MaxDistance,
+		Where: p.Where, Limit: p.Offset + p.Limit, WithVectors: p.WithVectors})
 	if err != nil {
-		var dim *vector.DimensionError
-		if errors.As(err, &dim) {
-			return nil, invalidf("vector search: %s", err.Error())
-		}
 		return nil, err
 	}
 	if p.Offset >= len(hits) {
 		return nil, nil
 	}
 	hits = hits[p.Offset:]
-	out := make([]SearchHit, 0, len(hits))
-	for _, h := range hits {
-		o, err := s.Get(h.ID, p.WithVectors)
-		if errors.Is(err, shard.ErrNotFound) {
-			continue // deleted since the search
-		}
-		if err != nil {
-			return nil, err
-		}
+	out := make([]SearchHit, len(hits))
+	for i, h := range hits {
 		dist := h.Distance
-		out = append(out, SearchHit{Object: &Object{Class: p.Class, Tenant: p.Tenant, Object: *o}, Distance: &dist})
+		out[i] = SearchHit{Object: &Object{Class: r.class.Class, Tenant: p.Tenant, Object: *h.Object}, Distance: &dist}
 	}
 	return out, nil
 }
 
 // Count returns the number of objects of a class (for a tenant).
 func (d *DB) Count(ctx context.Context, class, tenant string) (int64, error) {
-	if err := d.activateForRequest(class, tenant); err != nil {
-		return 0, err
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	col := d.classes[class]
-	if col == nil {
-		return 0, classNotFound(class)
-	}
-	s, err := d.shardFor(col, tenant)
-	if err != nil {
-		return 0, err
-	}
-	return int64(s.Count()), nil
+	return d.CountWhere(ctx, class, tenant, nil)
 }

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"reflect"
 	"slices"
-	"sort"
 
 	"strata/internal/schema"
-	"strata/internal/shard"
+	"strata/internal/sharding"
 )
 
 // Classes returns copies of every class definition, sorted by name.
@@ -27,6 +25,9 @@ func (d *DB) Classes() []*schema.Class {
 
 // GetClass returns a copy of a class definition (name normalised).
 func (d *DB) GetClass(name string) (*schema.Class, error) {
+	if !d.known(name) {
+		return nil, classNotFound(schema.NormalizeClassName(name))
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	c := d.lookup(name)
@@ -34,6 +35,22 @@ func (d *DB) GetClass(name string) (*schema.Class, error) {
 		return nil, classNotFound(schema.NormalizeClassName(name))
 	}
 	return c.rec.Class.Clone(), nil
+}
+
+// known tells whether a class exists; in a cluster a class missing here is
+// looked for again once this node has every acknowledged change, so that a
+// class created through another node is found.
+func (d *DB) known(name string) bool {
+	d.mu.RLock()
+	found := d.lookup(name) != nil
+	d.mu.RUnlock()
+	if found || !d.clustered() {
+		return found
+	}
+	d.sync()
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.lookup(name) != nil
 }
 
 // Class returns the class with exactly this name, or nil. The result must not be modified.
@@ -48,43 +65,47 @@ func (d *DB) Class(name string) *schema.Class {
 
 // CreateClass validates c, fills defaults and persists it.
 func (d *DB) CreateClass(c *schema.Class) (*schema.Class, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.createClassLocked(c)
-}
-
-func (d *DB) createClassLocked(c *schema.Class) (*schema.Class, error) {
-	c, err := d.newClassLocked(c, d.knownClassLocked(schema.NormalizeClassName(c.Class)))
+	var out *schema.Class
+	err := d.change(nil, func(p *plan) error {
+		n, err := d.newClassLocked(c, d.knownClassLocked(schema.NormalizeClassName(c.Class)))
+		if err != nil {
+			return err
+		}
+		out = n
+		return d.planNewClass(p, n)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := d.installClassLocked(c); err != nil {
-		return nil, err
-	}
-	return c.Clone(), nil
+	return out.Clone(), nil
 }
 
-// installClassLocked persists a class from newClassLocked and opens it.
-func (d *DB) installClassLocked(c *schema.Class) error {
+// planNewClass adds a class from newClassLocked to the plan, its shards
+// placed on the nodes.
+func (d *DB) planNewClass(p *plan, c *schema.Class) error {
 	rec := &classRecord{Class: c}
 	if c.MultiTenant() {
 		rec.Tenants = map[string]string{}
 	} else {
-		rec.Shard = randomShardName()
+		count, virtualPer := c.Shards()
+		st, err := sharding.New(count, virtualPer, d.nodes(), randomShardName)
+		if err != nil {
+			return invalidf("shardingConfig: %s", err.Error())
+		}
+		rec.Sharding = st
 	}
-	col := &collection{rec: rec, shards: map[string]*shard.Shard{}}
-	if !c.MultiTenant() {
-		if _, err := d.openShard(col, rec.Shard); err != nil {
-			return err
+	p.add(rec)
+	return nil
+}
+
+// nodes lists the nodes new shards are placed on.
+func (d *DB) nodes() []string {
+	if d.opts.Nodes != nil {
+		if n := d.opts.Nodes(); len(n) > 0 {
+			return n
 		}
 	}
-	if err := d.persist(rec, ""); err != nil {
-		d.closeShard(col, rec.Shard)
-		os.RemoveAll(d.classDir(c.Class))
-		return err
-	}
-	d.classes[c.Class] = col
-	return nil
+	return []string{d.opts.Node}
 }
 
 // knownClassLocked returns the predicate cross-reference validation uses;
@@ -96,34 +117,33 @@ func (d *DB) knownClassLocked(self string) func(string) bool {
 // UpdateClass replaces a class definition with a complete new one. Only
 // mutable settings may change.
 func (d *DB) UpdateClass(name string, updated *schema.Class) (*schema.Class, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	col := d.lookup(name)
-	if col == nil {
-		return nil, classNotFound(schema.NormalizeClassName(name))
-	}
-	u := updated.Clone()
-	u.Normalize()
-	old := col.rec.Class
-	if u.Class != old.Class {
-		return nil, invalidf("class name is immutable: attempted change from %q to %q", old.Class, u.Class)
-	}
-	if err := u.Validate(d.knownClassLocked(u.Class)); err != nil {
-		return nil, invalidf("%s", err.Error())
-	}
-	u.SetDefaults()
-	if err := immutableChanges(old, u); err != nil {
+	var out *schema.Class
+	err := d.change(nil, func(p *plan) error {
+		col := d.lookup(name)
+		if col == nil {
+			return classNotFound(schema.NormalizeClassName(name))
+		}
+		u := updated.Clone()
+		u.Normalize()
+		old := col.rec.Class
+		if u.Class != old.Class {
+			return invalidf("class name is immutable: attempted change from %q to %q", old.Class, u.Class)
+		}
+		if err := u.Validate(d.knownClassLocked(u.Class)); err != nil {
+			return invalidf("%s", err.Error())
+		}
+		u.SetDefaults()
+		if err := immutableChanges(old, u); err != nil {
+			return err
+		}
+		p.edit(u.Class).Class = u
+		out = u
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	rec := *col.rec
-	rec.Class = u
-	if err := d.persist(&rec, ""); err != nil {
-		return nil, err
-	}
-	col.rec = &rec
-	d.updateInverted(col)
-	d.updateVectorIndexes(col)
-	return u.Clone(), nil
+	return out.Clone(), nil
 }
 
 func immutableChanges(old, u *schema.Class) error {
@@ -183,43 +203,41 @@ func jsonEqual(a, b any) bool {
 
 // DeleteClass deletes a class and all its data. Unknown classes are a no-op.
 func (d *DB) DeleteClass(name string) error {
-	d.lockUnpinned(func() []string { return d.shardDirsOf(d.lookup(name), nil) })
-	defer d.mu.Unlock()
-	col := d.lookup(name)
-	if col == nil {
+	return d.change(func() []string { return d.shardDirsOf(d.lookup(name), nil) }, func(p *plan) error {
+		if col := d.lookup(name); col != nil {
+			p.remove(col.rec.Class.Class)
+		}
 		return nil
-	}
-	className := col.rec.Class.Class
-	if err := d.persist(nil, className); err != nil {
-		return err
-	}
-	delete(d.classes, className)
-	var errs []error
-	for n := range col.shards {
-		errs = append(errs, d.closeShard(col, n))
-	}
-	errs = append(errs, os.RemoveAll(d.classDir(className)))
-	return errors.Join(errs...)
+	})
 }
 
 // AddProperty adds a property to a class.
-func (d *DB) AddProperty(className string, p *schema.Property) (*schema.Property, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	col := d.lookup(className)
-	if col == nil {
-		return nil, invalidf("could not find class %s", schema.NormalizeClassName(className))
+func (d *DB) AddProperty(className string, prop *schema.Property) (*schema.Property, error) {
+	var out *schema.Property
+	err := d.change(nil, func(p *plan) error {
+		col := d.lookup(className)
+		if col == nil {
+			return invalidf("could not find class %s", schema.NormalizeClassName(className))
+		}
+		var err error
+		out, err = d.planProperties(p, col.rec.Class.Class, []*schema.Property{prop})
+		return err
+	})
+	if err != nil || out == nil {
+		return nil, err
 	}
-	return d.addPropertiesLocked(col, []*schema.Property{p})
+	cp := *out
+	return &cp, nil
 }
 
-// addPropertiesLocked validates and persists new properties; it returns the
-// first one (with defaults). Caller holds d.mu for writing.
-func (d *DB) addPropertiesLocked(col *collection, props []*schema.Property) (*schema.Property, error) {
-	u := col.rec.Class.Clone()
+// planProperties validates new properties of an existing class and adds
+// the extended class to the plan; it returns the first one (with
+// defaults). Caller holds d.mu for writing.
+func (d *DB) planProperties(p *plan, class string, props []*schema.Property) (*schema.Property, error) {
+	u := p.record(class).Class.Clone()
 	added := make([]*schema.Property, 0, len(props))
-	for _, p := range props {
-		np := *p
+	for _, prop := range props {
+		np := *prop
 		np.Name = schema.NormalizePropertyName(np.Name)
 		if u.Property(np.Name) != nil {
 			return nil, invalidf("class %q: conflict for property %q: already in use or provided multiple times", u.Class, np.Name)
@@ -235,27 +253,11 @@ func (d *DB) addPropertiesLocked(col *collection, props []*schema.Property) (*sc
 	for _, np := range added {
 		np.SetDefaults()
 	}
-	if err := d.replaceClassLocked(col, u); err != nil {
-		return nil, err
-	}
 	if len(added) == 0 {
 		return nil, nil
 	}
-	cp := *added[0]
-	return &cp, nil
-}
-
-// replaceClassLocked persists a validated new definition of an existing
-// class with new properties and adopts it. Caller holds d.mu for writing.
-func (d *DB) replaceClassLocked(col *collection, u *schema.Class) error {
-	rec := *col.rec
-	rec.Class = u
-	if err := d.persist(&rec, ""); err != nil {
-		return err
-	}
-	col.rec = &rec
-	d.updateInverted(col)
-	return nil
+	p.edit(class).Class = u
+	return added[0], nil
 }
 
 // ShardInfo describes one shard for /v1/nodes and /v1/schema/{c}/shards.
@@ -267,7 +269,8 @@ type ShardInfo struct {
 	Loaded      bool
 }
 
-// Shards lists the shards of one class (all classes when class is "").
+// Shards lists this node's shards of one class (all classes when class
+// is "").
 func (d *DB) Shards(class string) ([]ShardInfo, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -285,15 +288,7 @@ func (d *DB) Shards(class string) ([]ShardInfo, error) {
 	}
 	var out []ShardInfo
 	for _, col := range cols {
-		names := []string{col.rec.Shard}
-		if col.rec.Class.MultiTenant() {
-			names = names[:0]
-			for t := range col.rec.Tenants {
-				names = append(names, t)
-			}
-			sort.Strings(names)
-		}
-		for _, n := range names {
+		for _, n := range d.localShards(col) {
 			info := ShardInfo{Class: col.rec.Class.Class, Name: n, Status: "READY"}
 			if s := col.shards[n]; s != nil {
 				info.Loaded = true

@@ -11,16 +11,19 @@ import (
 	"strata/internal/fsutil"
 	"strata/internal/schema"
 	"strata/internal/shard"
+	"strata/internal/sharding"
 )
 
 // ClassSnapshot is the point-in-time state of one class: its definition,
 // its shards' activity, and a directory per shard holding a consistent copy
 // of the shard's files.
 type ClassSnapshot struct {
-	Class   *schema.Class
-	Shard   string            // shard name of a class without multi-tenancy
-	Tenants map[string]string // tenant → status (multi-tenant classes)
-	Shards  []ShardSnapshot
+	Class *schema.Class
+	// Sharding is the sharding state of a class without multi-tenancy;
+	// Shards holds the copies of those of its shards this node holds.
+	Sharding *sharding.State
+	Tenants  map[string]string // tenant → status (multi-tenant classes)
+	Shards   []ShardSnapshot
 }
 
 // ShardSnapshot is one shard's copy.
@@ -106,14 +109,17 @@ func (d *DB) captureSnapshot(classes []string, dir string) ([]ClassSnapshot, []s
 			}
 			return nil, nil, classNotFound(name)
 		}
-		snap := ClassSnapshot{Class: col.rec.Class.Clone(), Shard: col.rec.Shard}
+		snap := ClassSnapshot{Class: col.rec.Class.Clone()}
+		if col.rec.Sharding != nil {
+			snap.Sharding = col.rec.Sharding.Clone()
+		}
 		if col.rec.Class.MultiTenant() {
 			snap.Tenants = map[string]string{}
 			for t, st := range col.rec.Tenants {
 				snap.Tenants[t] = st
 			}
 		}
-		for _, shardName := range col.shardNames() {
+		for _, shardName := range d.localShards(col) {
 			c := shardCopy{class: name, shard: shardName, src: d.shardDir(name, shardName),
 				dest: filepath.Join(dir, name, shardName), open: col.shards[shardName]}
 			d.pin(c.src)
@@ -176,7 +182,7 @@ func (d *DB) shardDirsOf(col *collection, names []string) []string {
 		return nil
 	}
 	if names == nil {
-		names = col.shardNames()
+		names = d.localShards(col)
 	}
 	out := make([]string, len(names))
 	for i, n := range names {
@@ -185,14 +191,23 @@ func (d *DB) shardDirsOf(col *collection, names []string) []string {
 	return out
 }
 
-// shardNames lists every shard of a class (all tenants, active or not) sorted.
-func (c *collection) shardNames() []string {
-	if !c.rec.Class.MultiTenant() {
-		return []string{c.rec.Shard}
-	}
-	names := make([]string, 0, len(c.rec.Tenants))
-	for t := range c.rec.Tenants {
-		names = append(names, t)
+// localShards lists the shards of a class that this node holds (every
+// tenant, active or not), sorted.
+func (d *DB) localShards(c *collection) []string {
+	var names []string
+	if c.rec.Class.MultiTenant() {
+		names = make([]string, 0, len(c.rec.Tenants))
+		for t := range c.rec.Tenants {
+			if d.isLocal(c.rec.tenantNodes(t)) {
+				names = append(names, t)
+			}
+		}
+	} else {
+		for _, sh := range c.rec.Sharding.Shards {
+			if d.isLocal(sh.Nodes) {
+				names = append(names, sh.Name)
+			}
+		}
 	}
 	sort.Strings(names)
 	return names

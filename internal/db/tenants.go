@@ -1,14 +1,11 @@
 package db
 
 import (
-	"errors"
-	"fmt"
-	"os"
+	"maps"
 	"slices"
 	"sort"
 
 	"strata/internal/schema"
-	"strata/internal/shard"
 )
 
 // Tenant is a tenant and its activity status (as returned: HOT, COLD, FROZEN).
@@ -43,21 +40,21 @@ func (d *DB) tenantClass(className, op string) (*collection, error) {
 
 // AddTenants creates tenants; existing ones are left as they are.
 func (d *DB) AddTenants(className string, tenants []Tenant) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	col, err := d.tenantClass(className, "TYPE_ADD_TENANT")
-	if err != nil {
-		return err
-	}
-	return d.addTenantsLocked(col, tenants)
+	return d.change(nil, func(p *plan) error {
+		col, err := d.tenantClass(className, "TYPE_ADD_TENANT")
+		if err != nil {
+			return err
+		}
+		return planTenants(p, col.rec.Class.Class, tenants)
+	})
 }
 
-func (d *DB) addTenantsLocked(col *collection, tenants []Tenant) error {
-	next := map[string]string{}
-	for k, v := range col.rec.Tenants {
-		next[k] = v
-	}
-	var added []string
+// planTenants adds the tenants a class does not have yet to the plan. A
+// tenant exists only once its shard does: the commit opens the shards of
+// active ones first.
+func planTenants(p *plan, class string, tenants []Tenant) error {
+	cur := p.record(class).Tenants
+	added := map[string]string{}
 	for _, t := range tenants {
 		if err := schema.ValidateTenantName(t.Name); err != nil {
 			return invalidf("%s", err.Error())
@@ -66,63 +63,48 @@ func (d *DB) addTenantsLocked(col *collection, tenants []Tenant) error {
 		if err != nil {
 			return err
 		}
-		if _, exists := next[t.Name]; exists {
+		if _, exists := cur[t.Name]; exists {
 			continue
 		}
-		next[t.Name] = st
-		added = append(added, t.Name)
+		if _, dup := added[t.Name]; !dup {
+			added[t.Name] = st
+		}
 	}
 	if len(added) == 0 {
 		return nil
 	}
-	var hot []string
-	for _, name := range added {
-		if next[name] == TenantHot {
-			hot = append(hot, name)
-		}
-	}
-	// Open the new shards first: a tenant exists only once its shard does.
-	if err := d.openTenantShards(col, hot); err != nil {
-		d.removeTenantShards(col, hot)
-		return err
-	}
-	rec := *col.rec
-	rec.Tenants = next
-	if err := d.persist(&rec, ""); err != nil {
-		d.removeTenantShards(col, hot)
-		return err
-	}
-	col.rec = &rec
-	return nil
-}
-
-// openTenantShards opens the shards of tenants being activated or created,
-// all or none: it fails before opening any if they would pass the limit of
-// active shards, and closes those it opened if one fails.
-func (d *DB) openTenantShards(col *collection, names []string) error {
-	if err := d.shards.room(len(names)); err != nil {
-		return err
-	}
-	for i, name := range names {
-		if _, err := d.openShard(col, name); err != nil {
-			d.closeShards(col, names[:i])
-			return err
+	rec := p.edit(class)
+	for _, name := range slices.Sorted(maps.Keys(added)) {
+		rec.Tenants[name] = added[name]
+		if p.d.clustered() {
+			if rec.TenantNodes == nil {
+				rec.TenantNodes = map[string]string{}
+			}
+			rec.TenantNodes[name] = leastLoaded(p.d.nodes(), rec.TenantNodes)
 		}
 	}
 	return nil
 }
 
-// removeTenantShards closes and deletes the shards of tenants whose
-// creation failed.
-func (d *DB) removeTenantShards(col *collection, names []string) {
-	d.closeShards(col, names)
-	for _, name := range names {
-		os.RemoveAll(d.shardDir(col.rec.Class.Class, name))
+// leastLoaded is the node holding the fewest tenants (the first in order
+// among equals).
+func leastLoaded(nodes []string, placed map[string]string) string {
+	load := map[string]int{}
+	for _, n := range placed {
+		load[n]++
 	}
+	best := nodes[0]
+	for _, n := range nodes[1:] {
+		if load[n] < load[best] {
+			best = n
+		}
+	}
+	return best
 }
 
 // Tenants lists a class's tenants sorted by name.
 func (d *DB) Tenants(className string) ([]Tenant, error) {
+	d.known(className)
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	col, err := d.tenantClass(className, "TYPE_GET_TENANTS")
@@ -159,25 +141,29 @@ func (d *DB) UpdateTenants(className string, tenants []Tenant) ([]Tenant, error)
 	for i, t := range tenants {
 		names[i] = t.Name
 	}
-	d.lockUnpinned(func() []string { return d.shardDirsOf(d.lookup(className), names) })
-	defer d.mu.Unlock()
-	col, err := d.tenantClass(className, "TYPE_UPDATE_TENANT")
+	var out []Tenant
+	err := d.change(func() []string { return d.shardDirsOf(d.lookup(className), names) }, func(p *plan) error {
+		col, err := d.tenantClass(className, "TYPE_UPDATE_TENANT")
+		if err != nil {
+			return err
+		}
+		out, err = planTenantStatus(p, col.rec.Class.Class, tenants)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return d.updateTenantsLocked(col, tenants)
+	return out, nil
 }
 
-// updateTenantsLocked changes activity statuses. Caller holds d.mu for
-// writing, with no snapshot copying the shards of the tenants named.
-func (d *DB) updateTenantsLocked(col *collection, tenants []Tenant) ([]Tenant, error) {
-	next := map[string]string{}
-	for k, v := range col.rec.Tenants {
-		next[k] = v
-	}
+// planTenantStatus sets activity statuses in the plan; the commit opens
+// the shards of activated tenants (all or none) and closes those of
+// deactivated ones.
+func planTenantStatus(p *plan, class string, tenants []Tenant) ([]Tenant, error) {
+	cur := p.record(class).Tenants
 	out := make([]Tenant, 0, len(tenants))
 	for _, t := range tenants {
-		if _, ok := next[t.Name]; !ok {
+		if _, ok := cur[t.Name]; !ok {
 			return nil, invalidf("tenant %q not found", t.Name)
 		}
 		if t.ActivityStatus == "" {
@@ -187,72 +173,41 @@ func (d *DB) updateTenantsLocked(col *collection, tenants []Tenant) ([]Tenant, e
 		if err != nil {
 			return nil, err
 		}
-		next[t.Name] = st
 		out = append(out, Tenant{Name: t.Name, ActivityStatus: st})
 	}
-	var activate, deactivate []string
-	for _, t := range out {
-		open := col.shards[t.Name] != nil
-		switch {
-		case t.ActivityStatus == TenantHot && !open && !slices.Contains(activate, t.Name):
-			activate = append(activate, t.Name)
-		case t.ActivityStatus != TenantHot && open:
-			deactivate = append(deactivate, t.Name)
+	changed := slices.ContainsFunc(out, func(t Tenant) bool { return cur[t.Name] != t.ActivityStatus })
+	if changed {
+		rec := p.edit(class)
+		for _, t := range out {
+			rec.Tenants[t.Name] = t.ActivityStatus
 		}
 	}
-	// Activate first, all or none, so that a refused or failed update
-	// changes nothing.
-	if err := d.openTenantShards(col, activate); err != nil {
-		return nil, err
-	}
-	rec := *col.rec
-	rec.Tenants = next
-	if err := d.persist(&rec, ""); err != nil {
-		d.closeShards(col, activate)
-		return nil, err
-	}
-	col.rec = &rec
-	var errs []error
-	for _, name := range deactivate {
-		errs = append(errs, d.closeShard(col, name))
-	}
-	return out, errors.Join(errs...)
+	return out, nil
 }
 
 // DeleteTenants deletes tenants and their data; unknown names are ignored.
 func (d *DB) DeleteTenants(className string, names []string) error {
-	d.lockUnpinned(func() []string { return d.shardDirsOf(d.lookup(className), names) })
-	defer d.mu.Unlock()
-	col, err := d.tenantClass(className, "TYPE_DELETE_TENANT")
-	if err != nil {
-		return err
-	}
-	next := map[string]string{}
-	for k, v := range col.rec.Tenants {
-		next[k] = v
-	}
-	var gone []string
-	for _, n := range names {
-		if _, ok := next[n]; ok {
-			delete(next, n)
-			gone = append(gone, n)
+	return d.change(func() []string { return d.shardDirsOf(d.lookup(className), names) }, func(p *plan) error {
+		col, err := d.tenantClass(className, "TYPE_DELETE_TENANT")
+		if err != nil {
+			return err
 		}
-	}
-	if len(gone) == 0 {
+		var gone []string
+		for _, n := range names {
+			if _, ok := col.rec.Tenants[n]; ok {
+				gone = append(gone, n)
+			}
+		}
+		if len(gone) == 0 {
+			return nil
+		}
+		rec := p.edit(col.rec.Class.Class)
+		for _, n := range gone {
+			delete(rec.Tenants, n)
+			delete(rec.TenantNodes, n)
+		}
 		return nil
-	}
-	rec := *col.rec
-	rec.Tenants = next
-	if err := d.persist(&rec, ""); err != nil {
-		return err
-	}
-	col.rec = &rec
-	var errs []error
-	for _, n := range gone {
-		errs = append(errs, d.closeShard(col, n))
-		errs = append(errs, os.RemoveAll(d.shardDir(col.rec.Class.Class, n)))
-	}
-	return errors.Join(errs...)
+	})
 }
 
 // autoActivates tells whether a request for tenant activates it first: it
@@ -282,34 +237,4 @@ func (d *DB) activateForRequest(class, tenant string) error {
 	}
 	_, err := d.UpdateTenants(class, []Tenant{{Name: tenant, ActivityStatus: TenantHot}})
 	return err
-}
-
-// shardFor resolves the shard a request addresses. Caller holds d.mu.
-func (d *DB) shardFor(col *collection, tenant string) (*shard.Shard, error) {
-	class := col.rec.Class
-	if !class.MultiTenant() {
-		if tenant != "" {
-			return nil, invalidf("class %s has multi-tenancy disabled, but request was with tenant", class.Class)
-		}
-		s := col.shards[col.rec.Shard]
-		if s == nil {
-			return nil, fmt.Errorf("shard %s of class %s is not open", col.rec.Shard, class.Class)
-		}
-		return s, nil
-	}
-	if tenant == "" {
-		return nil, mtWithoutTenant(class.Class)
-	}
-	st, ok := col.rec.Tenants[tenant]
-	if !ok {
-		return nil, invalidf("tenant not found: %q", tenant)
-	}
-	if st != TenantHot {
-		return nil, invalidf("tenant not active: '%s'", tenant)
-	}
-	s := col.shards[tenant]
-	if s == nil {
-		return nil, fmt.Errorf("shard of tenant %s is not open", tenant)
-	}
-	return s, nil
 }

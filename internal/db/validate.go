@@ -22,6 +22,7 @@ func (d *DB) newClassLocked(c *schema.Class, known func(string) bool) (*schema.C
 	if err := d.nameFreeLocked(n.Class); err != nil {
 		return nil, err
 	}
+	n.SetShardCount(len(d.nodes()))
 	n.SetDefaults()
 	return n, nil
 }
@@ -82,7 +83,7 @@ func (d *DB) admitRestoredLocked(classes []RestoredClass) ([]*schema.Class, erro
 			return nil, invalidf("class %q: class name %q is restored twice (as %q too)", name, name, other)
 		}
 		seen[lower] = name
-		if err := checkShards(rc, c.MultiTenant()); err != nil {
+		if err := checkShards(rc, c); err != nil {
 			return nil, fmt.Errorf("class %q: %w", name, err)
 		}
 		// Install the definition as stored, with a create's defaults: its
@@ -90,19 +91,23 @@ func (d *DB) admitRestoredLocked(classes []RestoredClass) ([]*schema.Class, erro
 		out[i] = rc.Class.Clone()
 		out[i].SetDefaults()
 	}
-	if err := d.shards.room(activeShards(classes)); err != nil {
+	if err := d.shards.room(d.activeShards(classes)); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// activeShards counts the shards a restore opens: each class's one shard,
-// or its active tenants'.
-func activeShards(classes []RestoredClass) int {
+// activeShards counts the shards a restore opens here: each class's
+// shards on this node, or its active tenants'.
+func (d *DB) activeShards(classes []RestoredClass) int {
 	n := 0
 	for _, rc := range classes {
 		if !rc.Class.MultiTenant() {
-			n++
+			for _, sh := range rc.Sharding.Shards {
+				if d.isLocal(sh.Nodes) {
+					n++
+				}
+			}
 			continue
 		}
 		for _, st := range rc.Tenants {
@@ -131,13 +136,14 @@ func renamedBy(orig, norm *schema.Class) error {
 	return nil
 }
 
-// checkShards reports a restored class whose shards do not match: one
-// shard for a class without multi-tenancy, a tenant map for one with, and
-// nothing else.
-func checkShards(rc RestoredClass, multiTenant bool) error {
-	if multiTenant {
-		if rc.Shard != "" {
-			return invalidf("multi-tenant class with a single shard %q", rc.Shard)
+// checkShards reports a restored class whose shards do not match its
+// definition c: a valid sharding state with as many shards as
+// shardingConfig asks for, for a class without multi-tenancy; a tenant map
+// for one with; and nothing else.
+func checkShards(rc RestoredClass, c *schema.Class) error {
+	if c.MultiTenant() {
+		if rc.Sharding != nil {
+			return invalidf("multi-tenant class with a sharding state of %d shards", len(rc.Sharding.Shards))
 		}
 		for t, status := range rc.Tenants {
 			if !schema.ValidTenantName(t) {
@@ -152,8 +158,22 @@ func checkShards(rc RestoredClass, multiTenant bool) error {
 	if len(rc.Tenants) > 0 {
 		return invalidf("class without multi-tenancy has tenants")
 	}
-	if !schema.ValidTenantName(rc.Shard) {
-		return invalidf("invalid shard name %q", rc.Shard)
+	if rc.Sharding == nil {
+		return invalidf("class without multi-tenancy has no shards")
+	}
+	if err := rc.Sharding.Validate(); err != nil {
+		return invalidf("%s", err.Error())
+	}
+	for _, sh := range rc.Sharding.Shards {
+		if !schema.ValidTenantName(sh.Name) {
+			return invalidf("invalid shard name %q", sh.Name)
+		}
+		if len(sh.Nodes) == 0 {
+			return invalidf("shard %q is placed on no node", sh.Name)
+		}
+	}
+	if want, _ := rc.Class.Shards(); want != len(rc.Sharding.Shards) {
+		return invalidf("shardingConfig.desiredCount is %d but the class has %d shards", want, len(rc.Sharding.Shards))
 	}
 	return nil
 }

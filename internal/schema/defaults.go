@@ -1,6 +1,10 @@
 package schema
 
-import "maps"
+import (
+	"maps"
+
+	"strata/internal/sharding"
+)
 
 // defaultHNSWConfig is the vectorIndexConfig Weaviate v1.39 returns for hnsw.
 func defaultHNSWConfig() map[string]any {
@@ -175,3 +179,36 @@ func (p *Property) SetDefaults() {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// SetShardCount fills in, for a class without multi-tenancy that does not
+// set shardingConfig.desiredCount (or sets 0), n shards — Weaviate's
+// default is the number of nodes — and makes the derived counts match.
+// Call it before SetDefaults.
+func (c *Class) SetShardCount(n int) {
+	if c.MultiTenant() {
+		return
+	}
+	if c.ShardingConfig == nil {
+		c.ShardingConfig = map[string]any{}
+	}
+	if d, _ := asInteger(c.ShardingConfig["desiredCount"]); d > 0 {
+		n = int(d)
+	}
+	per, _ := asInteger(c.ShardingConfig["virtualPerPhysical"])
+	if per <= 0 {
+		per = sharding.VirtualPerPhysical
+	}
+	c.ShardingConfig["desiredCount"] = float64(n)
+	c.ShardingConfig["actualCount"] = float64(n)
+	c.ShardingConfig["virtualPerPhysical"] = float64(per)
+	c.ShardingConfig["desiredVirtualCount"] = float64(int64(n) * per)
+	c.ShardingConfig["actualVirtualCount"] = float64(int64(n) * per)
+}
+
+// Shards returns the number of physical shards and of virtual shards per
+// physical shard a class without multi-tenancy asks for.
+func (c *Class) Shards() (count, virtualPer int) {
+	d, _ := asInteger(c.ShardingConfig["desiredCount"])
+	v, _ := asInteger(c.ShardingConfig["virtualPerPhysical"])
+	return int(max(d, 1)), int(max(v, 0))
+}

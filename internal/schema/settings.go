@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"strata/internal/sharding"
 )
 
 // Bounds of the class settings. Weaviate's own limits are used where it has
@@ -29,7 +31,7 @@ const (
 	maxInt32           = math.MaxInt32
 	maxExactInt        = 1 << 53 // largest integer a JSON number holds exactly
 	maxStopwords       = 10_000
-	maxVirtualShards   = 10_000
+	maxVirtualShards   = sharding.MaxShards * sharding.MaxVirtualPerPhysical
 	maxMuveraParameter = 1_024
 )
 
@@ -432,14 +434,13 @@ func validateReplicationConfig(cfg map[string]any) error {
 	return nil
 }
 
-// validateShardingConfig checks shardingConfig. One physical shard per
-// class (or per tenant) is what Strata serves.
+// validateShardingConfig checks shardingConfig.
 func validateShardingConfig(cfg map[string]any) error {
 	s := settings{path: "shardingConfig", m: cfg}
 	if err := firstErr(
-		s.integer("desiredCount", 0, maxInt32),
-		s.integer("actualCount", 0, maxInt32),
-		s.integer("virtualPerPhysical", 0, maxVirtualShards),
+		s.integer("desiredCount", 0, sharding.MaxShards),
+		s.integer("actualCount", 0, sharding.MaxShards),
+		s.integer("virtualPerPhysical", 0, sharding.MaxVirtualPerPhysical),
 		s.integer("desiredVirtualCount", 0, maxVirtualShards),
 		s.integer("actualVirtualCount", 0, maxVirtualShards),
 		s.oneOf("key", "_id", ""),
@@ -447,9 +448,6 @@ func validateShardingConfig(cfg map[string]any) error {
 		s.oneOf("function", "murmur3", ""),
 	); err != nil {
 		return err
-	}
-	if n, _ := asInteger(cfg["desiredCount"]); n > 1 {
-		return fmt.Errorf("%s: desiredCount > 1 is not supported yet, got %d", s.field("desiredCount"), n)
 	}
 	return nil
 }

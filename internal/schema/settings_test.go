@@ -61,7 +61,7 @@ func TestSettingsOutOfRange(t *testing.T) {
 		{`"replicationConfig":{"factor":2}`, "replicationConfig.factor"},
 		{`"replicationConfig":{"factor":1.5}`, "replicationConfig.factor"},
 		{`"replicationConfig":{"deletionStrategy":"Never"}`, "replicationConfig.deletionStrategy"},
-		{`"shardingConfig":{"desiredCount":2}`, "shardingConfig.desiredCount"},
+		{`"shardingConfig":{"desiredCount":10001}`, "shardingConfig.desiredCount"},
 		{`"shardingConfig":{"virtualPerPhysical":1e9}`, "shardingConfig.virtualPerPhysical"},
 		{`"shardingConfig":{"desiredVirtualCount":-1}`, "shardingConfig.desiredVirtualCount"},
 		{`"shardingConfig":{"key":"title"}`, "shardingConfig.key"},

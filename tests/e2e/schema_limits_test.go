@@ -30,7 +30,7 @@ func TestSchemaSettingRanges(t *testing.T) {
 		{`"invertedIndexConfig":{"bm25":{"b":2}}`, "invertedIndexConfig.bm25.b"},
 		{`"invertedIndexConfig":{"stopwords":{"preset":"klingon"}}`, "invertedIndexConfig.stopwords.preset"},
 		{`"replicationConfig":{"factor":3}`, "replicationConfig.factor"},
-		{`"shardingConfig":{"desiredCount":4}`, "desiredCount > 1 is not supported yet"},
+		{`"shardingConfig":{"desiredCount":10001}`, "shardingConfig.desiredCount"},
 		{`"objectTtlConfig":{"enabled":true,"defaultTtl":3600}`, "objectTtlConfig"},
 	} {
 		body := fmt.Sprintf(`{"class":"Bad%d",%s}`, i, tc.settings)

@@ -1,0 +1,175 @@
+// Package node runs this server as one node of a cluster: it joins the
+// membership, runs the raft replica whose state machine is the database's
+// schema, and serves the internal RPC that forwards writes to the leader.
+// The database uses it as its schema Log and for the list of nodes.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"strata/internal/cluster"
+	"strata/internal/config"
+	"strata/internal/db"
+)
+
+// Config configures a node.
+type Config struct {
+	Name    string         // CLUSTER_HOSTNAME
+	RaftDir string         // the raft log and snapshots
+	Cluster config.Cluster // ports, seeds, voters
+	// Local tunes failure detection and raft timeouts for nodes on one
+	// machine (tests).
+	Local  bool
+	Logger *slog.Logger
+}
+
+// Node is this server's place in the cluster.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	members *cluster.Membership
+	raft    *cluster.Raft
+	replica atomic.Pointer[cluster.Replica]
+	rpc     *http.Server
+}
+
+// Join joins the membership; Start then starts the replica.
+func Join(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := cfg.Cluster
+	m, err := cluster.Join(cluster.MembershipConfig{Name: cfg.Name, BindAddr: c.BindAddr, BindPort: c.GossipBindPort,
+		AdvertiseAddr: c.AdvertiseAddr, AdvertisePort: c.AdvertisePort, Seeds: c.Join,
+		Ports: cluster.Ports{Data: c.DataBindPort, Raft: c.RaftPort, RaftRPC: c.RaftInternalRPCPort},
+		Local: cfg.Local, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("join cluster: %w", err)
+	}
+	return &Node{cfg: cfg, log: cfg.Logger, members: m}, nil
+}
+
+// Start opens the raft replica over the database's schema and serves the
+// internal RPC.
+func (n *Node) Start(d *db.DB) error {
+	c := n.cfg.Cluster
+	voters := make([]string, len(c.RaftJoin))
+	for i, p := range c.RaftJoin {
+		voters[i] = p.Name
+	}
+	multiplier := float64(c.RaftTimeoutsMultiplier)
+	if n.cfg.Local {
+		multiplier = 0.2
+	}
+	r, err := cluster.OpenRaft(cluster.RaftConfig{ID: n.cfg.Name, Dir: n.cfg.RaftDir,
+		Bind:      net.JoinHostPort(bindHost(c.BindAddr), strconv.Itoa(c.RaftPort)),
+		Advertise: advertise(c, c.RaftPort), Voters: voters, BootstrapExpect: c.RaftBootstrapExpect,
+		Resolve: n.resolve(func(p cluster.Ports) int { return p.Raft }), TimeoutsMultiplier: multiplier,
+		Logger: n.log}, schemaMachine{d})
+	if err != nil {
+		return err
+	}
+	n.raft = r
+	ln, err := net.Listen("tcp", net.JoinHostPort(bindHost(c.BindAddr), strconv.Itoa(c.RaftInternalRPCPort)))
+	if err != nil {
+		r.Close()
+		return fmt.Errorf("internal RPC port: %w", err)
+	}
+	rp := &cluster.Replica{Raft: r, ResolveRPC: n.resolve(func(p cluster.Ports) int { return p.RaftRPC }),
+		Client: &http.Client{Timeout: 10 * time.Second}}
+	n.rpc = &http.Server{Handler: rp.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go n.rpc.Serve(ln)
+	n.replica.Store(rp)
+	return nil
+}
+
+func bindHost(addr string) string {
+	if addr == "" {
+		return "0.0.0.0"
+	}
+	return addr
+}
+
+// advertise is the address others reach port at ("" = the bind address).
+func advertise(c config.Cluster, port int) string {
+	if c.AdvertiseAddr == "" {
+		return ""
+	}
+	return net.JoinHostPort(c.AdvertiseAddr, strconv.Itoa(port))
+}
+
+// resolve finds a node's address for one of its ports through membership.
+func (n *Node) resolve(port func(cluster.Ports) int) func(string) (string, bool) {
+	return func(id string) (string, bool) {
+		m, ok := n.members.Member(id)
+		if !ok || port(m.Ports) == 0 {
+			return "", false
+		}
+		return m.Addr(port(m.Ports)), true
+	}
+}
+
+// Propose commits a schema command through the leader (db.Log).
+func (n *Node) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
+	rp := n.replica.Load()
+	if rp == nil {
+		return nil, errors.New("the cluster node is not started")
+	}
+	return rp.Apply(ctx, cmd)
+}
+
+// Sync waits until this node has applied every schema change the leader
+// acknowledged (db.Log).
+func (n *Node) Sync(ctx context.Context) error {
+	rp := n.replica.Load()
+	if rp == nil {
+		return errors.New("the cluster node is not started")
+	}
+	return rp.Sync(ctx)
+}
+
+// Nodes lists the live nodes' names, sorted (db.Options.Nodes).
+func (n *Node) Nodes() []string {
+	var out []string
+	for _, m := range n.members.Members() {
+		if m.Alive {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
+// Raft is the node's raft replica (nil before Start).
+func (n *Node) Raft() *cluster.Raft { return n.raft }
+
+// Close leaves the cluster: the internal RPC, raft and membership stop.
+func (n *Node) Close() error {
+	var errs []error
+	if n.rpc != nil {
+		errs = append(errs, n.rpc.Close())
+	}
+	if n.raft != nil {
+		errs = append(errs, n.raft.Close())
+	}
+	errs = append(errs, n.members.Close(time.Second))
+	return errors.Join(errs...)
+}
+
+// schemaMachine is the database's schema as the raft state machine.
+type schemaMachine struct{ d *db.DB }
+
+func (s schemaMachine) Apply(index uint64, cmd []byte) ([]byte, error) {
+	return s.d.ApplyLog(index, cmd), nil
+}
+
+func (s schemaMachine) Snapshot(w io.Writer) error { return s.d.WriteCatalog(w) }
+func (s schemaMachine) Restore(r io.Reader) error  { return s.d.ReadCatalog(r) }
