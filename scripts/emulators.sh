@@ -16,10 +16,20 @@ emu_install_go() { # <binary name> <module/pkg@version>
   GOBIN="$STRATA_TOOLS_DIR/bin" GOFLAGS= go install "$2" && echo "$2" > "$stamp"
 }
 
+# emu_install_azurite installs Azurite once; the stamp is written only after
+# npm succeeded, so an install cut short is redone rather than trusted.
 emu_install_azurite() {
   local dir="$STRATA_TOOLS_DIR/azurite-$AZURITE_VERSION"
-  if [ -x "$dir/node_modules/.bin/azurite-blob" ]; then return 0; fi
-  mkdir -p "$dir" && npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION"
+  if [ -x "$dir/node_modules/.bin/azurite-blob" ] && [ -f "$dir/.installed" ]; then return 0; fi
+  rm -rf "$dir"
+  mkdir -p "$dir" && npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" \
+    && touch "$dir/.installed"
+}
+
+emu_start_azurite() {
+  "$STRATA_TOOLS_DIR/azurite-$AZURITE_VERSION/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$AZ_PORT" \
+    --location "$EMU_DIR/azurite" --skipApiVersionCheck --loose --silent > "$EMU_DIR/azurite.log" 2>&1 &
+  EMU_PIDS+=($!)
 }
 
 # emu_install installs the three emulators (npm in parallel with go install).
@@ -52,14 +62,21 @@ emu_start() {
     -public-host "127.0.0.1:$GCS_PORT" -external-url "http://127.0.0.1:$GCS_PORT" \
     -backend memory -log-level warn > "$EMU_DIR/gcs.log" 2>&1 &
   EMU_PIDS+=($!)
-  "$STRATA_TOOLS_DIR/azurite-$AZURITE_VERSION/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$AZ_PORT" \
-    --location "$EMU_DIR/azurite" --skipApiVersionCheck --loose --silent > "$EMU_DIR/azurite.log" 2>&1 &
-  EMU_PIDS+=($!)
+  emu_start_azurite
   if ! { emu_wait_http "http://127.0.0.1:$S3_PORT/" && \
-         emu_wait_http "http://127.0.0.1:$GCS_PORT/_internal/healthcheck" && \
-         emu_wait_http "http://127.0.0.1:$AZ_PORT/"; }; then
+         emu_wait_http "http://127.0.0.1:$GCS_PORT/_internal/healthcheck"; }; then
     tail -n 20 "$EMU_DIR"/*.log
     return 1
+  fi
+  # A cached Azurite whose node_modules were damaged dies at start: reinstall it once.
+  if ! emu_wait_http "http://127.0.0.1:$AZ_PORT/" 60; then
+    tail -n 20 "$EMU_DIR/azurite.log"
+    echo "reinstalling Azurite" >&2
+    kill -9 "${EMU_PIDS[-1]}" 2>/dev/null || true
+    rm -f "$STRATA_TOOLS_DIR/azurite-$AZURITE_VERSION/.installed"
+    emu_install_azurite
+    emu_start_azurite
+    if ! emu_wait_http "http://127.0.0.1:$AZ_PORT/"; then tail -n 20 "$EMU_DIR/azurite.log"; return 1; fi
   fi
   export STRATA_VERSITYGW_BIN="$STRATA_TOOLS_DIR/bin/versitygw" # for tests that stop their own S3 server
   export S3_ENDPOINT="http://127.0.0.1:$S3_PORT" AWS_ACCESS_KEY_ID=testkey AWS_SECRET_ACCESS_KEY=testsecret AWS_REGION=us-east-1
