@@ -16,6 +16,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -29,6 +30,7 @@ import (
 	"strata/internal/config"
 	"strata/internal/db"
 	"strata/internal/grpcapi"
+	"strata/internal/node"
 )
 
 // version is the Strata build version (set with -ldflags "-X main.version=…").
@@ -71,11 +73,6 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 const backgroundProcs = 2
 
 func serve(cfg config.Config, stderr io.Writer) error {
-	if cfg.Cluster.Multi(cfg.NodeName) {
-		// Refused rather than ignored: several nodes that each ran alone
-		// would hold diverging data under one cluster's name.
-		return fmt.Errorf("CLUSTER_JOIN, RAFT_JOIN (naming other nodes) or RAFT_BOOTSTRAP_EXPECT > 1 ask for a cluster of several nodes, which this version does not run yet; unset them to run a single node")
-	}
 	cpus := runtime.GOMAXPROCS(0)
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(cpus + backgroundProcs)
@@ -123,9 +120,31 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	serveErr := make(chan error, 2) // REST and gRPC
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	database, err := db.Open(db.Options{DataPath: cfg.DataPath, AutoSchema: cfg.AutoSchema, AutoSchemaLimits: cfg.AutoSchemaLimits,
-		MaxActiveShards: cfg.MaxActiveShards, Logger: log})
+	dbOpts := db.Options{DataPath: cfg.DataPath, AutoSchema: cfg.AutoSchema, AutoSchemaLimits: cfg.AutoSchemaLimits,
+		MaxActiveShards: cfg.MaxActiveShards, Node: cfg.NodeName, Logger: log}
+	var member *node.Node
+	if cfg.Cluster.Multi(cfg.NodeName) {
+		// One node of several: membership first (the database places
+		// shards on the live nodes), then the database, then raft over
+		// its schema.
+		if member, err = node.Join(node.Config{Name: cfg.NodeName, RaftDir: filepath.Join(cfg.DataPath, "raft"),
+			Cluster: cfg.Cluster, Logger: log}); err != nil {
+			srv.Close()
+			grpcLn.Close()
+			return err
+		}
+		dbOpts.Log, dbOpts.Nodes, dbOpts.Remote = member, member.Nodes, member.Remote()
+	}
+	database, err := db.Open(dbOpts)
+	if err == nil && member != nil {
+		if err = member.Start(database); err != nil {
+			database.Close()
+		}
+	}
 	if err != nil {
+		if member != nil {
+			member.Close()
+		}
 		srv.Close()
 		grpcLn.Close()
 		return err
@@ -134,6 +153,9 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	if err != nil {
 		srv.Close()
 		grpcLn.Close()
+		if member != nil {
+			member.Close()
+		}
 		database.Close()
 		return err
 	}
@@ -153,6 +175,9 @@ func serve(cfg config.Config, stderr io.Writer) error {
 			srv.Close()
 			grpcSrv.Stop()
 			backups.Close()
+			if member != nil {
+				member.Close()
+			}
 			database.Close()
 			return fmt.Errorf("serve: %w", err)
 		}
@@ -166,6 +191,11 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	}
 	stopGRPC(shutdownCtx, grpcSrv, log)
 	backups.Close()
+	if member != nil {
+		if err := member.Close(); err != nil {
+			log.Warn("leaving the cluster", "err", err)
+		}
+	}
 	return database.Close()
 }
 
@@ -196,6 +226,6 @@ func openBackups(cfg config.Config, database *db.DB, log *slog.Logger) (*backup.
 	}
 	return backup.New(ctx, backup.Options{
 		DB: database, DataPath: cfg.DataPath, Node: cfg.NodeName, ServerVersion: api.APIVersion,
-		Backends: backends, Logger: log,
+		Backends: backends, Logger: log, Clustered: cfg.Cluster.Multi(cfg.NodeName),
 	})
 }

@@ -47,6 +47,9 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 	if err := validateID(req.ID); err != nil {
 		return Info{}, err
 	}
+	if m.opts.Clustered {
+		return Info{}, errClustered
+	}
 	codec, err := archive.ParseLevel(req.CompressionLevel)
 	if err != nil {
 		return Info{}, apperr.Invalidf("%s", err.Error())

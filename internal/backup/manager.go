@@ -43,7 +43,13 @@ type Options struct {
 	// FS holds the job's local files (job records, snapshot dirs); nil =
 	// the operating system's.
 	FS fsutil.FS
+	// Clustered is set on a node of a cluster of several, whose backups
+	// this manager (one node's) cannot make or restore alone.
+	Clustered bool
 }
+
+// errClustered refuses a backup or restore on a node of a cluster.
+var errClustered = apperr.Invalidf("backups and restores of a cluster of several nodes are not supported by this version yet: run them on a single node")
 
 // Manager runs backup and restore jobs. Safe for concurrent use.
 type Manager struct {

@@ -46,6 +46,9 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	if err := validateID(req.ID); err != nil {
 		return Info{}, err
 	}
+	if m.opts.Clustered {
+		return Info{}, errClustered
+	}
 	loc, err := be.Locate(req.Bucket, req.Path)
 	if err != nil {
 		return Info{}, err

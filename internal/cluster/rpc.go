@@ -46,6 +46,7 @@ type Replica struct {
 	// ResolveRPC finds a node's internal RPC address (from membership).
 	ResolveRPC func(id string) (string, bool)
 	Client     *http.Client
+	Auth       BasicAuth
 }
 
 // Handler serves the internal RPC.
@@ -75,7 +76,7 @@ func (rp *Replica) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(applyResponse{Index: rp.Raft.AppliedIndex(), NotLeader: !rp.Raft.IsLeader()})
 	})
-	return mux
+	return rp.Auth.Wrap(mux)
 }
 
 // Sync waits until this node has applied every write the leader has
@@ -115,11 +116,15 @@ func (rp *Replica) leaderApplied(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	rp.Auth.Set(req)
 	resp, err := rp.client().Do(req)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("leader %s: %s", leader, resp.Status)
+	}
 	var ar applyResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&ar); err != nil {
 		return 0, fmt.Errorf("leader %s: %w", leader, err)
@@ -193,6 +198,7 @@ func (rp *Replica) applyOnce(ctx context.Context, cmd []byte) (out []byte, index
 		return nil, 0, false, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	rp.Auth.Set(req)
 	resp, err := rp.client().Do(req)
 	if err != nil { // Apply retries until its context ends
 		return nil, 0, true, fmt.Errorf("forward to leader %s: %w", leader, err)

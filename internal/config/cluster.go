@@ -25,6 +25,11 @@ type Cluster struct {
 	// RaftTimeoutsMultiplier scales raft's heartbeat (1 s), election (1 s)
 	// and leader-lease (0.5 s) timeouts: RAFT_TIMEOUTS_MULTIPLIER (5).
 	RaftTimeoutsMultiplier int
+
+	// AuthUser and AuthPassword are the credential nodes present to each
+	// other on the data and internal RPC ports:
+	// CLUSTER_BASIC_AUTH_USERNAME, CLUSTER_BASIC_AUTH_PASSWORD (unset: none).
+	AuthUser, AuthPassword string
 }
 
 // RaftPeer is a voter of RAFT_JOIN: a node name and its raft port.
@@ -91,6 +96,8 @@ func (c *Config) applyClusterEnv(getenv func(string) string, port func(string, *
 	cl.Join = list("CLUSTER_JOIN")
 	str("CLUSTER_BIND_ADDR", &cl.BindAddr)
 	str("CLUSTER_ADVERTISE_ADDR", &cl.AdvertiseAddr)
+	str("CLUSTER_BASIC_AUTH_USERNAME", &cl.AuthUser)
+	str("CLUSTER_BASIC_AUTH_PASSWORD", &cl.AuthPassword)
 	peers, err := parseRaftJoin(list("RAFT_JOIN"), cl.RaftPort)
 	if err != nil {
 		return err

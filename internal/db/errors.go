@@ -31,6 +31,11 @@ var (
 // ErrClassNotFound is wrapped by errors about a missing class.
 var ErrClassNotFound = errors.New("class not found")
 
+// ErrShardNotLocal is wrapped by errors about a shard this node does not
+// hold open (yet: the schema change that places it here may still be on
+// its way).
+var ErrShardNotLocal = errors.New("shard not held by this node")
+
 // ErrObjectNotFound is wrapped by errors about a missing object.
 var ErrObjectNotFound = errors.New("object not found")
 

@@ -167,7 +167,7 @@ func (d *DB) LocalShard(class, shardName string, fn func(ShardOps) error) error 
 				return invalidf("tenant not found: %q", shardName)
 			}
 		}
-		return fmt.Errorf("shard %s of class %s is not open on this node", shardName, class)
+		return fmt.Errorf("shard %s of class %s on node %s: %w", shardName, class, d.opts.Node, ErrShardNotLocal)
 	}
 	return fn(localShard{s: s})
 }

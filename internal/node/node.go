@@ -1,7 +1,8 @@
 // Package node runs this server as one node of a cluster: it joins the
 // membership, runs the raft replica whose state machine is the database's
-// schema, and serves the internal RPC that forwards writes to the leader.
-// The database uses it as its schema Log and for the list of nodes.
+// schema, serves the internal RPC that forwards writes to the leader, and
+// serves this node's shards to the others on the data port. The database
+// uses it as its schema Log, its Remote and for the list of nodes.
 package node
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"strata/internal/cluster"
 	"strata/internal/config"
+	"strata/internal/dataport"
 	"strata/internal/db"
 )
 
@@ -40,6 +42,8 @@ type Node struct {
 	raft    *cluster.Raft
 	replica atomic.Pointer[cluster.Replica]
 	rpc     *http.Server
+	data    *http.Server
+	remote  *dataport.Client
 }
 
 // Join joins the membership; Start then starts the replica.
@@ -55,11 +59,21 @@ func Join(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("join cluster: %w", err)
 	}
-	return &Node{cfg: cfg, log: cfg.Logger, members: m}, nil
+	n := &Node{cfg: cfg, log: cfg.Logger, members: m}
+	n.remote = &dataport.Client{Resolve: n.resolve(func(p cluster.Ports) int { return p.Data }),
+		HTTP: dataport.NewHTTPClient(), Auth: n.auth()}
+	return n, nil
 }
 
+func (n *Node) auth() cluster.BasicAuth {
+	return cluster.BasicAuth{User: n.cfg.Cluster.AuthUser, Password: n.cfg.Cluster.AuthPassword}
+}
+
+// Remote reaches the other nodes' shards (db.Options.Remote).
+func (n *Node) Remote() db.Remote { return n.remote }
+
 // Start opens the raft replica over the database's schema and serves the
-// internal RPC.
+// internal RPC and the data port.
 func (n *Node) Start(d *db.DB) error {
 	c := n.cfg.Cluster
 	voters := make([]string, len(c.RaftJoin))
@@ -84,11 +98,20 @@ func (n *Node) Start(d *db.DB) error {
 		r.Close()
 		return fmt.Errorf("internal RPC port: %w", err)
 	}
+	dataLn, err := net.Listen("tcp", net.JoinHostPort(bindHost(c.BindAddr), strconv.Itoa(c.DataBindPort)))
+	if err != nil {
+		ln.Close()
+		r.Close()
+		return fmt.Errorf("data port (CLUSTER_DATA_BIND_PORT): %w", err)
+	}
 	rp := &cluster.Replica{Raft: r, ResolveRPC: n.resolve(func(p cluster.Ports) int { return p.RaftRPC }),
-		Client: &http.Client{Timeout: 10 * time.Second}}
+		Client: &http.Client{Timeout: 10 * time.Second}, Auth: n.auth()}
 	n.rpc = &http.Server{Handler: rp.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go n.rpc.Serve(ln)
 	n.replica.Store(rp)
+	data := &dataport.Server{Local: d, Sync: rp.Sync, Auth: n.auth(), Logger: n.log}
+	n.data = &http.Server{Handler: data.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go n.data.Serve(dataLn)
 	return nil
 }
 
@@ -154,8 +177,10 @@ func (n *Node) Raft() *cluster.Raft { return n.raft }
 // Close leaves the cluster: the internal RPC, raft and membership stop.
 func (n *Node) Close() error {
 	var errs []error
-	if n.rpc != nil {
-		errs = append(errs, n.rpc.Close())
+	for _, srv := range []*http.Server{n.data, n.rpc} {
+		if srv != nil {
+			errs = append(errs, srv.Close())
+		}
 	}
 	if n.raft != nil {
 		errs = append(errs, n.raft.Close())

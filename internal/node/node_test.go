@@ -43,7 +43,7 @@ func (m *member) start(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := db.Open(db.Options{DataPath: m.dir, Node: m.name, Nodes: n.Nodes, Log: n, Logger: quiet})
+	d, err := db.Open(db.Options{DataPath: m.dir, Node: m.name, Nodes: n.Nodes, Log: n, Remote: n.Remote(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

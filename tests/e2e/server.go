@@ -119,6 +119,8 @@ type serverOptions struct {
 	// STRATA_MAX_BODY_BYTES=1024, QUERY_MAXIMUM_RESULTS=...). They override
 	// the harness defaults.
 	Env map[string]string
+
+	noLaunch bool // startServer only prepares the server (startCluster)
 }
 
 // server is one Strata process under test. It can be stopped, killed and
@@ -178,19 +180,37 @@ func startServer(t testing.TB, opts serverOptions) *server {
 			s.dumpLogs()
 		}
 	})
-	s.launch()
+	if !opts.noLaunch {
+		s.launch()
+	}
 	return s
 }
 
-// freePort asks the kernel for a free TCP port on 127.0.0.1.
+// handedOut holds every port freePort returned, so that servers started
+// together (a cluster's nodes) never get the same one.
+var (
+	handedOutMu sync.Mutex
+	handedOut   = map[int]bool{}
+)
+
+// freePort asks the kernel for a free TCP port on 127.0.0.1 that this test
+// binary has not used yet.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	handedOutMu.Lock()
+	defer handedOutMu.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !handedOut[port] {
+			handedOut[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // env builds the child's environment from scratch (nothing from the test
@@ -229,6 +249,21 @@ func (s *server) env() []string {
 // ready.
 func (s *server) launch() {
 	s.t.Helper()
+	s.waitUp(s.spawn())
+}
+
+// waitUp waits until the process spawn started is ready.
+func (s *server) waitUp(done <-chan struct{}) {
+	s.t.Helper()
+	if err := s.waitReady(done, readyTimeout); err != nil {
+		s.t.Fatalf("server (run %d, %s) did not become ready: %v", s.runs, s.URL, err)
+	}
+}
+
+// spawn starts a new process on the server's port and data dir; done is
+// closed when it exits.
+func (s *server) spawn() (done <-chan struct{}) {
+	s.t.Helper()
 	s.mu.Lock()
 	s.runs++
 	logPath := filepath.Join(s.logDir, fmt.Sprintf("server-run%d.log", s.runs))
@@ -248,10 +283,10 @@ func (s *server) launch() {
 		logFile.Close()
 		s.t.Fatalf("start server: %v", err)
 	}
-	done := make(chan struct{})
+	exited := make(chan struct{})
 	s.mu.Lock()
 	s.cmd = cmd
-	s.done = done
+	s.done = exited
 	s.waitErr = nil
 	s.mu.Unlock()
 	go func() {
@@ -260,12 +295,9 @@ func (s *server) launch() {
 		s.mu.Lock()
 		s.waitErr = err
 		s.mu.Unlock()
-		close(done)
+		close(exited)
 	}()
-
-	if err := s.waitReady(done, readyTimeout); err != nil {
-		s.t.Fatalf("server (run %d, %s) did not become ready: %v", s.runs, s.URL, err)
-	}
+	return exited
 }
 
 // waitReady polls GET /v1/.well-known/ready until it answers 200.
