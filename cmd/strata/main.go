@@ -161,7 +161,11 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	}
 	grpcSrv := grpcapi.New(cfg, database, log)
 	go func() { serveErr <- grpcSrv.Serve(grpcLn) }()
-	var ready http.Handler = api.New(cfg, database, backups, log, version)
+	var peers api.Peers
+	if member != nil {
+		peers = member
+	}
+	var ready http.Handler = api.New(cfg, database, backups, peers, log, version)
 	handler.Store(&ready)
 	log.Info("strata is ready", "address", ln.Addr().String(), "grpc", grpcLn.Addr().String(),
 		"data", cfg.DataPath, "version", version)

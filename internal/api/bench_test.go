@@ -31,7 +31,7 @@ func newTestServer(tb testing.TB) *httptest.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(New(cfg, d, mgr, slog.New(slog.NewTextHandler(io.Discard, nil)), "test"))
+	srv := httptest.NewServer(New(cfg, d, mgr, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), "test"))
 	tb.Cleanup(func() { srv.Close(); mgr.Close(); d.Close() })
 	return srv
 }

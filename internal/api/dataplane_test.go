@@ -243,7 +243,7 @@ func TestLargeBodiesShareABudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mgr.Close()
-	s := New(cfg, d, mgr, quiet, "test")
+	s := New(cfg, d, mgr, nil, quiet, "test")
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"strata/internal/db"
 )
@@ -62,6 +65,9 @@ type nodeStats struct {
 	ShardCount  int `json:"shardCount"`
 }
 
+// nodesTimeout bounds how long /v1/nodes waits for another node.
+const nodesTimeout = 10 * time.Second
+
 func (s *Server) getNodes(w http.ResponseWriter, r *http.Request) {
 	output := r.URL.Query().Get("output")
 	if output == "" {
@@ -72,7 +78,7 @@ func (s *Server) getNodes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	class := pathParam(r, "class")
-	infos, err := s.db.Shards(class)
+	local, err := s.db.Shards(class)
 	if err != nil {
 		if db.KindOf(err) == db.KindNotFound {
 			writeMessage(w, http.StatusNotFound, err.Error())
@@ -81,30 +87,72 @@ func (s *Server) getNodes(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	names := []string{s.cfg.NodeName}
+	if s.peers != nil {
+		names = s.peers.Members()
+	}
+	out := make([]any, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		if name == s.cfg.NodeName {
+			out[i] = s.nodeStatus(name, local, output == "verbose", r.URL.Query().Get("shardName"))
+			continue
+		}
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(r.Context(), nodesTimeout)
+			defer cancel()
+			shards, err := s.peers.NodeShards(ctx, name, class)
+			switch {
+			case db.KindOf(err) == db.KindNotFound: // the class is not there yet
+				shards, err = nil, nil
+			case errors.Is(err, context.DeadlineExceeded):
+				out[i] = unavailableNode{Name: name, Status: "TIMEOUT"}
+				return
+			case err != nil:
+				s.log.Debug("node status", "node", name, "err", err)
+				out[i] = unavailableNode{Name: name, Status: "UNAVAILABLE"}
+				return
+			}
+			out[i] = s.nodeStatus(name, shards, output == "verbose", r.URL.Query().Get("shardName"))
+		})
+	}
+	wg.Wait()
+	writeJSON(w, http.StatusOK, map[string]any{"nodes": out})
+}
+
+// unavailableNode is a node /v1/nodes could not reach, as Weaviate lists it.
+type unavailableNode struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+}
+
+// nodeStatus is one node's entry of /v1/nodes: shards and stats only when
+// verbose, the shards limited to shardName when set.
+func (s *Server) nodeStatus(name string, infos []db.ShardInfo, verbose bool, shardName string) nodeStatus {
 	node := nodeStatus{
 		BatchStats:      map[string]int{"queueLength": 0, "ratePerSecond": 0},
-		Name:            s.cfg.NodeName,
+		Name:            name,
 		OperationalMode: "ReadWrite",
 		Status:          "HEALTHY",
 		Version:         APIVersion,
 		GitHash:         gitHash(),
 	}
-	if output == "verbose" {
-		node.Shards = []nodeShard{}
-		node.Stats = &nodeStats{}
-		shardName := r.URL.Query().Get("shardName")
-		for _, in := range infos {
-			if shardName != "" && in.Name != shardName {
-				continue
-			}
-			node.Shards = append(node.Shards, nodeShard{
-				AsyncReplicationStatus: []any{}, Class: in.Class, Loaded: in.Loaded, Name: in.Name,
-				NumberOfReplicas: 1, ObjectCount: in.ObjectCount, ReplicationFactor: 1,
-				VectorIndexingStatus: "READY",
-			})
-			node.Stats.ObjectCount += in.ObjectCount
-			node.Stats.ShardCount++
-		}
+	if !verbose {
+		return node
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"nodes": []nodeStatus{node}})
+	node.Shards = []nodeShard{}
+	node.Stats = &nodeStats{}
+	for _, in := range infos {
+		if shardName != "" && in.Name != shardName {
+			continue
+		}
+		node.Shards = append(node.Shards, nodeShard{
+			AsyncReplicationStatus: []any{}, Class: in.Class, Loaded: in.Loaded, Name: in.Name,
+			NumberOfReplicas: 1, ObjectCount: in.ObjectCount, ReplicationFactor: 1,
+			VectorIndexingStatus: "READY",
+		})
+		node.Stats.ObjectCount += in.ObjectCount
+		node.Stats.ShardCount++
+	}
+	return node
 }

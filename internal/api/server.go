@@ -5,6 +5,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,11 +38,20 @@ type Server struct {
 	// bodies bounds the bytes of large request bodies being served at once
 	// (see limitBody).
 	bodies *semaphore.Weighted
+	peers  Peers // nil on a node that runs alone
 }
 
-// New builds the API server.
-func New(cfg config.Config, database *db.DB, backups *backup.Manager, log *slog.Logger, version string) *Server {
-	s := &Server{cfg: cfg, db: database, backups: backups, log: log, version: version,
+// Peers is the cluster as the API reaches it: its nodes and their shards.
+type Peers interface {
+	// Members lists every node of the cluster, sorted, down ones too.
+	Members() []string
+	// NodeShards lists another node's shards of class ("" = all).
+	NodeShards(ctx context.Context, node, class string) ([]db.ShardInfo, error)
+}
+
+// New builds the API server; peers is nil on a node that runs alone.
+func New(cfg config.Config, database *db.DB, backups *backup.Manager, peers Peers, log *slog.Logger, version string) *Server {
+	s := &Server{cfg: cfg, db: database, backups: backups, peers: peers, log: log, version: version,
 		bodies: semaphore.NewWeighted(cfg.MaxBodyBytes)}
 	s.gql = graphql.NewExecutor(gqlBackend{database}, graphql.Limits{
 		DefaultLimit:         cfg.QueryDefaultsLimitGraphQL,

@@ -174,6 +174,20 @@ func (n *Raft) Leader() string {
 	return string(id)
 }
 
+// Voters lists the raft configuration's servers (every node of the
+// cluster, up or down), as this node last knew it.
+func (n *Raft) Voters() []string {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range f.Configuration().Servers {
+		out = append(out, string(s.ID))
+	}
+	return out
+}
+
 // IsLeader tells whether this node leads.
 func (n *Raft) IsLeader() bool { return n.raft.State() == raft.Leader }
 

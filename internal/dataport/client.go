@@ -51,9 +51,34 @@ func (c *Client) Shard(node, class, shardName string) db.ShardOps {
 // call sends one operation to node and decodes its answer; the answer's
 // own error is returned as the error.
 func (c *Client) call(ctx context.Context, node, op string, req *request) (*response, error) {
+	var resp response
+	if err := c.post(ctx, node, pathPrefix+op, req, &resp); err != nil {
+		return nil, fmt.Errorf("node %s: %s of shard %s/%s: %w", node, op, req.Class, req.Shard, err)
+	}
+	if resp.Err != nil {
+		return nil, resp.Err.err(node)
+	}
+	return &resp, nil
+}
+
+// NodeShards lists node's shards of class ("" = all).
+func (c *Client) NodeShards(ctx context.Context, node, class string) ([]db.ShardInfo, error) {
+	var resp shardsResponse
+	if err := c.post(ctx, node, nodeShardsPath, shardsRequest{Class: class}, &resp); err != nil {
+		return nil, fmt.Errorf("node %s: shards: %w", node, err)
+	}
+	if resp.Err != nil {
+		return nil, resp.Err.err(node)
+	}
+	return resp.Shards, nil
+}
+
+// post sends req to path on node within the call's deadline and decodes
+// the answer into resp.
+func (c *Client) post(ctx context.Context, node, path string, req, resp any) error {
 	addr, ok := c.Resolve(node)
 	if !ok {
-		return nil, fmt.Errorf("node %s is not a live member of the cluster", node)
+		return fmt.Errorf("node %s is not a live member of the cluster", node)
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {
@@ -63,11 +88,11 @@ func (c *Client) call(ctx context.Context, node, op string, req *request) (*resp
 	defer cancel()
 	var body bytes.Buffer
 	if err := gob.NewEncoder(&body).Encode(req); err != nil {
-		return nil, fmt.Errorf("encode %s request: %w", op, err)
+		return fmt.Errorf("encode: %w", err)
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+pathPrefix+op, &body)
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+path, &body)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	deadline, _ := ctx.Deadline()
 	hr.Header.Set(timeoutHeader, strconv.FormatInt(max(time.Until(deadline).Milliseconds(), 1), 10))
@@ -79,24 +104,20 @@ func (c *Client) call(ctx context.Context, node, op string, req *request) (*resp
 	}
 	res, err := hc.Do(hr)
 	if err != nil {
-		return nil, fmt.Errorf("node %s: %s of shard %s/%s: %w", node, op, req.Class, req.Shard, err)
+		return err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-		return nil, fmt.Errorf("node %s: %s of shard %s/%s: %s: %s", node, op, req.Class, req.Shard, res.Status, bytes.TrimSpace(msg))
+		return fmt.Errorf("%s: %s", res.Status, bytes.TrimSpace(msg))
 	}
-	var resp response
-	if err := gob.NewDecoder(res.Body).Decode(&resp); err != nil {
+	if err := gob.NewDecoder(res.Body).Decode(resp); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			err = ctxErr
+			return ctxErr
 		}
-		return nil, fmt.Errorf("node %s: %s of shard %s/%s: %w", node, op, req.Class, req.Shard, err)
+		return err
 	}
-	if resp.Err != nil {
-		return nil, resp.Err.err(node)
-	}
-	return &resp, nil
+	return nil
 }
 
 var defaultHTTP = NewHTTPClient()

@@ -158,6 +158,14 @@ func TestRemoteShardAnswersAsTheLocalOne(t *testing.T) {
 	if !errors.Is(err, db.ErrClassNotFound) || db.KindOf(err) != db.KindNotFound || !strings.Contains(err.Error(), "Nope") {
 		t.Fatalf("unknown class: %v", err)
 	}
+	// The node's shards, for /v1/nodes.
+	infos, err := f.client.NodeShards(ctx, "node2", "Doc")
+	if err != nil || len(infos) != 1 || infos[0].Name != f.shard || infos[0].ObjectCount != 49 || !infos[0].Loaded {
+		t.Fatalf("node shards: %+v, %v", infos, err)
+	}
+	if _, err := f.client.NodeShards(ctx, "node2", "Nope"); db.KindOf(err) != db.KindNotFound {
+		t.Fatalf("node shards of an unknown class: %v", err)
+	}
 	// A node membership does not know is an error naming it.
 	if _, err := f.client.Shard("node9", "Doc", f.shard).Count(ctx, nil); err == nil || !strings.Contains(err.Error(), "node9") {
 		t.Fatalf("unknown node: %v", err)
@@ -181,7 +189,7 @@ func TestRemoteShardNeedsTheClusterCredential(t *testing.T) {
 // lateLocal holds its shard only once a schema sync has run, as a node
 // does before the change that places a shard on it has arrived.
 type lateLocal struct {
-	d      *db.DB
+	*db.DB
 	placed atomic.Bool
 }
 
@@ -189,12 +197,12 @@ func (l *lateLocal) LocalShard(class, shard string, fn func(db.ShardOps) error) 
 	if !l.placed.Load() {
 		return fmt.Errorf("shard %s: %w", shard, db.ErrShardNotLocal)
 	}
-	return l.d.LocalShard(class, shard, fn)
+	return l.DB.LocalShard(class, shard, fn)
 }
 
 func TestUnknownShardIsRetriedAfterSync(t *testing.T) {
 	f := newFixture(t, cluster.BasicAuth{}, nil)
-	late := &lateLocal{d: f.d}
+	late := &lateLocal{DB: f.d}
 	var syncs atomic.Int32
 	srv := httptest.NewServer((&Server{Local: late, Sync: func(context.Context) error {
 		syncs.Add(1)
@@ -212,6 +220,8 @@ func TestUnknownShardIsRetriedAfterSync(t *testing.T) {
 
 // blockingLocal answers nothing until its context ends.
 type blockingLocal struct{ entered chan struct{} }
+
+func (b blockingLocal) Shards(string) ([]db.ShardInfo, error) { return nil, nil }
 
 func (b blockingLocal) LocalShard(class, shard string, fn func(db.ShardOps) error) error {
 	close(b.entered)

@@ -18,6 +18,7 @@ import (
 // Local is the database as the server uses it: this node's shards.
 type Local interface {
 	LocalShard(class, shard string, fn func(db.ShardOps) error) error
+	Shards(class string) ([]db.ShardInfo, error)
 }
 
 // Server answers other nodes' shard operations with this node's shards.
@@ -36,7 +37,37 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+pathPrefix+"{op}", s.serve)
+	mux.HandleFunc("POST "+nodeShardsPath, s.serveShards)
 	return s.Auth.Wrap(mux)
+}
+
+// withDeadline applies the caller's deadline (timeoutHeader) to the
+// request's context and to the connection.
+func withDeadline(w http.ResponseWriter, r *http.Request) (context.Context, context.CancelFunc) {
+	ms, err := strconv.ParseInt(r.Header.Get(timeoutHeader), 10, 64)
+	if err != nil || ms <= 0 {
+		return r.Context(), func() {}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(ms)*time.Millisecond)
+	// The caller is gone at the deadline: stop reading and writing too.
+	deadline, _ := ctx.Deadline()
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(deadline)
+	rc.SetWriteDeadline(deadline)
+	return ctx, cancel
+}
+
+func (s *Server) serveShards(w http.ResponseWriter, r *http.Request) {
+	_, cancel := withDeadline(w, r)
+	defer cancel()
+	var req shardsRequest
+	if err := gob.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		http.Error(w, "bad shards request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	shards, err := s.Local.Shards(req.Class)
+	w.Header().Set("Content-Type", "application/x-gob")
+	gob.NewEncoder(w).Encode(shardsResponse{Err: toWirePtr(err), Shards: shards})
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -45,17 +76,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("unknown shard operation %q", op), http.StatusNotFound)
 		return
 	}
-	ctx := r.Context()
-	if ms, err := strconv.ParseInt(r.Header.Get(timeoutHeader), 10, 64); err == nil && ms > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
-		defer cancel()
-		// The caller is gone at the deadline: stop reading and writing too.
-		deadline, _ := ctx.Deadline()
-		rc := http.NewResponseController(w)
-		rc.SetReadDeadline(deadline)
-		rc.SetWriteDeadline(deadline)
-	}
+	ctx, cancel := withDeadline(w, r)
+	defer cancel()
 	var req request
 	if err := gob.NewDecoder(io.LimitReader(r.Body, maxRequestBytes)).Decode(&req); err != nil {
 		http.Error(w, "bad shard request: "+err.Error(), http.StatusBadRequest)

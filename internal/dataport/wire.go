@@ -34,6 +34,9 @@ const (
 
 const pathPrefix = "/shards/v1/"
 
+// nodeShardsPath lists a node's shards (for /v1/nodes).
+const nodeShardsPath = "/node/v1/shards"
+
 // timeoutHeader carries the caller's remaining time in milliseconds.
 const timeoutHeader = "X-Strata-Timeout-Ms"
 
@@ -50,6 +53,15 @@ type request struct {
 	Query        db.ShardQuery
 	Where        *filter.Clause // count, match
 	Limit        int            // match
+}
+
+// shardsRequest asks for a node's shards of a class ("" = all).
+type shardsRequest struct{ Class string }
+
+// shardsResponse is a node's shards.
+type shardsResponse struct {
+	Err    *wireError
+	Shards []db.ShardInfo
 }
 
 // response is an operation's answer; Err is the operation's failure.

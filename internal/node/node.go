@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -169,6 +171,30 @@ func (n *Node) Nodes() []string {
 		}
 	}
 	return out
+}
+
+// Members lists every node of the cluster, sorted: those membership knows
+// (alive or suspect) and raft's voters, so that a node that is down is
+// still listed.
+func (n *Node) Members() []string {
+	set := map[string]bool{n.cfg.Name: true}
+	for _, m := range n.members.Members() {
+		set[m.Name] = true
+	}
+	if n.raft != nil {
+		for _, v := range n.raft.Voters() {
+			set[v] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// Name is this node's name.
+func (n *Node) Name() string { return n.cfg.Name }
+
+// NodeShards lists another node's shards of class ("" = all).
+func (n *Node) NodeShards(ctx context.Context, node, class string) ([]db.ShardInfo, error) {
+	return n.remote.NodeShards(ctx, node, class)
 }
 
 // Raft is the node's raft replica (nil before Start).

@@ -63,4 +63,63 @@ func TestClusterServesOneDatabase(t *testing.T) {
 	for _, s := range nodes {
 		wantStatus(t, s.do(t, http.MethodGet, "/v1/objects/"+class+"/"+gone, nil), http.StatusNotFound)
 	}
+
+	// /v1/nodes on any node lists every node, sorted, with its own shard.
+	for _, s := range nodes {
+		list := nodesList(t, s, "/v1/nodes/"+class+"?output=verbose")
+		total := 0
+		for i, n := range list {
+			if n.Name != fmt.Sprintf("node%d", i+1) || n.Status != "HEALTHY" || len(n.Shards) != 1 || n.Stats == nil {
+				t.Fatalf("%s: /v1/nodes entry %d: %+v", s.URL, i, n)
+			}
+			total += n.Stats.ObjectCount
+		}
+		if len(list) != 3 || total != len(objs)-1 {
+			t.Fatalf("%s: %d nodes holding %d objects, want 3 holding %d", s.URL, len(list), total, len(objs)-1)
+		}
+		for _, n := range nodesList(t, s, "/v1/nodes") {
+			if n.Shards != nil || n.Stats != nil {
+				t.Fatalf("%s: minimal output lists shards: %+v", s.URL, n)
+			}
+		}
+	}
+
+	// A node that leaves is listed UNAVAILABLE; back, it is HEALTHY again.
+	nodes[2].stop()
+	list := nodesList(t, nodes[0], "/v1/nodes")
+	if len(list) != 3 || list[2].Name != "node3" || list[2].Status != "UNAVAILABLE" || list[0].Status != "HEALTHY" {
+		t.Fatalf("with node3 down: %+v", list)
+	}
+	nodes[2].restart()
+	waitFor(t, "node3 back", func() bool {
+		list := nodesList(t, nodes[0], "/v1/nodes/"+class+"?output=verbose")
+		return len(list) == 3 && list[2].Status == "HEALTHY" && list[2].Stats != nil && list[2].Stats.ObjectCount > 0
+	})
+	checkObjectsMatch(t, class, listAll(t, nodes[1], class, "", 5000), append(objs[:123:123], objs[124:]...))
+}
+
+// nodeEntry is one node of a /v1/nodes answer.
+type nodeEntry struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Shards []struct {
+		Name        string `json:"name"`
+		Class       string `json:"class"`
+		ObjectCount int    `json:"objectCount"`
+	} `json:"shards"`
+	Stats *struct {
+		ObjectCount int `json:"objectCount"`
+		ShardCount  int `json:"shardCount"`
+	} `json:"stats"`
+}
+
+func nodesList(t testing.TB, s *server, path string) []nodeEntry {
+	t.Helper()
+	r := s.do(t, http.MethodGet, path, nil)
+	wantStatus(t, r, http.StatusOK)
+	var out struct {
+		Nodes []nodeEntry `json:"nodes"`
+	}
+	r.JSON(t, &out)
+	return out.Nodes
 }
