@@ -27,9 +27,26 @@ import (
 	"strata/internal/fsutil"
 )
 
+// Database is what the backup engine needs of the database on this node:
+// the class names, consistent snapshots of its shards, and the all-or-
+// nothing install of restored classes. *db.DB implements it.
+type Database interface {
+	ClassNames() []string
+	ClassExists(name string) bool
+	// Snapshot copies this node's shards of classes into dir, consistent
+	// with every write acknowledged before it.
+	Snapshot(ctx context.Context, classes []string, dir string) ([]db.ClassSnapshot, error)
+	// Shards lists this node's shards of class.
+	Shards(class string) ([]db.ShardInfo, error)
+	// CheckInstall validates restored classes as a create would.
+	CheckInstall(classes []db.RestoredClass) error
+	// InstallClasses installs staged classes, all or none.
+	InstallClasses(ctx context.Context, classes []db.RestoredClass) error
+}
+
 // Options configure a Manager.
 type Options struct {
-	DB            *db.DB
+	DB            Database
 	DataPath      string
 	Node          string
 	ServerVersion string
