@@ -6,7 +6,9 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"strata/internal/backup/jobs"
 	"strata/internal/cluster"
 	"strata/internal/config"
 	"strata/internal/dataport"
@@ -46,6 +49,7 @@ type Node struct {
 	rpc     *http.Server
 	data    *http.Server
 	remote  *dataport.Client
+	jobs    *jobs.Table
 }
 
 // Join joins the membership; Start then starts the replica.
@@ -61,7 +65,7 @@ func Join(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("join cluster: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, members: m}
+	n := &Node{cfg: cfg, log: cfg.Logger, members: m, jobs: jobs.NewTable()}
 	n.remote = &dataport.Client{Resolve: n.resolve(func(p cluster.Ports) int { return p.Data }),
 		HTTP: dataport.NewHTTPClient(), Auth: n.auth()}
 	return n, nil
@@ -90,7 +94,7 @@ func (n *Node) Start(d *db.DB) error {
 		Bind:      net.JoinHostPort(bindHost(c.BindAddr), strconv.Itoa(c.RaftPort)),
 		Advertise: advertise(c, c.RaftPort), Voters: voters, BootstrapExpect: c.RaftBootstrapExpect,
 		Resolve: n.resolve(func(p cluster.Ports) int { return p.Raft }), TimeoutsMultiplier: multiplier,
-		Logger: n.log}, schemaMachine{d})
+		Logger: n.log}, &stateMachine{d: d, jobs: n.jobs})
 	if err != nil {
 		return err
 	}
@@ -145,11 +149,36 @@ func (n *Node) resolve(port func(cluster.Ports) int) func(string) (string, bool)
 
 // Propose commits a schema command through the leader (db.Log).
 func (n *Node) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
+	return n.propose(ctx, tagSchema, cmd)
+}
+
+// ProposeJob commits a change to the job table through the leader; the
+// error is the command's refusal, if any.
+func (n *Node) ProposeJob(ctx context.Context, c jobs.Command) (jobs.Result, error) {
+	cmd, err := json.Marshal(c)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	out, err := n.propose(ctx, tagJobs, cmd)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	var r jobs.Result
+	if err := json.Unmarshal(out, &r); err != nil {
+		return jobs.Result{}, fmt.Errorf("job command result: %w", err)
+	}
+	return r, r.Err()
+}
+
+// Jobs is the replicated table of backup and restore jobs.
+func (n *Node) Jobs() *jobs.Table { return n.jobs }
+
+func (n *Node) propose(ctx context.Context, tag byte, cmd []byte) ([]byte, error) {
 	rp := n.replica.Load()
 	if rp == nil {
 		return nil, errors.New("the cluster node is not started")
 	}
-	return rp.Apply(ctx, cmd)
+	return rp.Apply(ctx, append([]byte{tag}, cmd...))
 }
 
 // Sync waits until this node has applied every schema change the leader
@@ -215,12 +244,51 @@ func (n *Node) Close() error {
 	return errors.Join(errs...)
 }
 
-// schemaMachine is the database's schema as the raft state machine.
-type schemaMachine struct{ d *db.DB }
+// Every command in the log starts with a tag byte naming the part of the
+// state it changes.
+const (
+	tagSchema byte = 's' // the database's catalog (db.ApplyLog)
+	tagJobs   byte = 'j' // the backup and restore jobs (jobs.Table)
+)
 
-func (s schemaMachine) Apply(index uint64, cmd []byte) ([]byte, error) {
-	return s.d.ApplyLog(index, cmd), nil
+// stateMachine is the replicated state: the database's catalog and the
+// job table.
+type stateMachine struct {
+	d    *db.DB
+	jobs *jobs.Table
 }
 
-func (s schemaMachine) Snapshot(w io.Writer) error { return s.d.WriteCatalog(w) }
-func (s schemaMachine) Restore(r io.Reader) error  { return s.d.ReadCatalog(r) }
+func (s *stateMachine) Apply(index uint64, cmd []byte) ([]byte, error) {
+	if len(cmd) == 0 {
+		return nil, errors.New("empty command")
+	}
+	switch cmd[0] {
+	case tagSchema:
+		return s.d.ApplyLog(index, cmd[1:]), nil
+	case tagJobs:
+		return s.jobs.Apply(index, cmd[1:]), nil
+	}
+	return nil, fmt.Errorf("command with unknown tag %q", cmd[0])
+}
+
+// snapshot is the state as a raft snapshot holds it.
+type snapshot struct {
+	Catalog json.RawMessage `json:"catalog"`
+	Jobs    *jobs.Table     `json:"jobs"`
+}
+
+func (s *stateMachine) Snapshot(w io.Writer) error {
+	var catalog bytes.Buffer
+	if err := s.d.WriteCatalog(&catalog); err != nil {
+		return err
+	}
+	return json.NewEncoder(w).Encode(snapshot{Catalog: catalog.Bytes(), Jobs: s.jobs})
+}
+
+func (s *stateMachine) Restore(r io.Reader) error {
+	snap := snapshot{Jobs: s.jobs}
+	if err := json.NewDecoder(r).Decode(&snap); err != nil {
+		return fmt.Errorf("read state snapshot: %w", err)
+	}
+	return s.d.ReadCatalog(bytes.NewReader(snap.Catalog))
+}
