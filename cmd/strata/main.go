@@ -27,6 +27,7 @@ import (
 
 	"strata/internal/api"
 	"strata/internal/backup"
+	"strata/internal/backup/coordinator"
 	"strata/internal/config"
 	"strata/internal/db"
 	"strata/internal/grpcapi"
@@ -136,8 +137,15 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		dbOpts.Log, dbOpts.Nodes, dbOpts.Remote = member, member.Nodes, member.Remote()
 	}
 	database, err := db.Open(dbOpts)
+	var backups *backup.Manager
+	if err == nil {
+		if backups, err = openBackups(cfg, database, log); err != nil {
+			database.Close()
+		}
+	}
 	if err == nil && member != nil {
-		if err = member.Start(database); err != nil {
+		if err = member.Start(database, backups); err != nil {
+			backups.Close()
 			database.Close()
 		}
 	}
@@ -149,15 +157,12 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		grpcLn.Close()
 		return err
 	}
-	backups, err := openBackups(cfg, database, log)
-	if err != nil {
-		srv.Close()
-		grpcLn.Close()
-		if member != nil {
-			member.Close()
-		}
-		database.Close()
-		return err
+	var backupAPI api.Backups = backups
+	var coord *coordinator.Coordinator
+	if member != nil {
+		coord = coordinator.New(coordinator.Options{Cluster: member, Parts: member.Participants(), Local: backups,
+			NodeTimeout: cfg.Cluster.BackupNodeTimeout, Logger: log})
+		backupAPI = coord
 	}
 	grpcSrv := grpcapi.New(cfg, database, log)
 	go func() { serveErr <- grpcSrv.Serve(grpcLn) }()
@@ -165,7 +170,7 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	if member != nil {
 		peers = member
 	}
-	var ready http.Handler = api.New(cfg, database, backups, peers, log, version)
+	var ready http.Handler = api.New(cfg, database, backupAPI, peers, log, version)
 	handler.Store(&ready)
 	log.Info("strata is ready", "address", ln.Addr().String(), "grpc", grpcLn.Addr().String(),
 		"data", cfg.DataPath, "version", version)
@@ -178,6 +183,9 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		if !errors.Is(err, http.ErrServerClosed) {
 			srv.Close()
 			grpcSrv.Stop()
+			if coord != nil {
+				coord.Close()
+			}
 			backups.Close()
 			if member != nil {
 				member.Close()
@@ -194,6 +202,9 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		log.Warn("http shutdown", "err", err)
 	}
 	stopGRPC(shutdownCtx, grpcSrv, log)
+	if coord != nil {
+		coord.Close()
+	}
 	backups.Close()
 	if member != nil {
 		if err := member.Close(); err != nil {

@@ -30,7 +30,7 @@ const APIVersion = "1.35.0"
 type Server struct {
 	cfg     config.Config
 	db      *db.DB
-	backups *backup.Manager
+	backups Backups
 	log     *slog.Logger
 	gql     *graphql.Executor
 	version string // Strata build version
@@ -39,6 +39,19 @@ type Server struct {
 	// (see limitBody).
 	bodies *semaphore.Weighted
 	peers  Peers // nil on a node that runs alone
+}
+
+// Backups is the backup engine as the API drives it: *backup.Manager on a
+// node alone, the cluster's coordinator on a node of several.
+type Backups interface {
+	Create(ctx context.Context, backend string, req backup.CreateRequest) (backup.Info, error)
+	CreateStatus(ctx context.Context, backend, id, bucket, path string) (backup.Info, error)
+	Cancel(ctx context.Context, backend, id, bucket, path string) error
+	List(ctx context.Context, backend, order string) ([]backup.Info, error)
+	Restore(ctx context.Context, backend string, req backup.RestoreRequest) (backup.Info, error)
+	RestoreStatus(ctx context.Context, backend, id, bucket, path string) (backup.Info, error)
+	CancelRestore(ctx context.Context, backend, id, bucket, path string) error
+	BackendMeta() map[string]any
 }
 
 // Peers is the cluster as the API reaches it: its nodes and their shards.
@@ -50,7 +63,7 @@ type Peers interface {
 }
 
 // New builds the API server; peers is nil on a node that runs alone.
-func New(cfg config.Config, database *db.DB, backups *backup.Manager, peers Peers, log *slog.Logger, version string) *Server {
+func New(cfg config.Config, database *db.DB, backups Backups, peers Peers, log *slog.Logger, version string) *Server {
 	s := &Server{cfg: cfg, db: database, backups: backups, peers: peers, log: log, version: version,
 		bodies: semaphore.NewWeighted(cfg.MaxBodyBytes)}
 	s.gql = graphql.NewExecutor(gqlBackend{database}, graphql.Limits{

@@ -37,41 +37,17 @@ type CreateRequest struct {
 // Create validates a backup request, records the backup as STARTED in the
 // backend and starts it in the background. Checks run in Weaviate's order.
 func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequest) (Info, error) {
-	if req.ID == "" {
-		return Info{}, validateID(req.ID)
-	}
-	be, err := m.backendFor(backendName, "backend")
-	if err != nil {
-		return Info{}, err
-	}
-	if err := validateID(req.ID); err != nil {
-		return Info{}, err
-	}
 	if m.opts.Clustered {
+		if _, err := m.CheckCreate(ctx, backendName, req); err != nil {
+			return Info{}, err
+		}
 		return Info{}, errClustered
 	}
-	codec, err := archive.ParseLevel(req.CompressionLevel)
-	if err != nil {
-		return Info{}, apperr.Invalidf("%s", err.Error())
-	}
-	classes, err := m.selectClasses(req.Include, req.Exclude)
+	c, err := m.CheckCreate(ctx, backendName, req)
 	if err != nil {
 		return Info{}, err
 	}
-	loc, err := be.Locate(req.Bucket, req.Path)
-	if err != nil {
-		return Info{}, err
-	}
-
-	old, found, err := readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID))
-	if err != nil {
-		return Info{}, apperr.Invalidf("check if backup %q exists at %q: %v", req.ID, loc.Home(req.ID), err)
-	}
-	// SUCCESS and FAILED ids are taken; CANCELED and never-finished ones
-	// (not running here) may be reused.
-	if found && (old.Status == StatusSuccess || old.Status == StatusFailed) {
-		return Info{}, apperr.Invalidf("backup %q already exists at %q", req.ID, loc.Home(req.ID))
-	}
+	be, loc, codec, classes := c.be, c.Location, c.codec, c.Classes
 	now := time.Now().UTC()
 	j := &job{kind: kindBackup, id: req.ID, loc: loc, be: be, desc: &Descriptor{
 		StartedAt: now, ID: req.ID, Status: StatusStarted, Version: FormatVersion,
@@ -93,10 +69,9 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 	}()
 	// A run of this id may have finished between the check above and the
 	// reservation: check again, now that no other run can start.
-	if old, found, err = readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID)); err != nil {
+	if old, found, err := readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID)); err != nil {
 		return Info{}, apperr.Invalidf("check if backup %q exists at %q: %v", req.ID, loc.Home(req.ID), err)
-	}
-	if found && (old.Status == StatusSuccess || old.Status == StatusFailed) {
+	} else if found && (old.Status == StatusSuccess || old.Status == StatusFailed) {
 		return Info{}, apperr.Invalidf("backup %q already exists at %q", req.ID, loc.Home(req.ID))
 	}
 
@@ -106,13 +81,9 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 	// The snapshot is taken before the response: the backup holds every
 	// write acknowledged before it and none acknowledged after.
 	snapDir := m.path("snapshots", req.ID)
-	if err := m.fs.RemoveAll(snapDir); err != nil {
-		return Info{}, fmt.Errorf("clear snapshot dir: %w", err)
-	}
-	snaps, err := m.opts.DB.Snapshot(ctx, classes, snapDir)
+	snaps, err := m.snapshot(ctx, classes, snapDir)
 	if err != nil {
-		m.fs.RemoveAll(snapDir)
-		return Info{}, fmt.Errorf("snapshot: %w", err)
+		return Info{}, err
 	}
 	m.log.Info("backup snapshot taken", "id", req.ID, "classes", len(snaps), "took", time.Since(now))
 	if err := m.writeRecord(j, jobRecord{ID: req.ID, Backend: be.Name(), Bucket: req.Bucket, Path: req.Path, Classes: classes}); err != nil {
@@ -127,6 +98,52 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 	started = true
 	go m.runBackup(runCtx, j, snaps, snapDir, codec, m.workers(req.CPUPercentage))
 	return j.info(), nil
+}
+
+// CheckedCreate is a create request that passed CheckCreate.
+type CheckedCreate struct {
+	Classes  []string
+	Location *Location
+	be       Backend
+	codec    archive.Codec
+}
+
+// CheckCreate validates a create request as Create does, in Weaviate's
+// order, without starting anything: the backend, the id, the compression,
+// the classes and whether the id is taken at the location.
+func (m *Manager) CheckCreate(ctx context.Context, backendName string, req CreateRequest) (CheckedCreate, error) {
+	if req.ID == "" {
+		return CheckedCreate{}, validateID(req.ID)
+	}
+	be, err := m.backendFor(backendName, "backend")
+	if err != nil {
+		return CheckedCreate{}, err
+	}
+	if err := validateID(req.ID); err != nil {
+		return CheckedCreate{}, err
+	}
+	codec, err := archive.ParseLevel(req.CompressionLevel)
+	if err != nil {
+		return CheckedCreate{}, apperr.Invalidf("%s", err.Error())
+	}
+	classes, err := m.selectClasses(req.Include, req.Exclude)
+	if err != nil {
+		return CheckedCreate{}, err
+	}
+	loc, err := be.Locate(req.Bucket, req.Path)
+	if err != nil {
+		return CheckedCreate{}, err
+	}
+	old, found, err := readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID))
+	if err != nil {
+		return CheckedCreate{}, apperr.Invalidf("check if backup %q exists at %q: %v", req.ID, loc.Home(req.ID), err)
+	}
+	// SUCCESS and FAILED ids are taken; CANCELED and never-finished ones
+	// (not running here) may be reused.
+	if found && (old.Status == StatusSuccess || old.Status == StatusFailed) {
+		return CheckedCreate{}, apperr.Invalidf("backup %q already exists at %q", req.ID, loc.Home(req.ID))
+	}
+	return CheckedCreate{Classes: classes, Location: loc, be: be, codec: codec}, nil
 }
 
 // reserve makes j the running job of its kind, unless one runs already

@@ -11,7 +11,10 @@ import (
 // job is a running backup or restore. Its descriptor is the single source
 // of its state: every transition updates it in memory and in the backend.
 type job struct {
-	kind   jobKind
+	kind jobKind
+	// part is set on this node's part of a cluster backup, whose
+	// descriptor the coordinator writes: its status lives in memory.
+	part   bool
 	id     string
 	loc    *Location
 	be     Backend
@@ -58,6 +61,10 @@ func (j *job) transition(ctx context.Context, st Status) error {
 	j.desc.Status, j.desc.Error = st, ""
 	for _, n := range j.desc.Nodes {
 		n.Status, n.Error = st, ""
+	}
+	if j.part {
+		j.mu.Unlock()
+		return ctx.Err()
 	}
 	b, err := json.MarshalIndent(j.desc, "", " ")
 	j.mu.Unlock()

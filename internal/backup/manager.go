@@ -84,8 +84,10 @@ type Manager struct {
 	// unsynced holds finished jobs whose final descriptor could not be
 	// written yet; their status is answered from memory.
 	unsynced map[*job]bool
-	closing  chan struct{}
-	wg       sync.WaitGroup
+	// parts are this node's parts of cluster backups (part.go).
+	parts   map[string]*part
+	closing chan struct{}
+	wg      sync.WaitGroup
 }
 
 // Info is the state of a backup or restore as the API reports it.
@@ -119,7 +121,7 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 		opts.ChunkTargetSize = 64 << 20
 	}
 	m := &Manager{opts: opts, log: opts.Logger, backends: map[string]Backend{}, fs: fsutil.Or(opts.FS),
-		unsynced: map[*job]bool{}, closing: make(chan struct{})}
+		unsynced: map[*job]bool{}, parts: map[string]*part{}, closing: make(chan struct{})}
 	for _, b := range opts.Backends {
 		m.backends[b.Name()] = b
 	}

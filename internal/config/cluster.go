@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"strata/internal/backup/layout"
 )
@@ -30,6 +31,11 @@ type Cluster struct {
 	// other on the data and internal RPC ports:
 	// CLUSTER_BASIC_AUTH_USERNAME, CLUSTER_BASIC_AUTH_PASSWORD (unset: none).
 	AuthUser, AuthPassword string
+
+	// BackupNodeTimeout is how long a node may stay silent during a
+	// cluster backup before the backup fails naming it:
+	// STRATA_BACKUP_NODE_TIMEOUT_SECONDS (60; Weaviate waits 7 minutes).
+	BackupNodeTimeout time.Duration
 }
 
 // RaftPeer is a voter of RAFT_JOIN: a node name and its raft port.
@@ -41,7 +47,8 @@ type RaftPeer struct {
 // defaultCluster is Weaviate's defaults.
 func defaultCluster() Cluster {
 	return Cluster{GossipBindPort: 7946, DataBindPort: 7947, RaftPort: 8300, RaftInternalRPCPort: 8301,
-		RaftJoin: []RaftPeer{{Name: "node1", Port: 8300}}, RaftBootstrapExpect: 1, RaftTimeoutsMultiplier: 5}
+		RaftJoin: []RaftPeer{{Name: "node1", Port: 8300}}, RaftBootstrapExpect: 1, RaftTimeoutsMultiplier: 5,
+		BackupNodeTimeout: 60 * time.Second}
 }
 
 // Multi tells whether the settings make this node one of several: gossip
@@ -64,6 +71,7 @@ func (c *Config) applyClusterEnv(getenv func(string) string, port func(string, *
 	positive func(string, *int) error, list func(string) []string, str func(string, *string)) error {
 	cl := &c.Cluster
 	dataPort := 0
+	nodeTimeout := int(cl.BackupNodeTimeout / time.Second)
 	for _, p := range []struct {
 		name string
 		dst  *int
@@ -88,11 +96,13 @@ func (c *Config) applyClusterEnv(getenv func(string) string, port func(string, *
 	}{
 		{"RAFT_BOOTSTRAP_EXPECT", &cl.RaftBootstrapExpect},
 		{"RAFT_TIMEOUTS_MULTIPLIER", &cl.RaftTimeoutsMultiplier},
+		{"STRATA_BACKUP_NODE_TIMEOUT_SECONDS", &nodeTimeout},
 	} {
 		if err := positive(p.name, p.dst); err != nil {
 			return err
 		}
 	}
+	cl.BackupNodeTimeout = time.Duration(nodeTimeout) * time.Second
 	cl.Join = list("CLUSTER_JOIN")
 	str("CLUSTER_BIND_ADDR", &cl.BindAddr)
 	str("CLUSTER_ADVERTISE_ADDR", &cl.AdvertiseAddr)

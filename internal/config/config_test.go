@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"strata/internal/schema"
 )
@@ -52,7 +53,7 @@ func TestDefaults(t *testing.T) {
 		MaxBodyBytes:              256 << 20,
 		GraphQL:                   DefaultGraphQLLimits(),
 		Cluster: Cluster{GossipBindPort: 7946, DataBindPort: 7947, RaftPort: 8300, RaftInternalRPCPort: 8301,
-			RaftJoin: []RaftPeer{{Name: "node1", Port: 8300}}, RaftBootstrapExpect: 1, RaftTimeoutsMultiplier: 5},
+			RaftJoin: []RaftPeer{{Name: "node1", Port: 8300}}, RaftBootstrapExpect: 1, RaftTimeoutsMultiplier: 5, BackupNodeTimeout: time.Minute},
 		LogLevel: slog.LevelInfo,
 		S3:       S3Config{UseSSL: true},
 		GCS:      GCSConfig{UseAuth: true},

@@ -28,7 +28,9 @@ type Server struct {
 	// acknowledged. A request for a class or shard this node does not
 	// know yet (the change that placed it here is still on its way) is
 	// tried once more after it.
-	Sync   func(ctx context.Context) error
+	Sync func(ctx context.Context) error
+	// Parts serves this node's parts of cluster backups (nil: refused).
+	Parts  Parts
 	Auth   cluster.BasicAuth
 	Logger *slog.Logger
 }
@@ -38,6 +40,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+pathPrefix+"{op}", s.serve)
 	mux.HandleFunc("POST "+nodeShardsPath, s.serveShards)
+	mux.HandleFunc("POST "+partsPath, s.serveParts)
 	return s.Auth.Wrap(mux)
 }
 

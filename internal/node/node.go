@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"strata/internal/backup"
+	"strata/internal/backup/coordinator"
 	"strata/internal/backup/jobs"
 	"strata/internal/cluster"
 	"strata/internal/config"
@@ -50,6 +52,7 @@ type Node struct {
 	data    *http.Server
 	remote  *dataport.Client
 	jobs    *jobs.Table
+	parts   dataport.Parts
 }
 
 // Join joins the membership; Start then starts the replica.
@@ -79,8 +82,9 @@ func (n *Node) auth() cluster.BasicAuth {
 func (n *Node) Remote() db.Remote { return n.remote }
 
 // Start opens the raft replica over the database's schema and serves the
-// internal RPC and the data port.
-func (n *Node) Start(d *db.DB) error {
+// internal RPC and the data port; parts (nil: none) serves this node's
+// parts of cluster backups.
+func (n *Node) Start(d *db.DB, parts dataport.Parts) error {
 	c := n.cfg.Cluster
 	voters := make([]string, len(c.RaftJoin))
 	for i, p := range c.RaftJoin {
@@ -115,7 +119,8 @@ func (n *Node) Start(d *db.DB) error {
 	n.rpc = &http.Server{Handler: rp.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go n.rpc.Serve(ln)
 	n.replica.Store(rp)
-	data := &dataport.Server{Local: d, Sync: rp.Sync, Auth: n.auth(), Logger: n.log}
+	n.parts = parts
+	data := &dataport.Server{Local: d, Sync: rp.Sync, Parts: parts, Auth: n.auth(), Logger: n.log}
 	n.data = &http.Server{Handler: data.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go n.data.Serve(dataLn)
 	return nil
@@ -216,6 +221,50 @@ func (n *Node) Members() []string {
 		}
 	}
 	return slices.Sorted(maps.Keys(set))
+}
+
+// IsLeader tells whether this node leads the raft cluster.
+func (n *Node) IsLeader() bool { return n.raft != nil && n.raft.IsLeader() }
+
+// Participants reaches every node's part of a cluster backup: this node's
+// directly, the others' through their data ports.
+func (n *Node) Participants() coordinator.Participants {
+	return participants{self: n.cfg.Name, local: n.parts, remote: n.remote}
+}
+
+type participants struct {
+	self   string
+	local  dataport.Parts
+	remote *dataport.Client
+}
+
+func (p participants) Prepare(ctx context.Context, node string, req backup.PartRequest) error {
+	if node == p.self {
+		return p.local.PreparePart(ctx, req)
+	}
+	return p.remote.PreparePart(ctx, node, req)
+}
+
+func (p participants) Commit(ctx context.Context, node, id string) error {
+	if node == p.self {
+		return p.local.CommitPart(ctx, id)
+	}
+	return p.remote.CommitPart(ctx, node, id)
+}
+
+func (p participants) Status(ctx context.Context, node string, req backup.PartRequest) (backup.PartState, error) {
+	if node == p.self {
+		return p.local.PartStatus(ctx, req)
+	}
+	return p.remote.PartStatus(ctx, node, req)
+}
+
+func (p participants) Abort(ctx context.Context, node, id, reason string) error {
+	if node == p.self {
+		p.local.AbortPart(id, reason)
+		return nil
+	}
+	return p.remote.AbortPart(ctx, node, id, reason)
 }
 
 // Name is this node's name.

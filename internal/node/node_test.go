@@ -47,7 +47,7 @@ func (m *member) start(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Start(d); err != nil {
+	if err := n.Start(d, nil); err != nil {
 		t.Fatal(err)
 	}
 	m.node, m.db = n, d

@@ -52,6 +52,10 @@ type Job struct {
 	CompletedAt time.Time             `json:"completedAt,omitzero"`
 	// Deadline is when the job fails if it has not ended.
 	Deadline time.Time `json:"deadline"`
+	// Committed is set once the job left its prepare phase: every node
+	// accepted it and its descriptor is in the backend. A job that ended
+	// before was refused, and its id may be used again.
+	Committed bool `json:"committed,omitempty"`
 	// Request holds what participants need beyond the above (compression,
 	// CPU share, node mapping), opaque here.
 	Request json.RawMessage `json:"request,omitempty"`
@@ -232,6 +236,9 @@ func (t *Table) apply(index uint64, c *Command) Result {
 			c.Status, c.Error = backup.StatusCanceled, "backup canceled"
 		}
 		j.Status = c.Status
+		if progress(j.Status) >= progress(backup.StatusTransferring) && !j.Terminal() {
+			j.Committed = true
+		}
 		if c.Error != "" {
 			j.Error = c.Error
 		}
@@ -266,7 +273,7 @@ func (t *Table) start(index uint64, byID map[string]*Job, c *Command) Result {
 		}
 		return Result{Error: fmt.Sprintf("backup %s already in progress", j.ID), Invalid: true}
 	}
-	if old := byID[c.Job.ID]; old != nil && c.Kind == KindBackup && old.Status != backup.StatusCanceled {
+	if old := byID[c.Job.ID]; old != nil && c.Kind == KindBackup && old.Committed && old.Status != backup.StatusCanceled {
 		return Result{Error: fmt.Sprintf("backup %q already exists", c.Job.ID), Invalid: true}
 	}
 	j := c.Job.clone()

@@ -56,6 +56,7 @@ func TestOneRunningJobOfAKind(t *testing.T) {
 	if r := a.do(Command{Op: OpStart, Kind: KindRestore, ID: "b0", Job: rj}); r.Err() != nil {
 		t.Fatalf("restore beside a backup: %+v", r)
 	}
+	a.do(Command{Op: OpStatus, Kind: KindBackup, ID: "b1", Status: backup.StatusTransferring})
 	if r := a.do(Command{Op: OpStatus, Kind: KindBackup, ID: "b1", Status: backup.StatusFailed, Error: "node2 died", At: time.Unix(200, 0)}); r.Err() != nil {
 		t.Fatal(r.Error)
 	}
@@ -68,8 +69,13 @@ func TestOneRunningJobOfAKind(t *testing.T) {
 		t.Fatalf("next backup: %+v", r)
 	}
 	j, _ := a.table.Get(KindBackup, "b1")
-	if j.Status != backup.StatusFailed || j.Error != "node2 died" || !j.CompletedAt.Equal(time.Unix(200, 0)) {
+	if j.Status != backup.StatusFailed || j.Error != "node2 died" || !j.CompletedAt.Equal(time.Unix(200, 0)) || !j.Committed {
 		t.Fatalf("ended job: %+v", j)
+	}
+	// A job refused in its prepare phase leaves its id free.
+	a.do(Command{Op: OpStatus, Kind: KindBackup, ID: "b2", Status: backup.StatusFailed, Error: "node3 refused"})
+	if r := a.do(Command{Op: OpStart, Kind: KindBackup, ID: "b2", Job: newJob("b2", "node1")}); r.Err() != nil {
+		t.Fatalf("the id of a refused backup: %+v", r)
 	}
 }
 

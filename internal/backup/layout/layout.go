@@ -5,6 +5,7 @@
 //	<id>/backup_config.json          descriptor of the backup (written last with SUCCESS)
 //	<id>/restore_config.json         descriptor of the latest restore of <id>
 //	<id>/<node>/backup.json          the node's manifest: classes, shards, files, checksums
+//	<id>/cluster-probe-<token>       a cluster backup's shared-location probe (removed after the check)
 //	<id>/<node>/<Class>/chunk-<n>    archives of shard files, n = 1, 2, … per class
 package layout
 
@@ -36,6 +37,10 @@ func NodeManifest(id, node string) string { return path.Join(id, node, NodeManif
 func Chunk(id, node, class string, n int) string {
 	return path.Join(id, node, ChunkKey(class, n))
 }
+
+// Probe is the key of the object a cluster backup's coordinator writes for
+// every node to read, to tell that they share the location.
+func Probe(id, token string) string { return path.Join(id, "cluster-probe-"+token) }
 
 // ChunkKey is a chunk's key relative to its node directory ("<Class>/chunk-<n>").
 func ChunkKey(class string, n int) string {

@@ -1,0 +1,563 @@
+// Package coordinator runs a cluster's backups: the raft leader drives
+// every job recorded in the replicated job table (internal/backup/jobs)
+// through its phases, talking to each node's part (backup.Manager's
+// PreparePart, CommitPart, PartStatus, AbortPart) through Participants.
+//
+// A job is prepared on every node (each checks the request, reserves its
+// slot, snapshots its shards and reads the coordinator's probe, so all
+// see the same location), then committed: each node uploads its own
+// shards and writes <id>/<node>/backup.json; the descriptor with SUCCESS
+// is written last. Whatever fails, the job ends: a node that fails, that
+// restarted (it has lost its part) or that does not answer for
+// NodeTimeout fails it with a reason naming the node; a cancel is a
+// record written through the log, so it works whichever node died; a new
+// leader takes over every job that has not ended (a job caught in its
+// prepare phase fails, as its reservations may be gone).
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"strata/internal/apperr"
+	"strata/internal/backup"
+	"strata/internal/backup/jobs"
+)
+
+// Cluster is what the coordinator needs of the cluster.
+type Cluster interface {
+	Name() string
+	// Members lists every node, sorted.
+	Members() []string
+	IsLeader() bool
+	Jobs() *jobs.Table
+	ProposeJob(ctx context.Context, c jobs.Command) (jobs.Result, error)
+}
+
+// Participants reaches each node's part of a backup (this node's too).
+type Participants interface {
+	Prepare(ctx context.Context, node string, req backup.PartRequest) error
+	Commit(ctx context.Context, node, id string) error
+	Status(ctx context.Context, node string, req backup.PartRequest) (backup.PartState, error)
+	Abort(ctx context.Context, node, id, reason string) error
+}
+
+// Defaults.
+const (
+	DefaultNodeTimeout = 60 * time.Second
+	defaultPoll        = time.Second
+	// callTimeout bounds one call to a participant.
+	callTimeout = 5 * time.Second
+	// prepareTimeout bounds a participant's prepare (it snapshots).
+	prepareTimeout = 30 * time.Second
+	// createWait bounds how long a create waits for the prepare phase.
+	createWait = 45 * time.Second
+)
+
+// Options configure a Coordinator.
+type Options struct {
+	Cluster Cluster
+	Parts   Participants
+	// Local is this node's backup manager: checks, descriptors, and what
+	// is not a cluster job (list, restores) are its.
+	Local *backup.Manager
+	// NodeTimeout is how long a participant may stay silent before its
+	// job fails (0: DefaultNodeTimeout).
+	NodeTimeout time.Duration
+	Poll        time.Duration // between two status rounds (0: 1 s)
+	Logger      *slog.Logger
+}
+
+// Coordinator answers the backup API of a node of a cluster and, while
+// this node leads, drives the cluster's jobs.
+type Coordinator struct {
+	*backup.Manager // list, restore and meta are the local manager's
+	opts            Options
+	log             *slog.Logger
+
+	mu      sync.Mutex
+	driving map[string]bool // ids of the jobs this node drives
+	stop    chan struct{}
+	stopped sync.Once
+	wg      sync.WaitGroup
+}
+
+// New starts a coordinator; Close stops it.
+func New(opts Options) *Coordinator {
+	if opts.NodeTimeout <= 0 {
+		opts.NodeTimeout = DefaultNodeTimeout
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = defaultPoll
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	c := &Coordinator{Manager: opts.Local, opts: opts, log: opts.Logger.With("component", "backup-coordinator"),
+		driving: map[string]bool{}, stop: make(chan struct{})}
+	c.wg.Add(1)
+	go c.watch()
+	return c
+}
+
+// Close stops driving jobs (the next leader takes them over).
+func (c *Coordinator) Close() {
+	c.stopped.Do(func() { close(c.stop) })
+	c.wg.Wait()
+}
+
+// watch starts a driver for every running job while this node leads.
+func (c *Coordinator) watch() {
+	defer c.wg.Done()
+	tick := time.NewTicker(c.opts.Poll)
+	defer tick.Stop()
+	for {
+		changed := c.opts.Cluster.Jobs().Changed()
+		if c.opts.Cluster.IsLeader() {
+			for _, j := range c.opts.Cluster.Jobs().Running() {
+				if j.Kind != jobs.KindBackup {
+					continue
+				}
+				c.mu.Lock()
+				if !c.driving[j.ID] {
+					c.driving[j.ID] = true
+					c.wg.Add(1)
+					go c.drive(j)
+				}
+				c.mu.Unlock()
+			}
+		}
+		select {
+		case <-c.stop:
+			return
+		case <-changed:
+		case <-tick.C:
+		}
+	}
+}
+
+// Create checks a backup request on this node, records the job through
+// the log and waits until every node has prepared its part: it answers
+// STARTED, or the refusal that ended the job (422).
+func (c *Coordinator) Create(ctx context.Context, backendName string, req backup.CreateRequest) (backup.Info, error) {
+	checked, err := c.opts.Local.CheckCreate(ctx, backendName, req)
+	if err != nil {
+		return backup.Info{}, err
+	}
+	name, err := c.opts.Local.BackendName(backendName)
+	if err != nil {
+		return backup.Info{}, err
+	}
+	request, err := json.Marshal(req)
+	if err != nil {
+		return backup.Info{}, err
+	}
+	now := time.Now().UTC()
+	job := &jobs.Job{ID: req.ID, Kind: jobs.KindBackup, Backend: name, Bucket: req.Bucket, Path: req.Path,
+		Classes: checked.Classes, Status: backup.StatusStarted, Nodes: map[string]*jobs.NodeState{},
+		StartedAt: now, Request: request}
+	for _, n := range c.opts.Cluster.Members() {
+		job.Nodes[n] = &jobs.NodeState{}
+	}
+	_, err = c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpStart, Kind: jobs.KindBackup, ID: req.ID, Job: job})
+	var invalid *jobs.InvalidError
+	if errors.As(err, &invalid) {
+		return backup.Info{}, apperr.Invalidf("%s", invalid.Msg)
+	}
+	if err != nil {
+		return backup.Info{}, fmt.Errorf("record backup job: %w", err)
+	}
+	j, err := c.waitPrepared(ctx, req.ID)
+	if err != nil {
+		return backup.Info{}, err
+	}
+	if j.Terminal() {
+		return backup.Info{}, apperr.Invalidf("%s", j.Error)
+	}
+	info := c.info(j, checked.Location.Home(req.ID), checked.Location.Bucket)
+	info.Status = backup.StatusStarted
+	return info, nil
+}
+
+// waitPrepared waits until a job has left its prepare phase (or createWait
+// passed: it is recorded and will end).
+func (c *Coordinator) waitPrepared(ctx context.Context, id string) (*jobs.Job, error) {
+	deadline := time.After(createWait)
+	for {
+		changed := c.opts.Cluster.Jobs().Changed()
+		j, ok := c.opts.Cluster.Jobs().Get(jobs.KindBackup, id)
+		if !ok {
+			return nil, fmt.Errorf("backup %s: the job record is gone", id)
+		}
+		if j.Status != backup.StatusStarted {
+			return j, nil
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return j, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// CreateStatus reads a cluster job's record; backups the cluster has no
+// record of are read from the backend.
+func (c *Coordinator) CreateStatus(ctx context.Context, backendName, id, bucket, path string) (backup.Info, error) {
+	if j, home, bkt, ok := c.record(backendName, id, bucket, path); ok {
+		return c.info(j, home, bkt), nil
+	}
+	return c.opts.Local.CreateStatus(ctx, backendName, id, bucket, path)
+}
+
+// Cancel asks a running cluster job to stop (a write through the log).
+func (c *Coordinator) Cancel(ctx context.Context, backendName, id, bucket, path string) error {
+	j, _, _, ok := c.record(backendName, id, bucket, path)
+	if !ok {
+		return c.opts.Local.Cancel(ctx, backendName, id, bucket, path)
+	}
+	switch {
+	case j.Status == backup.StatusSuccess:
+		return apperr.Invalidf("backup %q already succeeded", id)
+	case j.Terminal():
+		return nil
+	}
+	_, err := c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpCancel, Kind: jobs.KindBackup, ID: id, Error: context.Canceled.Error()})
+	var invalid *jobs.InvalidError
+	if errors.As(err, &invalid) {
+		return nil // it ended meanwhile
+	}
+	return err
+}
+
+// record finds the cluster job a status or cancel call addresses.
+func (c *Coordinator) record(backendName, id, bucket, path string) (j *jobs.Job, home, bkt string, ok bool) {
+	name, err := c.opts.Local.BackendName(backendName)
+	if err != nil {
+		return nil, "", "", false
+	}
+	j, ok = c.opts.Cluster.Jobs().Get(jobs.KindBackup, id)
+	if !ok || j.Backend != name || j.Bucket != bucket || j.Path != path {
+		return nil, "", "", false
+	}
+	if j.Terminal() && !j.Committed {
+		return nil, "", "", false // refused: there is no such backup
+	}
+	loc, err := c.opts.Local.Locate(backendName, id, bucket, path)
+	if err != nil {
+		return nil, "", "", false
+	}
+	return j, loc.Home(id), loc.Bucket, true
+}
+
+func (c *Coordinator) info(j *jobs.Job, home, bucket string) backup.Info {
+	var size int64
+	for _, n := range j.Nodes {
+		size += n.Bytes
+	}
+	return backup.Info{ID: j.ID, Backend: j.Backend, Home: home, Bucket: bucket, Classes: j.Classes,
+		Status: j.Status, Error: j.Error, StartedAt: j.StartedAt, CompletedAt: j.CompletedAt, SizeBytes: size}
+}
+
+// driver runs one job on the leader.
+type driver struct {
+	c     *Coordinator
+	job   *jobs.Job
+	epoch uint64
+	req   backup.PartRequest
+	loc   *backup.Location
+	codec string
+	// described is set once the job's descriptor is in the backend: its
+	// end is written there too.
+	described bool
+}
+
+// drive takes a job over and runs it to its end, or until this node no
+// longer leads.
+func (c *Coordinator) drive(j *jobs.Job) {
+	defer c.wg.Done()
+	defer func() {
+		c.mu.Lock()
+		delete(c.driving, j.ID)
+		c.mu.Unlock()
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	d := &driver{c: c, job: j, epoch: j.Epoch}
+	previous := j.Coordinator
+	if previous != c.opts.Cluster.Name() {
+		r, err := c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpTakeOver, Kind: jobs.KindBackup, ID: j.ID, Node: c.opts.Cluster.Name()})
+		if err != nil {
+			c.log.Warn("take over backup job", "id", j.ID, "err", err)
+			return
+		}
+		d.epoch = r.Epoch
+	}
+	if err := d.setup(); err != nil {
+		d.fail(ctx, err.Error())
+		return
+	}
+	d.described = j.Committed
+	if j.Status == backup.StatusStarted {
+		if previous != "" {
+			d.fail(ctx, fmt.Sprintf("the coordinator %s stopped while the nodes prepared the backup", previous))
+			return
+		}
+		if !d.prepare(ctx) {
+			return
+		}
+	}
+	d.follow(ctx)
+}
+
+// setup rebuilds what the nodes are asked from the record.
+func (d *driver) setup() error {
+	var req backup.CreateRequest
+	if err := json.Unmarshal(d.job.Request, &req); err != nil {
+		return fmt.Errorf("backup %s: unreadable request in the job record: %v", d.job.ID, err)
+	}
+	loc, err := d.c.opts.Local.Locate(d.job.Backend, d.job.ID, d.job.Bucket, d.job.Path)
+	if err != nil {
+		return err
+	}
+	d.loc = loc
+	d.codec = req.CompressionLevel
+	d.req = backup.PartRequest{ID: d.job.ID, Backend: d.job.Backend, Bucket: d.job.Bucket, Path: d.job.Path,
+		Classes: d.job.Classes, CompressionLevel: req.CompressionLevel, CPUPercentage: req.CPUPercentage}
+	return nil
+}
+
+// nodes are the job's participants, sorted.
+func (d *driver) nodes() []string {
+	out := make([]string, 0, len(d.job.Nodes))
+	for _, n := range d.c.opts.Cluster.Members() {
+		if _, ok := d.job.Nodes[n]; ok {
+			out = append(out, n)
+		}
+	}
+	for n := range d.job.Nodes { // a participant membership has forgotten
+		found := false
+		for _, o := range out {
+			found = found || o == n
+		}
+		if !found {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// each calls fn for every participant concurrently; errs[i] is node i's.
+func (d *driver) each(fn func(node string) error) (nodes []string, errs []error) {
+	nodes = d.nodes()
+	errs = make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { errs[i] = fn(n) })
+	}
+	wg.Wait()
+	return nodes, errs
+}
+
+// prepare prepares every part, writes the STARTED descriptor and commits;
+// it reports whether the job goes on.
+func (d *driver) prepare(ctx context.Context) bool {
+	token := strconv.FormatUint(rand.Uint64(), 36)
+	probe, remove, err := d.c.opts.Local.WriteProbe(ctx, d.loc, d.job.ID, token)
+	if err != nil {
+		d.fail(ctx, err.Error())
+		return false
+	}
+	req := d.req
+	req.Probe = probe
+	nodes, errs := d.each(func(n string) error {
+		cctx, cancel := context.WithTimeout(ctx, prepareTimeout)
+		defer cancel()
+		return d.c.opts.Parts.Prepare(cctx, n, req)
+	})
+	remove()
+	for i, err := range errs {
+		if err != nil {
+			d.fail(ctx, nodeError(nodes[i], err))
+			return false
+		}
+	}
+	desc := d.descriptor(backup.StatusStarted, "")
+	if err := d.c.opts.Local.PutDescriptor(ctx, d.loc, desc); err != nil {
+		d.fail(ctx, "coordinator: cannot init meta file: "+err.Error())
+		return false
+	}
+	d.described = true
+	nodes, errs = d.each(func(n string) error {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+		return d.c.opts.Parts.Commit(cctx, n, d.job.ID)
+	})
+	for i, err := range errs {
+		if err != nil {
+			d.fail(ctx, nodeError(nodes[i], err))
+			return false
+		}
+	}
+	return d.propose(ctx, jobs.Command{Op: jobs.OpStatus, Status: backup.StatusTransferring}) == nil
+}
+
+// nodeError is a participant's error as a job's reason: it names the node
+// (errors from the data port already do).
+func nodeError(node string, err error) string {
+	if msg := err.Error(); strings.HasPrefix(msg, "node "+node) {
+		return msg
+	}
+	return fmt.Sprintf("node %s: %s", node, err)
+}
+
+// follow polls the parts until the job ends.
+func (d *driver) follow(ctx context.Context) {
+	lastOK := map[string]time.Time{}
+	lastErr := map[string]error{}
+	start := time.Now()
+	tick := time.NewTicker(d.c.opts.Poll)
+	defer tick.Stop()
+	for {
+		j, ok := d.c.opts.Cluster.Jobs().Get(jobs.KindBackup, d.job.ID)
+		if !ok || j.Terminal() || j.Epoch != d.epoch || !d.c.opts.Cluster.IsLeader() {
+			return
+		}
+		d.job = j
+		if j.Status == backup.StatusCancelling {
+			d.end(ctx, backup.StatusCanceled, j.Error)
+			return
+		}
+		var mu sync.Mutex
+		states := map[string]backup.PartState{}
+		nodes, errs := d.each(func(n string) error {
+			cctx, cancel := context.WithTimeout(ctx, callTimeout)
+			defer cancel()
+			st, err := d.c.opts.Parts.Status(cctx, n, d.req)
+			mu.Lock()
+			states[n] = st
+			mu.Unlock()
+			return err
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		done := 0
+		for i, n := range nodes {
+			st := states[n]
+			if errs[i] != nil {
+				since := lastOK[n]
+				if since.IsZero() {
+					since = start
+				}
+				lastErr[n] = errs[i]
+				if time.Since(since) > d.c.opts.NodeTimeout {
+					last := strings.TrimPrefix(lastErr[n].Error(), "node "+n+": ")
+					d.fail(ctx, fmt.Sprintf("node %s did not answer for %s: %s", n, d.c.opts.NodeTimeout, last))
+					return
+				}
+				continue
+			}
+			lastOK[n] = time.Now()
+			switch {
+			case !st.Known:
+				d.fail(ctx, fmt.Sprintf("node %s lost its part of the backup: it restarted", n))
+				return
+			case st.Status == backup.StatusFailed || st.Status == backup.StatusCanceled:
+				d.fail(ctx, nodeError(n, errors.New(st.Error)))
+				return
+			case st.Status == backup.StatusSuccess:
+				done++
+			}
+			if cur := j.Nodes[n]; cur == nil || cur.Status != st.Status || cur.Bytes != st.Bytes {
+				state := &jobs.NodeState{Status: st.Status, Error: st.Error, Bytes: st.Bytes}
+				if err := d.propose(ctx, jobs.Command{Op: jobs.OpNode, Node: n, State: state}); err != nil {
+					return
+				}
+			}
+		}
+		if done == len(nodes) {
+			d.end(ctx, backup.StatusSuccess, "")
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// fail ends the job as FAILED.
+func (d *driver) fail(ctx context.Context, reason string) {
+	d.c.log.Warn("backup failed", "id", d.job.ID, "reason", reason)
+	d.end(ctx, backup.StatusFailed, reason)
+}
+
+// end stops every part that has not ended (unless the job succeeded),
+// writes the final descriptor and records the end.
+func (d *driver) end(ctx context.Context, status backup.Status, reason string) {
+	if j, ok := d.c.opts.Cluster.Jobs().Get(jobs.KindBackup, d.job.ID); ok {
+		d.job = j // the parts' last progress
+	}
+	if status != backup.StatusSuccess && d.loc != nil {
+		d.each(func(n string) error {
+			cctx, cancel := context.WithTimeout(ctx, callTimeout)
+			defer cancel()
+			return d.c.opts.Parts.Abort(cctx, n, d.job.ID, reason)
+		})
+	}
+	if d.described {
+		if err := d.c.opts.Local.PutDescriptor(ctx, d.loc, d.descriptor(status, reason)); err != nil {
+			if status == backup.StatusSuccess {
+				status, reason = backup.StatusFailed, "write the final descriptor: "+err.Error()
+			} else {
+				d.c.log.Warn("write the final descriptor", "id", d.job.ID, "err", err)
+			}
+		}
+	}
+	if err := d.propose(ctx, jobs.Command{Op: jobs.OpStatus, Status: status, Error: reason, At: time.Now().UTC()}); err != nil {
+		d.c.log.Warn("record the end of a backup", "id", d.job.ID, "status", status, "err", err)
+	}
+}
+
+// descriptor renders the job as backup_config.json.
+func (d *driver) descriptor(status backup.Status, reason string) *backup.Descriptor {
+	desc := d.c.opts.Local.NewDescriptor(d.job.ID, backup.CompressionName(d.codec), d.job.StartedAt)
+	desc.Status, desc.Error = status, reason
+	if status.Terminal() {
+		desc.CompletedAt = time.Now().UTC()
+	}
+	for n, st := range d.job.Nodes {
+		ns := &backup.NodeStatus{Classes: d.job.Classes, Status: status, Error: reason, PreCompressionSizeBytes: st.Bytes}
+		desc.Nodes[n] = ns
+		desc.PreCompressionSizeBytes += st.Bytes
+	}
+	return desc
+}
+
+// propose writes a command about this job, fenced by the driver's epoch.
+func (d *driver) propose(ctx context.Context, cmd jobs.Command) error {
+	cmd.Kind, cmd.ID, cmd.Epoch = jobs.KindBackup, d.job.ID, d.epoch
+	_, err := d.c.opts.Cluster.ProposeJob(ctx, cmd)
+	if err != nil {
+		d.c.log.Warn("backup job record", "id", d.job.ID, "op", cmd.Op, "err", err)
+	}
+	return err
+}

@@ -1,0 +1,260 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"strata/internal/apperr"
+	"strata/internal/backup"
+	"strata/internal/backup/coordinator"
+	"strata/internal/blob"
+	"strata/internal/db"
+	"strata/internal/schema"
+)
+
+// gatedBackend holds every chunk upload of one node until its gate opens:
+// a participant that is slow (or stuck) in the middle of a backup.
+type gatedBackend struct {
+	backup.Backend
+	gate chan struct{}
+}
+
+func (g gatedBackend) Locate(bucket, path string) (*backup.Location, error) {
+	loc, err := g.Backend.Locate(bucket, path)
+	if err != nil {
+		return nil, err
+	}
+	cp := *loc
+	cp.Store = gatedStore{Store: loc.Store, gate: g.gate}
+	return &cp, nil
+}
+
+type gatedStore struct {
+	blob.Store
+	gate chan struct{}
+}
+
+func (s gatedStore) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	if strings.Contains(key, "/chunk-") {
+		select {
+		case <-s.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.Store.Put(ctx, key, r, size)
+}
+
+// backupMember is a member that also runs backups: its manager and the
+// cluster's coordinator.
+type backupMember struct {
+	*member
+	mgr   *backup.Manager
+	coord *coordinator.Coordinator
+}
+
+// startBackupCluster starts three nodes whose filesystem backend is dir
+// (each node its own when dirs differ); gates[i], when set, holds node i's
+// chunk uploads.
+func startBackupCluster(t *testing.T, dirs [3]string, gates [3]chan struct{}) []*backupMember {
+	t.Helper()
+	ms := startCluster(t, "node1", "node2", "node3")
+	out := make([]*backupMember, len(ms))
+	for i, m := range ms {
+		// Restart the node with a backup manager serving its parts.
+		m.stop()
+		n, err := Join(Config{Name: m.name, RaftDir: filepath.Join(m.dir, "raft"), Cluster: m.cfg, Local: true, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := db.Open(db.Options{DataPath: m.dir, Node: m.name, Nodes: n.Nodes, Log: n, Remote: n.Remote(), Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsb, err := backup.NewFilesystem(dirs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var be backup.Backend = fsb
+		if gates[i] != nil {
+			be = gatedBackend{Backend: fsb, gate: gates[i]}
+		}
+		mgr, err := backup.New(context.Background(), backup.Options{DB: d, DataPath: m.dir, Node: m.name,
+			Backends: []backup.Backend{be}, Logger: quiet, Clustered: true, CPUs: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Start(d, mgr); err != nil {
+			t.Fatal(err)
+		}
+		m.node, m.db = n, d
+		coord := coordinator.New(coordinator.Options{Cluster: n, Parts: n.Participants(), Local: mgr,
+			NodeTimeout: 3 * time.Second, Poll: 100 * time.Millisecond, Logger: quiet})
+		out[i] = &backupMember{member: m, mgr: mgr, coord: coord}
+		t.Cleanup(func() {
+			coord.Close()
+			mgr.Close()
+		})
+	}
+	waitUntil(t, "a leader", 20*time.Second, func() bool { return ms[0].node.Raft().Leader() != "" })
+	return out
+}
+
+func fillDoc(t *testing.T, d *db.DB, n int) {
+	t.Helper()
+	if _, err := d.CreateClass(&schema.Class{Class: "Doc", Properties: []*schema.Property{{Name: "n", DataType: []string{"int"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ins := make([]*db.ObjectInput, n)
+	for i := range ins {
+		ins[i] = &db.ObjectInput{Class: "Doc", ID: spread(i), RawProperties: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)),
+			Vector: []float32{float32(i), 1}}
+	}
+	res, err := d.PutObjects(context.Background(), ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+}
+
+func spread(i int) [16]byte {
+	var id [16]byte
+	for j := range id {
+		id[j] = byte(i*131 + j*17 + i>>8)
+	}
+	id[6] = id[6]&0x0f | 0x40
+	id[8] = id[8]&0x3f | 0x80
+	return id
+}
+
+// waitBackup polls a backup's status on node until it ends.
+func waitBackup(t *testing.T, m *backupMember, id string, within time.Duration) backup.Info {
+	t.Helper()
+	var info backup.Info
+	waitUntil(t, "backup "+id+" ends", within, func() bool {
+		var err error
+		info, err = m.coord.CreateStatus(context.Background(), "filesystem", id, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Status.Terminal()
+	})
+	return info
+}
+
+// TestClusterBackup: a backup asked of any node is made by every node —
+// each uploads its own shards and writes its manifest, the descriptor says
+// SUCCESS last — and every node reports it; a second one while it runs is
+// refused; a node that stops in the middle fails the backup within the
+// node timeout, naming it, and the next backup succeeds once it is back.
+func TestClusterBackup(t *testing.T) {
+	shared := t.TempDir()
+	gate := make(chan struct{})
+	ms := startBackupCluster(t, [3]string{shared, shared, shared}, [3]chan struct{}{nil, nil, gate})
+	fillDoc(t, ms[0].db, 3000)
+	ctx := context.Background()
+
+	info, err := ms[1].coord.Create(ctx, "filesystem", backup.CreateRequest{ID: "b1"})
+	if err != nil || info.Status != backup.StatusStarted {
+		t.Fatalf("create: %+v, %v", info, err)
+	}
+	// node3's uploads wait at the gate: the backup runs on.
+	if _, err := ms[2].coord.Create(ctx, "filesystem", backup.CreateRequest{ID: "b2"}); apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "backup b1 already in progress") {
+		t.Fatalf("a second backup while one runs: %v", err)
+	}
+	for _, m := range ms {
+		if st, err := m.coord.CreateStatus(ctx, "filesystem", "b1", "", ""); err != nil || st.Status.Terminal() {
+			t.Fatalf("%s: status while running: %+v, %v", m.name, st, err)
+		}
+	}
+	close(gate)
+	for _, m := range ms {
+		if info := waitBackup(t, m, "b1", 30*time.Second); info.Status != backup.StatusSuccess || info.SizeBytes == 0 {
+			t.Fatalf("%s: %+v", m.name, info)
+		}
+	}
+	var desc backup.Descriptor
+	b, err := os.ReadFile(filepath.Join(shared, "b1", "backup_config.json"))
+	if err != nil || json.Unmarshal(b, &desc) != nil {
+		t.Fatalf("descriptor: %v", err)
+	}
+	if desc.Status != backup.StatusSuccess || len(desc.Nodes) != 3 || desc.PreCompressionSizeBytes == 0 {
+		t.Fatalf("descriptor: %+v", desc)
+	}
+	for _, m := range ms {
+		var man backup.NodeManifest
+		b, err := os.ReadFile(filepath.Join(shared, "b1", m.name, "backup.json"))
+		if err != nil || json.Unmarshal(b, &man) != nil || len(man.Classes) != 1 || len(man.Classes[0].Shards) != 1 {
+			t.Fatalf("%s: manifest %s: %v", m.name, b, err)
+		}
+	}
+}
+
+// TestClusterBackupFailsWhenANodeStops: a participant that stops in the
+// middle of a backup fails it within the node timeout, with a reason that
+// names it; every node reports FAILED; cancel of an ended job changes
+// nothing.
+func TestClusterBackupFailsWhenANodeStops(t *testing.T) {
+	shared := t.TempDir()
+	gate := make(chan struct{})
+	ms := startBackupCluster(t, [3]string{shared, shared, shared}, [3]chan struct{}{nil, nil, gate})
+	fillDoc(t, ms[0].db, 1000)
+	ctx := context.Background()
+	if _, err := ms[0].coord.Create(ctx, "filesystem", backup.CreateRequest{ID: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	// node3 dies while its uploads wait.
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			ms[2].coord.Close()
+			ms[2].mgr.Close()
+			ms[2].stop()
+		})
+	}
+	stop()
+	start := time.Now()
+	info := waitBackup(t, ms[0], "b1", 20*time.Second)
+	if info.Status != backup.StatusFailed || !strings.Contains(info.Error, "node3") {
+		t.Fatalf("after node3 stopped: %+v", info)
+	}
+	t.Logf("FAILED after %v: %s", time.Since(start), info.Error)
+	if took := time.Since(start); took > 15*time.Second {
+		t.Fatalf("FAILED after %v; the node timeout is 3s", took)
+	}
+	if info := waitBackup(t, ms[1], "b1", 5*time.Second); info.Status != backup.StatusFailed {
+		t.Fatalf("on node2: %+v", info)
+	}
+	if err := ms[1].coord.Cancel(ctx, "filesystem", "b1", "", ""); err != nil {
+		t.Fatalf("cancel of a failed backup: %v", err)
+	}
+	close(gate)
+}
+
+// TestClusterBackupRefusesUnsharedDirectory: the filesystem backend on
+// nodes that do not share the directory is refused with Weaviate's
+// message, before anything is written.
+func TestClusterBackupRefusesUnsharedDirectory(t *testing.T) {
+	shared := t.TempDir()
+	ms := startBackupCluster(t, [3]string{shared, shared, t.TempDir()}, [3]chan struct{}{})
+	fillDoc(t, ms[0].db, 100)
+	_, err := ms[0].coord.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"})
+	if apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "local filesystem backend is not viable for backing up a node cluster") {
+		t.Fatalf("create on unshared directories: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(shared, "b1", "backup_config.json")); !os.IsNotExist(err) {
+		t.Fatalf("a refused backup wrote its descriptor: %v", err)
+	}
+}
