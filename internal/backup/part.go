@@ -11,6 +11,7 @@ import (
 	"strata/internal/backup/layout"
 	"strata/internal/blob"
 	"strata/internal/db"
+	"strata/internal/failpoint"
 )
 
 // A backup of a cluster is made of parts: each node backs up its own
@@ -198,6 +199,7 @@ func (m *Manager) runPart(p *part) {
 	defer m.wg.Done()
 	defer m.fs.RemoveAll(p.snapDir)
 	j, ctx := p.j, p.ctx
+	failpoint.Reach(failpoint.BackupPartUpload)
 	err := m.doBackup(ctx, j, p.snaps, p.codec, p.workers)
 	status, msg := StatusSuccess, ""
 	switch {

@@ -275,3 +275,23 @@ func TestThreeNodesReplicateThroughAnyNode(t *testing.T) {
 	waitUntil(t, "the restarted node to catch up", 20*time.Second, func() bool { return maps.Equal(dead.sm.snapshot(), want) })
 	set(t, dead, "back", "again")
 }
+
+// TestJoinWaitsForALateSeed: a node whose seed is not up yet starts and
+// joins it once it is.
+func TestJoinWaitsForALateSeed(t *testing.T) {
+	seedPort, latePort := freePort(t), freePort(t)
+	late, err := Join(MembershipConfig{Name: "b", BindAddr: "127.0.0.1", BindPort: latePort, AdvertiseAddr: "127.0.0.1",
+		Seeds: []string{fmt.Sprintf("127.0.0.1:%d", seedPort)}, Local: true, Logger: quiet})
+	if err != nil {
+		t.Fatalf("a node whose seed is down did not start: %v", err)
+	}
+	defer late.Close(time.Second)
+	seed, err := Join(MembershipConfig{Name: "a", BindAddr: "127.0.0.1", BindPort: seedPort, AdvertiseAddr: "127.0.0.1", Local: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seed.Close(time.Second)
+	waitUntil(t, "both nodes see each other", 10*time.Second, func() bool {
+		return len(seed.Members()) == 2 && len(late.Members()) == 2
+	})
+}

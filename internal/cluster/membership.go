@@ -51,7 +51,9 @@ type MembershipConfig struct {
 
 // Membership is this node's view of the cluster's nodes.
 type Membership struct {
-	list *memberlist.Memberlist
+	list   *memberlist.Memberlist
+	stop   chan struct{} // closed by Close
+	joined chan struct{} // closed once the seeds were joined (or Close)
 }
 
 // Join starts gossip and joins the seeds (none: a cluster of one, which
@@ -81,13 +83,36 @@ func Join(cfg MembershipConfig) (*Membership, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start gossip on port %d: %w", cfg.BindPort, err)
 	}
-	if len(cfg.Seeds) > 0 {
-		if _, err := list.Join(cfg.Seeds); err != nil {
-			list.Shutdown()
-			return nil, fmt.Errorf("join %s: %w", strings.Join(cfg.Seeds, ","), err)
+	m := &Membership{list: list, stop: make(chan struct{}), joined: make(chan struct{})}
+	if len(cfg.Seeds) == 0 {
+		close(m.joined)
+		return m, nil
+	}
+	if _, err := list.Join(cfg.Seeds); err != nil {
+		// The seeds may start after this node (nodes started together):
+		// keep trying in the background; raft waits for its voters.
+		logger(cfg.Logger).Warn("cannot reach the gossip seeds yet; retrying every second",
+			"seeds", strings.Join(cfg.Seeds, ","), "err", err)
+		go m.rejoin(cfg.Seeds)
+		return m, nil
+	}
+	close(m.joined)
+	return m, nil
+}
+
+// rejoin retries joining the seeds until it succeeds or Close is called.
+func (m *Membership) rejoin(seeds []string) {
+	defer close(m.joined)
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-time.After(time.Second):
+		}
+		if _, err := m.list.Join(seeds); err == nil {
+			return
 		}
 	}
-	return &Membership{list: list}, nil
 }
 
 // Members lists the nodes memberlist knows alive or suspect, sorted by
@@ -119,6 +144,8 @@ func (m *Membership) Member(name string) (Member, bool) {
 // Close leaves the cluster (telling the others, within timeout) and stops
 // gossip.
 func (m *Membership) Close(timeout time.Duration) error {
+	close(m.stop)
+	<-m.joined
 	err := m.list.Leave(timeout)
 	if serr := m.list.Shutdown(); err == nil {
 		err = serr

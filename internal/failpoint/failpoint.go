@@ -24,6 +24,9 @@ const (
 	// RestoreAfterInstall: the restored classes are registered; the
 	// restore's final status is not written yet.
 	RestoreAfterInstall = "restore-after-install"
+	// BackupPartUpload: this node's part of a cluster backup is committed
+	// and about to upload its shards.
+	BackupPartUpload = "backup-part-upload"
 )
 
 var (

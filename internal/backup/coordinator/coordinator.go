@@ -179,7 +179,7 @@ func (c *Coordinator) Create(ctx context.Context, backendName string, req backup
 	if err != nil {
 		return backup.Info{}, err
 	}
-	if j.Terminal() {
+	if j.Terminal() && !j.Committed {
 		return backup.Info{}, apperr.Invalidf("%s", j.Error)
 	}
 	info := c.info(j, checked.Location.Home(req.ID), checked.Location.Bucket)

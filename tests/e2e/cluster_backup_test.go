@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"strata/internal/blob"
+	"strata/internal/blob/s3"
+)
+
+// s3Bucket creates a fresh bucket on the S3 emulator and returns the
+// server environment that backs up to it, and the bucket as a store.
+func s3Bucket(t *testing.T, ctx context.Context) (map[string]string, blob.Store) {
+	t.Helper()
+	bucket := fmt.Sprintf("strata-cluster-%d", time.Now().UnixNano()%1e9)
+	env := cloudBackends[0].setup(t, ctx, bucket)
+	return env, s3Store(t, ctx, bucket)
+}
+
+// TestClusterBackupS3: a backup of a 3-node cluster on the S3 emulator,
+// asked through one node with the official client (waiting), is SUCCESS on
+// every node, with a manifest per node and the descriptor naming them all.
+// A participant killed (SIGKILL) in the middle fails the backup within the
+// node timeout, naming it; a backup cancelled while a node is dead ends
+// CANCELED; once the node is back, the next backup succeeds.
+func TestClusterBackupS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node cluster")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	env, store := s3Bucket(t, ctx)
+	env["STRATA_BACKUP_NODE_TIMEOUT_SECONDS"] = "5"
+	nodes := startCluster(t, []string{"node1", "node2", "node3"}, serverOptions{Env: env})
+	createClass(t, nodes[0], articleClass("Article"))
+	batchImport(t, nodes[0], "Article", "", genObjects(7, 6000, 32), 1000)
+
+	created, err := nodes[1].client(t).Backup().Creator().WithBackend("s3").WithBackupID("c1").WithWaitForCompletion(true).Do(ctx)
+	if err != nil || created.Status == nil || *created.Status != "SUCCESS" {
+		t.Fatalf("backup through node2: %+v, %v", created, err)
+	}
+	for _, s := range nodes {
+		r := s.do(t, http.MethodGet, "/v1/backups/s3/c1", nil)
+		wantStatus(t, r, http.StatusOK)
+		if doc := decodeBackupDoc(t, r); doc.Status != "SUCCESS" {
+			t.Fatalf("%s: status %+v", s.URL, doc)
+		}
+	}
+	var desc struct {
+		Status string                     `json:"status"`
+		Nodes  map[string]json.RawMessage `json:"nodes"`
+	}
+	readStoreJSON(t, ctx, store, "c1/backup_config.json", &desc)
+	if desc.Status != "SUCCESS" || len(desc.Nodes) != 3 {
+		t.Fatalf("descriptor: %+v", desc)
+	}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		var man struct {
+			Classes []struct {
+				Shards []json.RawMessage `json:"shards"`
+			} `json:"classes"`
+		}
+		readStoreJSON(t, ctx, store, "c1/"+n+"/backup.json", &man)
+		if len(man.Classes) != 1 || len(man.Classes[0].Shards) != 1 {
+			t.Fatalf("%s's manifest: %+v", n, man)
+		}
+	}
+
+	// node3 kills itself as its part starts uploading.
+	nodes[2].opts.Env["STRATA_TEST_CRASH_AT"] = "backup-part-upload"
+	nodes[2].restart()
+	waitAllHealthy(t, nodes)
+	start := time.Now()
+	r := nodes[0].do(t, http.MethodPost, "/v1/backups/s3", map[string]any{"id": "c2"})
+	wantStatus(t, r, http.StatusOK)
+	res := pollStatus(t, nodes[1], "/v1/backups/s3/c2", time.Minute)
+	wantFinal(t, "backup with node3 killed", res, "FAILED")
+	if !strings.Contains(res.Final.Error, "node3") {
+		t.Fatalf("the reason does not name node3: %q", res.Final.Error)
+	}
+	t.Logf("FAILED %v after the create: %s", time.Since(start).Round(time.Millisecond), res.Final.Error)
+
+	// A cancel while node3 is dead ends the backup, through any node.
+	nodes[2].restart()
+	waitAllHealthy(t, nodes)
+	r = nodes[0].do(t, http.MethodPost, "/v1/backups/s3", map[string]any{"id": "c3"})
+	wantStatus(t, r, http.StatusOK)
+	wantStatus(t, nodes[1].do(t, http.MethodDelete, "/v1/backups/s3/c3", nil), http.StatusNoContent)
+	wantFinal(t, "backup cancelled with node3 dead", pollStatus(t, nodes[0], "/v1/backups/s3/c3", time.Minute), "CANCELED")
+
+	// Back for good, the next backup succeeds.
+	delete(nodes[2].opts.Env, "STRATA_TEST_CRASH_AT")
+	nodes[2].restart()
+	waitAllHealthy(t, nodes)
+	r = nodes[2].do(t, http.MethodPost, "/v1/backups/s3", map[string]any{"id": "c4"})
+	wantStatus(t, r, http.StatusOK)
+	wantFinal(t, "backup after node3 came back", pollStatus(t, nodes[0], "/v1/backups/s3/c4", time.Minute), "SUCCESS")
+}
+
+// waitAllHealthy waits until every node lists every node HEALTHY.
+func waitAllHealthy(t *testing.T, nodes []*server) {
+	t.Helper()
+	waitFor(t, "every node sees every node", func() bool {
+		for _, s := range nodes {
+			list := nodesList(t, s, "/v1/nodes")
+			if len(list) != len(nodes) {
+				return false
+			}
+			for _, n := range list {
+				if n.Status != "HEALTHY" {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// s3Store opens a bucket of the S3 emulator.
+func s3Store(t *testing.T, ctx context.Context, bucket string) blob.Store {
+	t.Helper()
+	st, err := s3.New(ctx, s3.Config{Bucket: bucket, Endpoint: os.Getenv("S3_ENDPOINT"), Region: os.Getenv("AWS_REGION"),
+		AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func readStoreJSON(t *testing.T, ctx context.Context, st blob.Store, key string, v any) {
+	t.Helper()
+	rc, err := st.Get(ctx, key)
+	if err != nil {
+		t.Fatalf("read %s: %v", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil || json.Unmarshal(b, v) != nil {
+		t.Fatalf("read %s: %v (%s)", key, err, truncate(b, 300))
+	}
+}
