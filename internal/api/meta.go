@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -155,4 +156,21 @@ func (s *Server) nodeStatus(name string, infos []db.ShardInfo, verbose bool, sha
 		node.Stats.ShardCount++
 	}
 	return node
+}
+
+// getClusterStatistics is Weaviate's /v1/cluster/statistics, from this
+// node's view: its raft state and the leader it follows.
+func (s *Server) getClusterStatistics(w http.ResponseWriter, r *http.Request) {
+	leader, state, applied := s.cfg.NodeName, "Leader", uint64(0)
+	if s.peers != nil {
+		leader, state, applied = s.peers.RaftState()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"statistics": []map[string]any{{
+			"name": s.cfg.NodeName, "status": "HEALTHY", "ready": true, "open": true, "isVoter": true,
+			"dbLoaded": true, "bootstrapped": leader != "", "leaderId": leader,
+			"raft": map[string]any{"state": state, "appliedIndex": strconv.FormatUint(applied, 10)},
+		}},
+		"synchronized": leader != "",
+	})
 }

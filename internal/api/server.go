@@ -60,6 +60,8 @@ type Peers interface {
 	Members() []string
 	// NodeShards lists another node's shards of class ("" = all).
 	NodeShards(ctx context.Context, node, class string) ([]db.ShardInfo, error)
+	// RaftState is this node's view of raft.
+	RaftState() (leader, state string, applied uint64)
 }
 
 // New builds the API server; peers is nil on a node that runs alone.
@@ -94,6 +96,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/v1/meta", s.getMeta)
 	r.Get("/v1/nodes", s.getNodes)
 	r.Get("/v1/nodes/{class}", s.getNodes)
+	r.Get("/v1/cluster/statistics", s.getClusterStatistics)
 
 	r.Get("/v1/schema", s.listClasses)
 	r.Post("/v1/schema", s.createClass)

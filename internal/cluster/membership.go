@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -54,6 +55,47 @@ type Membership struct {
 	list   *memberlist.Memberlist
 	stop   chan struct{} // closed by Close
 	joined chan struct{} // closed once the seeds were joined (or Close)
+	seen   *seenNodes
+}
+
+// seenNodes remembers the gossip address of every node ever seen, so that
+// a node that died and came back can be joined again (memberlist stops
+// probing dead nodes).
+type seenNodes struct {
+	mu    sync.Mutex
+	addrs map[string]string
+}
+
+func (s *seenNodes) NotifyJoin(n *memberlist.Node)   { s.note(n) }
+func (s *seenNodes) NotifyUpdate(n *memberlist.Node) { s.note(n) }
+func (s *seenNodes) NotifyLeave(*memberlist.Node)    {}
+
+func (s *seenNodes) note(n *memberlist.Node) {
+	s.mu.Lock()
+	s.addrs[n.Name] = n.Address()
+	s.mu.Unlock()
+}
+
+// Rejoin joins again, at their last known addresses, the nodes named that
+// memberlist does not see alive; it reports how many answered.
+func (m *Membership) Rejoin(names []string) int {
+	alive := map[string]bool{}
+	for _, mem := range m.Members() {
+		alive[mem.Name] = mem.Alive
+	}
+	var addrs []string
+	m.seen.mu.Lock()
+	for _, n := range names {
+		if a, ok := m.seen.addrs[n]; ok && !alive[n] {
+			addrs = append(addrs, a)
+		}
+	}
+	m.seen.mu.Unlock()
+	if len(addrs) == 0 {
+		return 0
+	}
+	joined, _ := m.list.Join(addrs)
+	return joined
 }
 
 // Join starts gossip and joins the seeds (none: a cluster of one, which
@@ -78,12 +120,14 @@ func Join(cfg MembershipConfig) (*Membership, error) {
 		return nil, err
 	}
 	mc.Delegate = metaDelegate(meta)
+	seen := &seenNodes{addrs: map[string]string{}}
+	mc.Events = seen
 	mc.Logger = log.New(slogWriter{logger(cfg.Logger).With("component", "memberlist")}, "", 0)
 	list, err := memberlist.Create(mc)
 	if err != nil {
 		return nil, fmt.Errorf("start gossip on port %d: %w", cfg.BindPort, err)
 	}
-	m := &Membership{list: list, stop: make(chan struct{}), joined: make(chan struct{})}
+	m := &Membership{list: list, stop: make(chan struct{}), joined: make(chan struct{}), seen: seen}
 	if len(cfg.Seeds) == 0 {
 		close(m.joined)
 		return m, nil

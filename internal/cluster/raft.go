@@ -188,6 +188,9 @@ func (n *Raft) Voters() []string {
 	return out
 }
 
+// State is this node's raft state: Leader, Follower, Candidate, Shutdown.
+func (n *Raft) State() string { return n.raft.State().String() }
+
 // IsLeader tells whether this node leads.
 func (n *Raft) IsLeader() bool { return n.raft.State() == raft.Leader }
 

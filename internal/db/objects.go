@@ -51,6 +51,9 @@ func nowMillis() int64 { return time.Now().UnixMilli() }
 // when all are valid, so a rejected write changes no schema. Without
 // auto-schema it creates only tenants; validation reports what is missing.
 func (d *DB) ensureSchema(ins []*ObjectInput) error {
+	if d.clustered() && d.namesUnknownClass(ins) {
+		d.sync() // created through another node a moment ago?
+	}
 	if !d.needsSchemaChange(ins) {
 		return nil
 	}
@@ -163,6 +166,19 @@ func (d *DB) planAutoSchema(p *plan, ins []*ObjectInput) error {
 		p.edit(name).Class = changed[name]
 	}
 	return nil
+}
+
+// namesUnknownClass tells whether an input names a class this node does
+// not know.
+func (d *DB) namesUnknownClass(ins []*ObjectInput) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for _, in := range ins {
+		if d.lookup(in.Class) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *DB) needsSchemaChange(ins []*ObjectInput) bool {

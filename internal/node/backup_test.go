@@ -15,6 +15,7 @@ import (
 	"strata/internal/apperr"
 	"strata/internal/backup"
 	"strata/internal/backup/coordinator"
+	"strata/internal/backup/jobs"
 	"strata/internal/blob"
 	"strata/internal/db"
 	"strata/internal/schema"
@@ -256,5 +257,26 @@ func TestClusterBackupRefusesUnsharedDirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(shared, "b1", "backup_config.json")); !os.IsNotExist(err) {
 		t.Fatalf("a refused backup wrote its descriptor: %v", err)
+	}
+}
+
+// TestClusterBackupOrphanedInPrepareFails: a job whose coordinator went
+// away while the nodes prepared (a whole-cluster restart) is failed by the
+// leader; a status call then reports FAILED on every node.
+func TestClusterBackupOrphanedInPrepareFails(t *testing.T) {
+	shared := t.TempDir()
+	ms := startBackupCluster(t, [3]string{shared, shared, shared}, [3]chan struct{}{})
+	req, _ := json.Marshal(backup.CreateRequest{ID: "o1"})
+	job := &jobs.Job{ID: "o1", Kind: jobs.KindBackup, Backend: "filesystem", Classes: []string{"Doc"}, Coordinator: "gone",
+		Status: backup.StatusStarted, StartedAt: time.Now().UTC(), Request: req,
+		Nodes: map[string]*jobs.NodeState{"node1": {}, "node2": {}, "node3": {}}}
+	if _, err := ms[1].node.ProposeJob(context.Background(), jobs.Command{Op: jobs.OpStart, Kind: jobs.KindBackup, ID: "o1", Job: job}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		waitUntil(t, "the orphaned job fails on "+m.name, 15*time.Second, func() bool {
+			j, ok := m.node.Jobs().Get(jobs.KindBackup, "o1")
+			return ok && j.Status == backup.StatusFailed && strings.Contains(j.Error, "gone")
+		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +54,8 @@ type Node struct {
 	remote  *dataport.Client
 	jobs    *jobs.Table
 	parts   dataport.Parts
+	stop    chan struct{} // closed by Close
+	wg      sync.WaitGroup
 }
 
 // Join joins the membership; Start then starts the replica.
@@ -68,7 +71,7 @@ func Join(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("join cluster: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, members: m, jobs: jobs.NewTable()}
+	n := &Node{cfg: cfg, log: cfg.Logger, members: m, jobs: jobs.NewTable(), stop: make(chan struct{})}
 	n.remote = &dataport.Client{Resolve: n.resolve(func(p cluster.Ports) int { return p.Data }),
 		HTTP: dataport.NewHTTPClient(), Auth: n.auth()}
 	return n, nil
@@ -123,7 +126,30 @@ func (n *Node) Start(d *db.DB, parts dataport.Parts) error {
 	data := &dataport.Server{Local: d, Sync: rp.Sync, Parts: parts, Auth: n.auth(), Logger: n.log}
 	n.data = &http.Server{Handler: data.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go n.data.Serve(dataLn)
+	n.wg.Add(1)
+	go n.rejoinVoters()
 	return nil
+}
+
+// rejoinPeriod is how often a node looks for raft voters that membership
+// lost (a node that died and came back is not probed again by gossip).
+const rejoinPeriod = 2 * time.Second
+
+// rejoinVoters joins again the raft voters membership does not see alive.
+func (n *Node) rejoinVoters() {
+	defer n.wg.Done()
+	tick := time.NewTicker(rejoinPeriod)
+	defer tick.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-tick.C:
+		}
+		if joined := n.members.Rejoin(n.raft.Voters()); joined > 0 {
+			n.log.Info("joined lost cluster members again", "count", joined)
+		}
+	}
 }
 
 func bindHost(addr string) string {
@@ -223,6 +249,15 @@ func (n *Node) Members() []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
+// RaftState is this node's view of raft: the leader's name ("" during an
+// election), its own state and the last index it applied.
+func (n *Node) RaftState() (leader, state string, applied uint64) {
+	if n.raft == nil {
+		return "", "Starting", 0
+	}
+	return n.raft.Leader(), n.raft.State(), n.raft.AppliedIndex()
+}
+
 // IsLeader tells whether this node leads the raft cluster.
 func (n *Node) IsLeader() bool { return n.raft != nil && n.raft.IsLeader() }
 
@@ -280,6 +315,8 @@ func (n *Node) Raft() *cluster.Raft { return n.raft }
 
 // Close leaves the cluster: the internal RPC, raft and membership stop.
 func (n *Node) Close() error {
+	close(n.stop)
+	n.wg.Wait()
 	var errs []error
 	for _, srv := range []*http.Server{n.data, n.rpc} {
 		if srv != nil {

@@ -146,3 +146,104 @@ func readStoreJSON(t *testing.T, ctx context.Context, st blob.Store, key string,
 		t.Fatalf("read %s: %v (%s)", key, err, truncate(b, 300))
 	}
 }
+
+// leaderOf asks a node which node leads raft.
+func leaderOf(t *testing.T, s *server) string {
+	t.Helper()
+	r := s.do(t, http.MethodGet, "/v1/cluster/statistics", nil)
+	wantStatus(t, r, http.StatusOK)
+	var st struct {
+		Statistics []struct {
+			LeaderID string `json:"leaderId"`
+		} `json:"statistics"`
+	}
+	r.JSON(t, &st)
+	if len(st.Statistics) == 0 {
+		t.Fatalf("no statistics: %s", r)
+	}
+	return st.Statistics[0].LeaderID
+}
+
+// restartAll starts every (stopped) node again, together.
+func restartAll(nodes []*server) {
+	exits := make([]<-chan struct{}, len(nodes))
+	for i, n := range nodes {
+		exits[i] = n.spawn()
+	}
+	for i, n := range nodes {
+		n.waitUp(exits[i])
+	}
+}
+
+// TestClusterBackupSurvivesLeaderAndClusterCrashes: the leader SIGKILLed
+// right after a backup started leaves the backup to the new leader, which
+// ends it within the node timeout; every node SIGKILLed in the middle of a
+// backup and started again ends it too: no job stays STARTED or
+// TRANSFERRING, and the next backup succeeds.
+func TestClusterBackupSurvivesLeaderAndClusterCrashes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node cluster")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	env, _ := s3Bucket(t, ctx)
+	env["STRATA_BACKUP_NODE_TIMEOUT_SECONDS"] = "5"
+	names := []string{"node1", "node2", "node3"}
+	nodes := startCluster(t, names, serverOptions{Env: env})
+	createClass(t, nodes[0], articleClass("Article"))
+	batchImport(t, nodes[0], "Article", "", genObjects(11, 6000, 32), 1000)
+	byName := map[string]*server{}
+	for i, n := range names {
+		byName[n] = nodes[i]
+	}
+
+	// The leader dies right after the create answered.
+	leader := leaderOf(t, nodes[0])
+	var asker *server
+	for _, s := range nodes {
+		if s != byName[leader] {
+			asker = s
+			break
+		}
+	}
+	wantStatus(t, asker.do(t, http.MethodPost, "/v1/backups/s3", map[string]any{"id": "l1"}), http.StatusOK)
+	byName[leader].kill()
+	start := time.Now()
+	res := pollStatus(t, asker, "/v1/backups/s3/l1", time.Minute)
+	if st := res.Final.Status; st != "FAILED" && st != "SUCCESS" {
+		t.Fatalf("after the leader died: %+v", res)
+	}
+	if res.Final.Status == "FAILED" && !strings.Contains(res.Final.Error, leader) {
+		t.Fatalf("the reason does not name the dead leader %s: %q", leader, res.Final.Error)
+	}
+	t.Logf("leader %s killed: %s %v later (%s)", leader, res.Final.Status, time.Since(start).Round(time.Millisecond), res.Final.Error)
+	byName[leader].restart()
+	waitAllHealthy(t, nodes)
+	wantStatus(t, nodes[0].do(t, http.MethodPost, "/v1/backups/s3", map[string]any{"id": "l2"}), http.StatusOK)
+	wantFinal(t, "backup after the leader came back", pollStatus(t, nodes[1], "/v1/backups/s3/l2", time.Minute), "SUCCESS")
+
+	// Every node dies as its part starts uploading; all come back.
+	for _, s := range nodes {
+		s.opts.Env["STRATA_TEST_CRASH_AT"] = "backup-part-upload"
+		s.restart()
+	}
+	waitAllHealthy(t, nodes)
+	// The node asked dies with the others: its answer may never come.
+	if resp, err := rawClient.Post(nodes[2].URL+"/v1/backups/s3", "application/json", strings.NewReader(`{"id":"w1"}`)); err == nil {
+		resp.Body.Close()
+	}
+	for _, s := range nodes {
+		s.kill() // those the failpoint has not killed yet
+		delete(s.opts.Env, "STRATA_TEST_CRASH_AT")
+	}
+	restartAll(nodes)
+	start = time.Now()
+	for _, s := range nodes {
+		res := pollStatus(t, s, "/v1/backups/s3/w1", time.Minute)
+		wantFinal(t, "backup across a whole-cluster restart", res, "FAILED")
+	}
+	t.Logf("whole-cluster restart: FAILED everywhere %v after the restart", time.Since(start).Round(time.Millisecond))
+	waitAllHealthy(t, nodes)
+	wantStatus(t, nodes[1].do(t, http.MethodPost, "/v1/backups/s3", map[string]any{"id": "w2"}), http.StatusOK)
+	wantFinal(t, "backup after the whole-cluster restart", pollStatus(t, nodes[0], "/v1/backups/s3/w2", time.Minute), "SUCCESS")
+}

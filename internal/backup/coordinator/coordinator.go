@@ -38,6 +38,8 @@ type Cluster interface {
 	// Members lists every node, sorted.
 	Members() []string
 	IsLeader() bool
+	// Sync waits until this node has applied what the leader has.
+	Sync(ctx context.Context) error
 	Jobs() *jobs.Table
 	ProposeJob(ctx context.Context, c jobs.Command) (jobs.Result, error)
 }
@@ -213,6 +215,7 @@ func (c *Coordinator) waitPrepared(ctx context.Context, id string) (*jobs.Job, e
 // CreateStatus reads a cluster job's record; backups the cluster has no
 // record of are read from the backend.
 func (c *Coordinator) CreateStatus(ctx context.Context, backendName, id, bucket, path string) (backup.Info, error) {
+	c.sync(ctx)
 	if j, home, bkt, ok := c.record(backendName, id, bucket, path); ok {
 		return c.info(j, home, bkt), nil
 	}
@@ -221,6 +224,7 @@ func (c *Coordinator) CreateStatus(ctx context.Context, backendName, id, bucket,
 
 // Cancel asks a running cluster job to stop (a write through the log).
 func (c *Coordinator) Cancel(ctx context.Context, backendName, id, bucket, path string) error {
+	c.sync(ctx)
 	j, _, _, ok := c.record(backendName, id, bucket, path)
 	if !ok {
 		return c.opts.Local.Cancel(ctx, backendName, id, bucket, path)
@@ -237,6 +241,20 @@ func (c *Coordinator) Cancel(ctx context.Context, backendName, id, bucket, path 
 		return nil // it ended meanwhile
 	}
 	return err
+}
+
+// syncTimeout bounds the wait for the leader before a status read.
+const syncTimeout = 5 * time.Second
+
+// sync brings this node's job table up to the leader's, so that a status
+// read on any node sees every change acknowledged before it; without a
+// leader it reads what it has.
+func (c *Coordinator) sync(ctx context.Context) {
+	sctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	if err := c.opts.Cluster.Sync(sctx); err != nil {
+		c.log.Debug("job table not synced with the leader", "err", err)
+	}
 }
 
 // record finds the cluster job a status or cancel call addresses.
@@ -398,12 +416,14 @@ func (d *driver) prepare(ctx context.Context) bool {
 			return false
 		}
 	}
-	desc := d.descriptor(backup.StatusStarted, "")
-	if err := d.c.opts.Local.PutDescriptor(ctx, d.loc, desc); err != nil {
-		d.fail(ctx, "coordinator: cannot init meta file: "+err.Error())
+	if err := d.propose(ctx, jobs.Command{Op: jobs.OpCommit}); err != nil {
 		return false
 	}
 	d.described = true
+	if err := d.c.opts.Local.PutDescriptor(ctx, d.loc, d.descriptor(backup.StatusStarted, "")); err != nil {
+		d.fail(ctx, "coordinator: cannot init meta file: "+err.Error())
+		return false
+	}
 	nodes, errs = d.each(func(n string) error {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
@@ -415,7 +435,14 @@ func (d *driver) prepare(ctx context.Context) bool {
 			return false
 		}
 	}
-	return d.propose(ctx, jobs.Command{Op: jobs.OpStatus, Status: backup.StatusTransferring}) == nil
+	if err := d.propose(ctx, jobs.Command{Op: jobs.OpStatus, Status: backup.StatusTransferring}); err != nil {
+		return false
+	}
+	// The backend follows: a status read from it never goes back.
+	if err := d.c.opts.Local.PutDescriptor(ctx, d.loc, d.descriptor(backup.StatusTransferring, "")); err != nil {
+		d.c.log.Warn("write the descriptor", "id", d.job.ID, "err", err)
+	}
+	return true
 }
 
 // nodeError is a participant's error as a job's reason: it names the node

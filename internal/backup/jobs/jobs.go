@@ -52,9 +52,9 @@ type Job struct {
 	CompletedAt time.Time             `json:"completedAt,omitzero"`
 	// Deadline is when the job fails if it has not ended.
 	Deadline time.Time `json:"deadline"`
-	// Committed is set once the job left its prepare phase: every node
-	// accepted it and its descriptor is in the backend. A job that ended
-	// before was refused, and its id may be used again.
+	// Committed is set once every node accepted the job and its
+	// descriptor may be in the backend. A job that ended before was
+	// refused, and its id may be used again.
 	Committed bool `json:"committed,omitempty"`
 	// Request holds what participants need beyond the above (compression,
 	// CPU share, node mapping), opaque here.
@@ -119,6 +119,9 @@ const (
 	// OpCancel asks for a running job to stop: CANCELLING, then the
 	// coordinator aborts the participants and records CANCELED.
 	OpCancel Op = "cancel"
+	// OpCommit records that every node accepted the job: from here on it
+	// is a backup (its descriptor is written next), and its id is taken.
+	OpCommit Op = "commit"
 	// OpTakeOver makes Node the coordinator of a job that is not terminal,
 	// with the command's log index as its epoch.
 	OpTakeOver Op = "takeover"
@@ -251,6 +254,8 @@ func (t *Table) apply(index uint64, c *Command) Result {
 			j.Status = backup.StatusCancelling
 			j.Error = c.Error
 		}
+	case OpCommit:
+		j.Committed = true
 	case OpTakeOver:
 		j.Coordinator, j.Epoch = c.Node, index
 		return Result{Epoch: index}
