@@ -1,0 +1,243 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"strata/internal/apperr"
+	"strata/internal/backup"
+	"strata/internal/backup/jobs"
+	"strata/internal/db"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// fakeCluster is a leader applying job commands to its table at once.
+type fakeCluster struct {
+	mu    sync.Mutex
+	table *jobs.Table
+	index uint64
+}
+
+func (f *fakeCluster) Name() string                   { return "node1" }
+func (f *fakeCluster) Members() []string              { return []string{"node1", "node2", "node3"} }
+func (f *fakeCluster) IsLeader() bool                 { return true }
+func (f *fakeCluster) Sync(ctx context.Context) error { return nil }
+func (f *fakeCluster) Jobs() *jobs.Table              { return f.table }
+
+func (f *fakeCluster) ProposeJob(ctx context.Context, c jobs.Command) (jobs.Result, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return jobs.Result{}, err
+	}
+	f.mu.Lock()
+	f.index++
+	out := f.table.Apply(f.index, b)
+	f.mu.Unlock()
+	var r jobs.Result
+	json.Unmarshal(out, &r)
+	return r, r.Err()
+}
+
+// fakeParts are three participants whose behaviour a test sets.
+type fakeParts struct {
+	mu      sync.Mutex
+	refuse  map[string]error            // prepare fails
+	status  map[string]backup.PartState // what status answers
+	hang    map[string]bool             // status blocks until its deadline
+	aborted map[string]bool
+}
+
+func newFakeParts() *fakeParts {
+	p := &fakeParts{refuse: map[string]error{}, status: map[string]backup.PartState{}, hang: map[string]bool{}, aborted: map[string]bool{}}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		p.status[n] = backup.PartState{Known: true, Status: backup.StatusTransferring, Bytes: 10}
+	}
+	return p
+}
+
+func (p *fakeParts) set(node string, st backup.PartState) {
+	p.mu.Lock()
+	p.status[node] = st
+	p.mu.Unlock()
+}
+
+func (p *fakeParts) Prepare(ctx context.Context, node string, req backup.PartRequest) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if req.Probe == "" {
+		return errors.New("no probe")
+	}
+	return p.refuse[node]
+}
+
+func (p *fakeParts) Commit(ctx context.Context, node, id string) error { return nil }
+
+func (p *fakeParts) Status(ctx context.Context, node string, req backup.PartRequest) (backup.PartState, error) {
+	p.mu.Lock()
+	hang, st := p.hang[node], p.status[node]
+	p.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return backup.PartState{}, ctx.Err()
+	}
+	return st, nil
+}
+
+func (p *fakeParts) Abort(ctx context.Context, node, id, reason string) error {
+	p.mu.Lock()
+	p.aborted[node] = true
+	p.mu.Unlock()
+	return nil
+}
+
+// oneClass is the database of a node, as the checks see it.
+type oneClass struct{}
+
+func (oneClass) ClassNames() []string      { return []string{"Doc"} }
+func (oneClass) ClassExists(n string) bool { return n == "Doc" }
+func (oneClass) Snapshot(context.Context, []string, string) ([]db.ClassSnapshot, error) {
+	return nil, errors.New("not here")
+}
+func (oneClass) Shards(string) ([]db.ShardInfo, error)                    { return nil, nil }
+func (oneClass) CheckInstall([]db.RestoredClass) error                    { return nil }
+func (oneClass) InstallClasses(context.Context, []db.RestoredClass) error { return nil }
+
+func newCoordinator(t *testing.T, parts *fakeParts) (*Coordinator, *fakeCluster) {
+	t.Helper()
+	fsb, err := backup.NewFilesystem(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := backup.New(context.Background(), backup.Options{DB: oneClass{}, DataPath: t.TempDir(), Node: "node1",
+		Backends: []backup.Backend{fsb}, Logger: quiet, Clustered: true, CPUs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &fakeCluster{table: jobs.NewTable()}
+	c := New(Options{Cluster: cl, Parts: parts, Local: mgr, NodeTimeout: 500 * time.Millisecond, Poll: 20 * time.Millisecond, Logger: quiet})
+	t.Cleanup(func() {
+		c.Close()
+		mgr.Close()
+	})
+	return c, cl
+}
+
+func waitEnd(t *testing.T, c *Coordinator, id string) backup.Info {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := c.CreateStatus(context.Background(), "filesystem", id, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Status.Terminal() {
+			return info
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backup %s still %s", id, info.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestBackupSucceedsWhenEveryPartDoes(t *testing.T) {
+	parts := newFakeParts()
+	c, _ := newCoordinator(t, parts)
+	info, err := c.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"})
+	if err != nil || info.Status != backup.StatusStarted {
+		t.Fatalf("create: %+v, %v", info, err)
+	}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		parts.set(n, backup.PartState{Known: true, Status: backup.StatusSuccess, Bytes: 100})
+	}
+	if info := waitEnd(t, c, "b1"); info.Status != backup.StatusSuccess || info.SizeBytes != 300 {
+		t.Fatalf("%+v", info)
+	}
+	// The id is taken now.
+	if _, err := c.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"}); apperr.KindOf(err) != apperr.Invalid {
+		t.Fatalf("the id again: %v", err)
+	}
+}
+
+func TestHungParticipantFailsTheBackupInBoundedTime(t *testing.T) {
+	parts := newFakeParts()
+	parts.hang["node3"] = true // an open socket that never answers
+	c, _ := newCoordinator(t, parts)
+	if _, err := c.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	info := waitEnd(t, c, "b1")
+	if info.Status != backup.StatusFailed || !strings.Contains(info.Error, "node3 did not answer") {
+		t.Fatalf("%+v", info)
+	}
+	// The node timeout is 0.5 s; each status call is cut at 5 s.
+	if took := time.Since(start); took > 8*time.Second {
+		t.Fatalf("FAILED after %v", took)
+	}
+	if !parts.aborted["node1"] || !parts.aborted["node2"] {
+		t.Fatalf("the other parts were not aborted: %v", parts.aborted)
+	}
+}
+
+func TestFailedOrLostPartFailsTheBackup(t *testing.T) {
+	for name, st := range map[string]backup.PartState{
+		"failed": {Known: true, Status: backup.StatusFailed, Error: "disk full"},
+		"lost":   {Known: false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			parts := newFakeParts()
+			c, _ := newCoordinator(t, parts)
+			if _, err := c.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"}); err != nil {
+				t.Fatal(err)
+			}
+			parts.set("node2", st)
+			info := waitEnd(t, c, "b1")
+			if info.Status != backup.StatusFailed || !strings.Contains(info.Error, "node2") {
+				t.Fatalf("%+v", info)
+			}
+		})
+	}
+}
+
+func TestRefusedPrepareIs422AndLeavesTheIDFree(t *testing.T) {
+	parts := newFakeParts()
+	parts.refuse["node2"] = apperr.Invalidf("class Doc doesn't exist on node node2")
+	c, _ := newCoordinator(t, parts)
+	_, err := c.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"})
+	if apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "node2") {
+		t.Fatalf("refused prepare: %v", err)
+	}
+	if _, err := c.CreateStatus(context.Background(), "filesystem", "b1", "", ""); apperr.KindOf(err) != apperr.NotFound {
+		t.Fatalf("status of a refused backup: %v", err)
+	}
+	delete(parts.refuse, "node2")
+	if _, err := c.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"}); err != nil {
+		t.Fatalf("the id of a refused backup: %v", err)
+	}
+}
+
+func TestCancelEndsTheBackup(t *testing.T) {
+	parts := newFakeParts()
+	c, _ := newCoordinator(t, parts)
+	if _, err := c.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Cancel(context.Background(), "filesystem", "b1", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if info := waitEnd(t, c, "b1"); info.Status != backup.StatusCanceled {
+		t.Fatalf("%+v", info)
+	}
+	if !parts.aborted["node3"] {
+		t.Fatal("the parts were not aborted")
+	}
+}
