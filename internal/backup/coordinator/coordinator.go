@@ -55,7 +55,7 @@ type Participants interface {
 // Defaults.
 const (
 	DefaultNodeTimeout = 60 * time.Second
-	defaultPoll        = time.Second
+	defaultPoll        = 250 * time.Millisecond
 	// callTimeout bounds one call to a participant.
 	callTimeout = 5 * time.Second
 	// prepareTimeout bounds a participant's prepare (it snapshots).
@@ -74,7 +74,7 @@ type Options struct {
 	// NodeTimeout is how long a participant may stay silent before its
 	// job fails (0: DefaultNodeTimeout).
 	NodeTimeout time.Duration
-	Poll        time.Duration // between two status rounds (0: 1 s)
+	Poll        time.Duration // between two status rounds (0: 250 ms)
 	Logger      *slog.Logger
 }
 
