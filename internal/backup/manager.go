@@ -42,6 +42,11 @@ type Database interface {
 	CheckInstall(classes []db.RestoredClass) error
 	// InstallClasses installs staged classes, all or none.
 	InstallClasses(ctx context.Context, classes []db.RestoredClass) error
+	// PlaceRestored, RemovePlaced and InstallPlaced are a cluster
+	// restore's steps (see db.PlaceRestored).
+	PlaceRestored(class, stagedDir string) error
+	RemovePlaced(class string, shards []string) error
+	InstallPlaced(ctx context.Context, classes []db.RestoredClass) error
 }
 
 // Options configure a Manager.
@@ -84,10 +89,12 @@ type Manager struct {
 	// unsynced holds finished jobs whose final descriptor could not be
 	// written yet; their status is answered from memory.
 	unsynced map[*job]bool
-	// parts are this node's parts of cluster backups (part.go).
-	parts   map[string]*part
-	closing chan struct{}
-	wg      sync.WaitGroup
+	// parts are this node's parts of cluster backups (part.go), and
+	// restoreParts of cluster restores (restorepart.go).
+	parts        map[string]*part
+	restoreParts map[string]*restorePart
+	closing      chan struct{}
+	wg           sync.WaitGroup
 }
 
 // Info is the state of a backup or restore as the API reports it.
@@ -121,7 +128,8 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 		opts.ChunkTargetSize = 64 << 20
 	}
 	m := &Manager{opts: opts, log: opts.Logger, backends: map[string]Backend{}, fs: fsutil.Or(opts.FS),
-		unsynced: map[*job]bool{}, parts: map[string]*part{}, closing: make(chan struct{})}
+		unsynced: map[*job]bool{}, parts: map[string]*part{},
+		restoreParts: map[string]*restorePart{}, closing: make(chan struct{})}
 	for _, b := range opts.Backends {
 		m.backends[b.Name()] = b
 	}

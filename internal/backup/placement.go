@@ -24,10 +24,9 @@ type ShardSource struct {
 // PlacedClass is a class of a backup placed on the current nodes.
 type PlacedClass struct {
 	// Restored is the class to install: its definition and its sharding
-	// state placed on the targets (or its tenants and their nodes).
+	// state placed on the targets (or its tenants and their nodes); its
+	// StagedDir is unset.
 	Restored db.RestoredClass
-	// TenantNodes places each tenant of a multi-tenant class.
-	TenantNodes map[string]string
 	// Targets maps each shard to the node that restores it.
 	Targets map[string]string
 	// Sources maps each shard to the backup node that holds its files.
@@ -129,7 +128,7 @@ func placeClass(name string, manifests map[string]*NodeManifest, target func(str
 		load[to]++
 	}
 	if rc.Tenants != nil {
-		pc.TenantNodes = pc.Targets
+		rc.TenantNodes = pc.Targets
 	} else {
 		for i := range rc.Sharding.Shards {
 			rc.Sharding.Shards[i].Nodes = []string{pc.Targets[rc.Sharding.Shards[i].Name]}

@@ -80,8 +80,8 @@ func TestPlaceRestoreKeepsNodesOfTheSameName(t *testing.T) {
 	if err := doc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(placed[1].TenantNodes) != 3 || placed[1].Restored.Tenants["t0"] != "HOT" {
-		t.Fatalf("tenants: %+v %+v", placed[1].TenantNodes, placed[1].Restored.Tenants)
+	if len(placed[1].Restored.TenantNodes) != 3 || placed[1].Restored.Tenants["t0"] != "HOT" {
+		t.Fatalf("tenants: %+v %+v", placed[1].Restored.TenantNodes, placed[1].Restored.Tenants)
 	}
 }
 

@@ -17,6 +17,10 @@ type Parts interface {
 	CommitPart(ctx context.Context, id string) error
 	PartStatus(ctx context.Context, req backup.PartRequest) (backup.PartState, error)
 	AbortPart(id, reason string)
+	StartRestorePart(ctx context.Context, req backup.RestorePartRequest) error
+	RestorePartStatus(id string) backup.PartState
+	AbortRestorePart(id, reason string)
+	FinishRestorePart(id string)
 }
 
 const partsPath = "/backup/v1/part"
@@ -27,12 +31,18 @@ const (
 	partCommit  = "commit"
 	partStatus  = "status"
 	partAbort   = "abort"
+
+	restoreStart  = "restore-start"
+	restoreStatus = "restore-status"
+	restoreAbort  = "restore-abort"
+	restoreFinish = "restore-finish"
 )
 
 type partRequest struct {
-	Op     string
-	Req    backup.PartRequest
-	Reason string // abort
+	Op      string
+	Req     backup.PartRequest
+	Restore backup.RestorePartRequest // restore-start
+	Reason  string                    // abort
 }
 
 type partResponse struct {
@@ -63,6 +73,14 @@ func (s *Server) serveParts(w http.ResponseWriter, r *http.Request) {
 		resp.State, err = s.Parts.PartStatus(ctx, req.Req)
 	case partAbort:
 		s.Parts.AbortPart(req.Req.ID, req.Reason)
+	case restoreStart:
+		err = s.Parts.StartRestorePart(ctx, req.Restore)
+	case restoreStatus:
+		resp.State = s.Parts.RestorePartStatus(req.Req.ID)
+	case restoreAbort:
+		s.Parts.AbortRestorePart(req.Req.ID, req.Reason)
+	case restoreFinish:
+		s.Parts.FinishRestorePart(req.Req.ID)
 	default:
 		err = fmt.Errorf("unknown part operation %q", req.Op)
 	}
@@ -103,5 +121,28 @@ func (c *Client) PartStatus(ctx context.Context, node string, req backup.PartReq
 // AbortPart stops node's part of backup id.
 func (c *Client) AbortPart(ctx context.Context, node, id, reason string) error {
 	_, err := c.part(ctx, node, partRequest{Op: partAbort, Req: backup.PartRequest{ID: id}, Reason: reason})
+	return err
+}
+
+// StartRestorePart starts node's part of a cluster restore.
+func (c *Client) StartRestorePart(ctx context.Context, node string, req backup.RestorePartRequest) error {
+	_, err := c.part(ctx, node, partRequest{Op: restoreStart, Restore: req})
+	return err
+}
+
+// RestorePartStatus reads node's part of restore id.
+func (c *Client) RestorePartStatus(ctx context.Context, node, id string) (backup.PartState, error) {
+	return c.part(ctx, node, partRequest{Op: restoreStatus, Req: backup.PartRequest{ID: id}})
+}
+
+// AbortRestorePart stops node's part of restore id.
+func (c *Client) AbortRestorePart(ctx context.Context, node, id, reason string) error {
+	_, err := c.part(ctx, node, partRequest{Op: restoreAbort, Req: backup.PartRequest{ID: id}, Reason: reason})
+	return err
+}
+
+// FinishRestorePart ends node's part of restore id after the install.
+func (c *Client) FinishRestorePart(ctx context.Context, node, id string) error {
+	_, err := c.part(ctx, node, partRequest{Op: restoreFinish, Req: backup.PartRequest{ID: id}})
 	return err
 }

@@ -17,10 +17,12 @@ import (
 // tenants' activity, and the staged directory holding one sub-directory per
 // shard this node holds.
 type RestoredClass struct {
-	Class     *schema.Class
-	Sharding  *sharding.State
-	Tenants   map[string]string
-	StagedDir string
+	Class    *schema.Class
+	Sharding *sharding.State
+	Tenants  map[string]string
+	// TenantNodes places each tenant's shard (cluster; nil: this node).
+	TenantNodes map[string]string
+	StagedDir   string
 }
 
 // InstallClasses brings restored classes in atomically: either all of them

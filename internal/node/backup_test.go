@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -67,7 +68,13 @@ type backupMember struct {
 // chunk uploads.
 func startBackupCluster(t *testing.T, dirs [3]string, gates [3]chan struct{}) []*backupMember {
 	t.Helper()
-	ms := startCluster(t, "node1", "node2", "node3")
+	return startBackupNodes(t, []string{"node1", "node2", "node3"}, dirs[:], gates[:])
+}
+
+// startBackupNodes starts a cluster of the named nodes that run backups.
+func startBackupNodes(t *testing.T, names, dirs []string, gates []chan struct{}) []*backupMember {
+	t.Helper()
+	ms := startCluster(t, names...)
 	out := make([]*backupMember, len(ms))
 	for i, m := range ms {
 		// Restart the node with a backup manager serving its parts.
@@ -88,7 +95,7 @@ func startBackupCluster(t *testing.T, dirs [3]string, gates [3]chan struct{}) []
 		if gates[i] != nil {
 			be = gatedBackend{Backend: fsb, gate: gates[i]}
 		}
-		mgr, err := backup.New(context.Background(), backup.Options{DB: d, DataPath: m.dir, Node: m.name,
+		mgr, err := backup.New(context.Background(), backup.Options{DB: d, DataPath: m.dir, Node: m.name, ServerVersion: "1.39.0",
 			Backends: []backup.Backend{be}, Logger: quiet, Clustered: true, CPUs: 2})
 		if err != nil {
 			t.Fatal(err)
@@ -130,11 +137,11 @@ func fillDoc(t *testing.T, d *db.DB, n int) {
 	}
 }
 
+// spread is object i's id: distinct ids spread over the ring.
 func spread(i int) [16]byte {
+	sum := sha256.Sum256(fmt.Appendf(nil, "object %d", i))
 	var id [16]byte
-	for j := range id {
-		id[j] = byte(i*131 + j*17 + i>>8)
-	}
+	copy(id[:], sum[:])
 	id[6] = id[6]&0x0f | 0x40
 	id[8] = id[8]&0x3f | 0x80
 	return id
@@ -278,5 +285,135 @@ func TestClusterBackupOrphanedInPrepareFails(t *testing.T) {
 			j, ok := m.node.Jobs().Get(jobs.KindBackup, "o1")
 			return ok && j.Status == backup.StatusFailed && strings.Contains(j.Error, "gone")
 		})
+	}
+}
+
+// checkDoc checks that every node reads the n objects fillDoc wrote.
+func checkDoc(t *testing.T, ms []*backupMember, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for _, m := range ms {
+		if c, err := m.db.Count(ctx, "Doc", ""); err != nil || c != int64(n) {
+			t.Fatalf("%s: count %d, %v", m.name, c, err)
+		}
+		for i := 0; i < n; i += 7 {
+			o, err := m.db.GetObject(ctx, "Doc", spread(i), "", true)
+			if err != nil || string(o.Properties) != fmt.Sprintf(`{"n":%d}`, i) || o.Vector[0] != float32(i) {
+				t.Fatalf("%s: object %d: %+v, %v", m.name, i, o, err)
+			}
+		}
+	}
+}
+
+// waitRestore polls a restore's status on node until it ends.
+func waitRestore(t *testing.T, m *backupMember, id string) backup.Info {
+	t.Helper()
+	var info backup.Info
+	waitUntil(t, "restore "+id+" ends", 60*time.Second, func() bool {
+		var err error
+		info, err = m.coord.RestoreStatus(context.Background(), "filesystem", id, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Status.Terminal()
+	})
+	return info
+}
+
+// TestClusterRestore: a backup of three nodes restores onto the same
+// three (every object back, read through every node), onto two (3 → 2)
+// and onto four with renamed nodes (node_mapping); a restore whose node
+// fails leaves no class on any node.
+func TestClusterRestore(t *testing.T) {
+	shared := t.TempDir()
+	ms := startBackupCluster(t, [3]string{shared, shared, shared}, [3]chan struct{}{})
+	fillDoc(t, ms[0].db, 1500)
+	ctx := context.Background()
+	if _, err := ms[0].coord.Create(ctx, "filesystem", backup.CreateRequest{ID: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	if info := waitBackup(t, ms[0], "b1", 30*time.Second); info.Status != backup.StatusSuccess {
+		t.Fatalf("backup: %+v", info)
+	}
+	// A class of that name exists: refused before anything moves.
+	if _, err := ms[1].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"}); apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("restore over an existing class: %v", err)
+	}
+	if err := ms[0].db.DeleteClass("Doc"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := ms[1].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"})
+	if err != nil || info.Status != backup.StatusStarted {
+		t.Fatalf("restore: %+v, %v", info, err)
+	}
+	if info := waitRestore(t, ms[2], "b1"); info.Status != backup.StatusSuccess {
+		t.Fatalf("restore: %+v", info)
+	}
+	checkDoc(t, ms, 1500)
+
+	// 3 → 2: another cluster of two nodes sharing the backup directory.
+	two := startBackupNodes(t, []string{"node1", "node2"}, []string{shared, shared}, []chan struct{}{nil, nil})
+	if _, err := two[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	if info := waitRestore(t, two[1], "b1"); info.Status != backup.StatusSuccess {
+		t.Fatalf("3 → 2: %+v", info)
+	}
+	checkDoc(t, two, 1500)
+	held := 0
+	for _, m := range two {
+		shards, _ := m.db.Shards("Doc")
+		held += len(shards)
+	}
+	if held != 3 {
+		t.Fatalf("3 → 2: %d shards held, want the backup's 3", held)
+	}
+
+	// node_mapping to renamed nodes; a source that is not in the backup is 422.
+	renamed := startBackupNodes(t, []string{"a", "b", "c"}, []string{shared, shared, shared}, []chan struct{}{nil, nil, nil})
+	_, err = renamed[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1", NodeMapping: map[string]string{"node9": "a"}})
+	if apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "node9") {
+		t.Fatalf("unknown source node: %v", err)
+	}
+	mapping := map[string]string{"node1": "c", "node2": "a", "node3": "b"}
+	if _, err := renamed[1].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1", NodeMapping: mapping}); err != nil {
+		t.Fatal(err)
+	}
+	if info := waitRestore(t, renamed[0], "b1"); info.Status != backup.StatusSuccess {
+		t.Fatalf("node_mapping: %+v", info)
+	}
+	checkDoc(t, renamed, 1500)
+	for _, m := range renamed {
+		if shards, _ := m.db.Shards("Doc"); len(shards) != 1 {
+			t.Fatalf("%s holds %d shards, want 1", m.name, len(shards))
+		}
+	}
+
+	// node2's chunk is damaged: the restore fails, and no node has the
+	// class or any of its data.
+	chunk := filepath.Join(shared, "b1", "node2", "Doc", "chunk-1")
+	f, err := os.OpenFile(chunk, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("junk"))
+	f.Close()
+	if err := ms[0].db.DeleteClass("Doc"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ms[2].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	info = waitRestore(t, ms[0], "b1")
+	if info.Status != backup.StatusFailed || !strings.Contains(info.Error, "node2") {
+		t.Fatalf("restore of a damaged backup: %+v", info)
+	}
+	for _, m := range ms {
+		if m.db.ClassExists("Doc") {
+			t.Fatalf("%s has the class of a failed restore", m.name)
+		}
+		if entries, err := os.ReadDir(filepath.Join(m.dir, "classes", "Doc")); err == nil && len(entries) > 0 {
+			t.Fatalf("%s kept %d placed shards of a failed restore", m.name, len(entries))
+		}
 	}
 }

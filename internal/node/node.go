@@ -302,6 +302,36 @@ func (p participants) Abort(ctx context.Context, node, id, reason string) error 
 	return p.remote.AbortPart(ctx, node, id, reason)
 }
 
+func (p participants) StartRestore(ctx context.Context, node string, req backup.RestorePartRequest) error {
+	if node == p.self {
+		return p.local.StartRestorePart(ctx, req)
+	}
+	return p.remote.StartRestorePart(ctx, node, req)
+}
+
+func (p participants) RestoreStatus(ctx context.Context, node, id string) (backup.PartState, error) {
+	if node == p.self {
+		return p.local.RestorePartStatus(id), nil
+	}
+	return p.remote.RestorePartStatus(ctx, node, id)
+}
+
+func (p participants) AbortRestore(ctx context.Context, node, id, reason string) error {
+	if node == p.self {
+		p.local.AbortRestorePart(id, reason)
+		return nil
+	}
+	return p.remote.AbortRestorePart(ctx, node, id, reason)
+}
+
+func (p participants) FinishRestore(ctx context.Context, node, id string) error {
+	if node == p.self {
+		p.local.FinishRestorePart(id)
+		return nil
+	}
+	return p.remote.FinishRestorePart(ctx, node, id)
+}
+
 // Name is this node's name.
 func (n *Node) Name() string { return n.cfg.Name }
 

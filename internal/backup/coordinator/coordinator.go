@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,11 @@ type Participants interface {
 	Commit(ctx context.Context, node, id string) error
 	Status(ctx context.Context, node string, req backup.PartRequest) (backup.PartState, error)
 	Abort(ctx context.Context, node, id, reason string) error
+
+	StartRestore(ctx context.Context, node string, req backup.RestorePartRequest) error
+	RestoreStatus(ctx context.Context, node, id string) (backup.PartState, error)
+	AbortRestore(ctx context.Context, node, id, reason string) error
+	FinishRestore(ctx context.Context, node, id string) error
 }
 
 // Defaults.
@@ -86,7 +92,7 @@ type Coordinator struct {
 	log             *slog.Logger
 
 	mu      sync.Mutex
-	driving map[string]bool // ids of the jobs this node drives
+	driving map[string]bool // "<kind>/<id>" of the jobs this node drives
 	stop    chan struct{}
 	stopped sync.Once
 	wg      sync.WaitGroup
@@ -125,14 +131,16 @@ func (c *Coordinator) watch() {
 		changed := c.opts.Cluster.Jobs().Changed()
 		if c.opts.Cluster.IsLeader() {
 			for _, j := range c.opts.Cluster.Jobs().Running() {
-				if j.Kind != jobs.KindBackup {
-					continue
-				}
+				key := string(j.Kind) + "/" + j.ID
 				c.mu.Lock()
-				if !c.driving[j.ID] {
-					c.driving[j.ID] = true
+				if !c.driving[key] {
+					c.driving[key] = true
 					c.wg.Add(1)
-					go c.drive(j)
+					if j.Kind == jobs.KindRestore {
+						go c.driveRestore(j)
+					} else {
+						go c.drive(j)
+					}
 				}
 				c.mu.Unlock()
 			}
@@ -177,7 +185,7 @@ func (c *Coordinator) Create(ctx context.Context, backendName string, req backup
 	if err != nil {
 		return backup.Info{}, fmt.Errorf("record backup job: %w", err)
 	}
-	j, err := c.waitPrepared(ctx, req.ID)
+	j, err := c.waitStarted(ctx, jobs.KindBackup, req.ID)
 	if err != nil {
 		return backup.Info{}, err
 	}
@@ -189,15 +197,15 @@ func (c *Coordinator) Create(ctx context.Context, backendName string, req backup
 	return info, nil
 }
 
-// waitPrepared waits until a job has left its prepare phase (or createWait
+// waitStarted waits until a job has left its first phase (or createWait
 // passed: it is recorded and will end).
-func (c *Coordinator) waitPrepared(ctx context.Context, id string) (*jobs.Job, error) {
+func (c *Coordinator) waitStarted(ctx context.Context, kind jobs.Kind, id string) (*jobs.Job, error) {
 	deadline := time.After(createWait)
 	for {
 		changed := c.opts.Cluster.Jobs().Changed()
-		j, ok := c.opts.Cluster.Jobs().Get(jobs.KindBackup, id)
+		j, ok := c.opts.Cluster.Jobs().Get(kind, id)
 		if !ok {
-			return nil, fmt.Errorf("backup %s: the job record is gone", id)
+			return nil, fmt.Errorf("%s %s: the job record is gone", kind, id)
 		}
 		if j.Status != backup.StatusStarted {
 			return j, nil
@@ -216,7 +224,7 @@ func (c *Coordinator) waitPrepared(ctx context.Context, id string) (*jobs.Job, e
 // record of are read from the backend.
 func (c *Coordinator) CreateStatus(ctx context.Context, backendName, id, bucket, path string) (backup.Info, error) {
 	c.sync(ctx)
-	if j, home, bkt, ok := c.record(backendName, id, bucket, path); ok {
+	if j, home, bkt, ok := c.record(jobs.KindBackup, backendName, id, bucket, path); ok {
 		return c.info(j, home, bkt), nil
 	}
 	return c.opts.Local.CreateStatus(ctx, backendName, id, bucket, path)
@@ -225,7 +233,7 @@ func (c *Coordinator) CreateStatus(ctx context.Context, backendName, id, bucket,
 // Cancel asks a running cluster job to stop (a write through the log).
 func (c *Coordinator) Cancel(ctx context.Context, backendName, id, bucket, path string) error {
 	c.sync(ctx)
-	j, _, _, ok := c.record(backendName, id, bucket, path)
+	j, _, _, ok := c.record(jobs.KindBackup, backendName, id, bucket, path)
 	if !ok {
 		return c.opts.Local.Cancel(ctx, backendName, id, bucket, path)
 	}
@@ -258,12 +266,12 @@ func (c *Coordinator) sync(ctx context.Context) {
 }
 
 // record finds the cluster job a status or cancel call addresses.
-func (c *Coordinator) record(backendName, id, bucket, path string) (j *jobs.Job, home, bkt string, ok bool) {
+func (c *Coordinator) record(kind jobs.Kind, backendName, id, bucket, path string) (j *jobs.Job, home, bkt string, ok bool) {
 	name, err := c.opts.Local.BackendName(backendName)
 	if err != nil {
 		return nil, "", "", false
 	}
-	j, ok = c.opts.Cluster.Jobs().Get(jobs.KindBackup, id)
+	j, ok = c.opts.Cluster.Jobs().Get(kind, id)
 	if !ok || j.Backend != name || j.Bucket != bucket || j.Path != path {
 		return nil, "", "", false
 	}
@@ -303,30 +311,14 @@ type driver struct {
 // longer leads.
 func (c *Coordinator) drive(j *jobs.Job) {
 	defer c.wg.Done()
-	defer func() {
-		c.mu.Lock()
-		delete(c.driving, j.ID)
-		c.mu.Unlock()
-	}()
-	ctx, cancel := context.WithCancel(context.Background())
+	defer c.undrive(j)
+	ctx, cancel := c.runContext()
 	defer cancel()
-	go func() {
-		select {
-		case <-c.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	d := &driver{c: c, job: j, epoch: j.Epoch}
-	previous := j.Coordinator
-	if previous != c.opts.Cluster.Name() {
-		r, err := c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpTakeOver, Kind: jobs.KindBackup, ID: j.ID, Node: c.opts.Cluster.Name()})
-		if err != nil {
-			c.log.Warn("take over backup job", "id", j.ID, "err", err)
-			return
-		}
-		d.epoch = r.Epoch
+	epoch, previous, ok := c.claim(ctx, j)
+	if !ok {
+		return
 	}
+	d := &driver{c: c, job: j, epoch: epoch}
 	if err := d.setup(); err != nil {
 		d.fail(ctx, err.Error())
 		return
@@ -342,6 +334,49 @@ func (c *Coordinator) drive(j *jobs.Job) {
 		}
 	}
 	d.follow(ctx)
+}
+
+// runContext is a driver's context: cancelled when the coordinator closes.
+func (c *Coordinator) runContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-c.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// undrive forgets that this node drives a job.
+func (c *Coordinator) undrive(j *jobs.Job) {
+	c.mu.Lock()
+	delete(c.driving, string(j.Kind)+"/"+j.ID)
+	c.mu.Unlock()
+}
+
+// claim makes this node the job's coordinator with a new epoch (fencing
+// any earlier driver, this node's too) and returns the previous
+// coordinator ("" for a job nobody drove yet).
+func (c *Coordinator) claim(ctx context.Context, j *jobs.Job) (epoch uint64, previous string, ok bool) {
+	self := c.opts.Cluster.Name()
+	r, err := c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpTakeOver, Kind: j.Kind, ID: j.ID, Node: self})
+	if err != nil {
+		c.log.Warn("take over job", "kind", j.Kind, "id", j.ID, "err", err)
+		return 0, "", false
+	}
+	return r.Epoch, j.Coordinator, true
+}
+
+// sortedNodes lists a job's participants, sorted.
+func sortedNodes(nodes map[string]*jobs.NodeState) []string {
+	out := make([]string, 0, len(nodes))
+	for n := range nodes {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // setup rebuilds what the nodes are asked from the record.

@@ -91,6 +91,15 @@ func (p *fakeParts) Status(ctx context.Context, node string, req backup.PartRequ
 	return st, nil
 }
 
+func (p *fakeParts) StartRestore(context.Context, string, backup.RestorePartRequest) error {
+	return nil
+}
+func (p *fakeParts) RestoreStatus(context.Context, string, string) (backup.PartState, error) {
+	return backup.PartState{}, nil
+}
+func (p *fakeParts) AbortRestore(context.Context, string, string, string) error { return nil }
+func (p *fakeParts) FinishRestore(context.Context, string, string) error        { return nil }
+
 func (p *fakeParts) Abort(ctx context.Context, node, id, reason string) error {
 	p.mu.Lock()
 	p.aborted[node] = true
@@ -109,6 +118,9 @@ func (oneClass) Snapshot(context.Context, []string, string) ([]db.ClassSnapshot,
 func (oneClass) Shards(string) ([]db.ShardInfo, error)                    { return nil, nil }
 func (oneClass) CheckInstall([]db.RestoredClass) error                    { return nil }
 func (oneClass) InstallClasses(context.Context, []db.RestoredClass) error { return nil }
+func (oneClass) PlaceRestored(string, string) error                       { return nil }
+func (oneClass) RemovePlaced(string, []string) error                      { return nil }
+func (oneClass) InstallPlaced(context.Context, []db.RestoredClass) error  { return nil }
 
 func newCoordinator(t *testing.T, parts *fakeParts) (*Coordinator, *fakeCluster) {
 	t.Helper()

@@ -1,0 +1,360 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"strata/internal/apperr"
+	"strata/internal/backup"
+	"strata/internal/backup/jobs"
+	"strata/internal/db"
+)
+
+// A restore onto the cluster: the shards are placed on the current nodes
+// (backup.PlaceRestore), every node downloads, verifies and places the
+// shards it restores, and only then are the classes installed, in one
+// schema change through the log. Whatever fails before the install, the
+// nodes remove what they placed: no class appears anywhere.
+
+// restorePlan is what a restore's record carries for its coordinator.
+type restorePlan struct {
+	CPUPercentage int                   `json:"cpuPercentage,omitempty"`
+	Placed        []*backup.PlacedClass `json:"placed"`
+}
+
+// Restore checks a restore request, places the backup's shards on the
+// current nodes, records the job through the log and waits until every
+// node has started its part: it answers STARTED, or the refusal that ended
+// the job (422).
+func (c *Coordinator) Restore(ctx context.Context, backendName string, req backup.RestoreRequest) (backup.Info, error) {
+	checked, err := c.opts.Local.CheckRestore(ctx, backendName, req)
+	if err != nil {
+		return backup.Info{}, err
+	}
+	c.sync(ctx)
+	var exists []string
+	for _, cl := range checked.Classes {
+		if c.opts.Local.ClassExists(cl) {
+			exists = append(exists, fmt.Sprintf("%q: error when trying to restore class: class name %s already exists", cl, cl))
+		}
+	}
+	if len(exists) > 0 {
+		return backup.Info{}, apperr.Invalidf("could not restore classes: [%s]", strings.Join(exists, " "))
+	}
+	placed, err := backup.PlaceRestore(checked.Descriptor, checked.Manifests, req.NodeMapping, c.opts.Cluster.Members(), checked.Classes)
+	if err != nil {
+		return backup.Info{}, err
+	}
+	plan, err := json.Marshal(restorePlan{CPUPercentage: req.CPUPercentage, Placed: placed})
+	if err != nil {
+		return backup.Info{}, err
+	}
+	name, err := c.opts.Local.BackendName(backendName)
+	if err != nil {
+		return backup.Info{}, err
+	}
+	job := &jobs.Job{ID: req.ID, Kind: jobs.KindRestore, Backend: name, Bucket: req.Bucket, Path: req.Path,
+		Classes: checked.Classes, Status: backup.StatusStarted, Nodes: map[string]*jobs.NodeState{},
+		StartedAt: time.Now().UTC(), Request: plan}
+	for _, pc := range placed {
+		for _, to := range pc.Targets {
+			job.Nodes[to] = &jobs.NodeState{}
+		}
+	}
+	_, err = c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpStart, Kind: jobs.KindRestore, ID: req.ID, Job: job})
+	var invalid *jobs.InvalidError
+	if errors.As(err, &invalid) {
+		return backup.Info{}, apperr.Invalidf("%s", invalid.Msg)
+	}
+	if err != nil {
+		return backup.Info{}, fmt.Errorf("record restore job: %w", err)
+	}
+	j, err := c.waitStarted(ctx, jobs.KindRestore, req.ID)
+	if err != nil {
+		return backup.Info{}, err
+	}
+	if j.Terminal() && !j.Committed {
+		return backup.Info{}, apperr.Invalidf("%s", j.Error)
+	}
+	info := c.info(j, checked.Location.Home(req.ID), checked.Location.Bucket)
+	info.Status = backup.StatusStarted
+	return info, nil
+}
+
+// RestoreStatus reads a cluster restore's record; restores the cluster
+// has no record of are read from the backend.
+func (c *Coordinator) RestoreStatus(ctx context.Context, backendName, id, bucket, path string) (backup.Info, error) {
+	c.sync(ctx)
+	if j, home, bkt, ok := c.record(jobs.KindRestore, backendName, id, bucket, path); ok {
+		info := c.info(j, home, bkt)
+		info.SizeBytes = 0
+		return info, nil
+	}
+	return c.opts.Local.RestoreStatus(ctx, backendName, id, bucket, path)
+}
+
+// CancelRestore asks a running cluster restore to stop, before it
+// installs its classes.
+func (c *Coordinator) CancelRestore(ctx context.Context, backendName, id, bucket, path string) error {
+	c.sync(ctx)
+	j, _, _, ok := c.record(jobs.KindRestore, backendName, id, bucket, path)
+	if !ok {
+		return c.opts.Local.CancelRestore(ctx, backendName, id, bucket, path)
+	}
+	switch j.Status {
+	case backup.StatusSuccess:
+		return apperr.Invalidf("restore %q already succeeded", id)
+	case backup.StatusFinalizing:
+		return apperr.Invalidf("restore %q is applying schema changes and cannot be cancelled", id)
+	}
+	if j.Terminal() {
+		return nil
+	}
+	_, err := c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpCancel, Kind: jobs.KindRestore, ID: id, Error: "restore canceled by user"})
+	var invalid *jobs.InvalidError
+	if errors.As(err, &invalid) {
+		return nil
+	}
+	return err
+}
+
+// restoreDriver runs one restore on the leader.
+type restoreDriver struct {
+	c     *Coordinator
+	job   *jobs.Job
+	epoch uint64
+	plan  restorePlan
+	loc   *backup.Location
+	// described is set once restore_config.json is in the backend.
+	described bool
+}
+
+func (c *Coordinator) driveRestore(j *jobs.Job) {
+	defer c.wg.Done()
+	defer c.undrive(j)
+	ctx, cancel := c.runContext()
+	defer cancel()
+	epoch, previous, ok := c.claim(ctx, j)
+	if !ok {
+		return
+	}
+	d := &restoreDriver{c: c, job: j, epoch: epoch, described: j.Committed}
+	if err := json.Unmarshal(j.Request, &d.plan); err != nil {
+		d.end(ctx, backup.StatusFailed, fmt.Sprintf("restore %s: unreadable plan in the job record: %v", j.ID, err))
+		return
+	}
+	loc, err := c.opts.Local.Locate(j.Backend, j.ID, j.Bucket, j.Path)
+	if err != nil {
+		d.end(ctx, backup.StatusFailed, err.Error())
+		return
+	}
+	d.loc = loc
+	switch {
+	case j.Status == backup.StatusStarted && previous != "":
+		d.end(ctx, backup.StatusFailed, fmt.Sprintf("the coordinator %s stopped while the nodes started the restore", previous))
+		return
+	case j.Status == backup.StatusStarted:
+		if !d.start(ctx) {
+			return
+		}
+	case j.Status == backup.StatusFinalizing:
+		d.resumeInstall(ctx)
+		return
+	}
+	d.follow(ctx)
+}
+
+// nodes are the restore's participants, sorted.
+func (d *restoreDriver) nodes() []string {
+	return sortedNodes(d.job.Nodes)
+}
+
+func (d *restoreDriver) each(fn func(node string) error) ([]string, []error) {
+	nodes := d.nodes()
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { errs[i] = fn(n) })
+	}
+	wg.Wait()
+	return nodes, errs
+}
+
+// start starts every node's part; it reports whether the restore goes on.
+func (d *restoreDriver) start(ctx context.Context) bool {
+	nodes, errs := d.each(func(n string) error {
+		cctx, cancel := context.WithTimeout(ctx, prepareTimeout)
+		defer cancel()
+		return d.c.opts.Parts.StartRestore(cctx, n, backup.RestorePartRequest{ID: d.job.ID, Backend: d.job.Backend,
+			Bucket: d.job.Bucket, Path: d.job.Path, Shards: backup.ShardsOn(d.plan.Placed, n), CPUPercentage: d.plan.CPUPercentage})
+	})
+	for i, err := range errs {
+		if err != nil {
+			d.end(ctx, backup.StatusFailed, nodeError(nodes[i], err))
+			return false
+		}
+	}
+	if d.propose(ctx, jobs.Command{Op: jobs.OpCommit}) != nil {
+		return false
+	}
+	d.described = true
+	d.putDescriptor(ctx, backup.StatusTransferring, "")
+	return d.propose(ctx, jobs.Command{Op: jobs.OpStatus, Status: backup.StatusTransferring}) == nil
+}
+
+// follow polls the parts until each has placed its shards, then installs.
+func (d *restoreDriver) follow(ctx context.Context) {
+	lastOK := map[string]time.Time{}
+	start := time.Now()
+	tick := time.NewTicker(d.c.opts.Poll)
+	defer tick.Stop()
+	for {
+		j, ok := d.c.opts.Cluster.Jobs().Get(jobs.KindRestore, d.job.ID)
+		if !ok || j.Terminal() || j.Epoch != d.epoch || !d.c.opts.Cluster.IsLeader() {
+			return
+		}
+		d.job = j
+		if j.Status == backup.StatusCancelling {
+			d.end(ctx, backup.StatusCanceled, j.Error)
+			return
+		}
+		var mu sync.Mutex
+		states := map[string]backup.PartState{}
+		nodes, errs := d.each(func(n string) error {
+			cctx, cancel := context.WithTimeout(ctx, callTimeout)
+			defer cancel()
+			st, err := d.c.opts.Parts.RestoreStatus(cctx, n, d.job.ID)
+			mu.Lock()
+			states[n] = st
+			mu.Unlock()
+			return err
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		placed := 0
+		for i, n := range nodes {
+			st := states[n]
+			if errs[i] != nil {
+				since := lastOK[n]
+				if since.IsZero() {
+					since = start
+				}
+				if time.Since(since) > d.c.opts.NodeTimeout {
+					last := strings.TrimPrefix(errs[i].Error(), "node "+n+": ")
+					d.end(ctx, backup.StatusFailed, fmt.Sprintf("node %s did not answer for %s: %s", n, d.c.opts.NodeTimeout, last))
+					return
+				}
+				continue
+			}
+			lastOK[n] = time.Now()
+			switch {
+			case !st.Known:
+				d.end(ctx, backup.StatusFailed, fmt.Sprintf("node %s lost its part of the restore: it restarted", n))
+				return
+			case st.Status == backup.StatusFailed || st.Status == backup.StatusCanceled:
+				d.end(ctx, backup.StatusFailed, nodeError(n, errors.New(st.Error)))
+				return
+			case st.Status == backup.StatusTransferred:
+				placed++
+			}
+		}
+		if placed == len(nodes) {
+			d.install(ctx)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// classes are the restore's classes as the database installs them.
+func (d *restoreDriver) classes() []db.RestoredClass {
+	out := make([]db.RestoredClass, len(d.plan.Placed))
+	for i, pc := range d.plan.Placed {
+		out[i] = pc.Restored
+	}
+	return out
+}
+
+// install registers the classes through the log: from FINALIZING on the
+// restore cannot be cancelled.
+func (d *restoreDriver) install(ctx context.Context) {
+	if d.propose(ctx, jobs.Command{Op: jobs.OpStatus, Status: backup.StatusFinalizing}) != nil {
+		return
+	}
+	d.putDescriptor(ctx, backup.StatusFinalizing, "")
+	if err := d.c.opts.Local.InstallPlaced(ctx, d.classes()); err != nil {
+		d.end(ctx, backup.StatusFailed, "could not restore classes: "+err.Error())
+		return
+	}
+	d.end(ctx, backup.StatusSuccess, "")
+}
+
+// resumeInstall ends a restore whose coordinator stopped while it
+// installed: SUCCESS if the install committed, else FAILED.
+func (d *restoreDriver) resumeInstall(ctx context.Context) {
+	for _, cl := range d.job.Classes {
+		if !d.c.opts.Local.ClassExists(cl) {
+			d.end(ctx, backup.StatusFailed, "the coordinator stopped while it installed the classes")
+			return
+		}
+	}
+	d.end(ctx, backup.StatusSuccess, "")
+}
+
+// end finishes (after a success) or aborts every part, writes the final
+// descriptor and records the end.
+func (d *restoreDriver) end(ctx context.Context, status backup.Status, reason string) {
+	if status != backup.StatusSuccess {
+		d.c.log.Warn("restore failed", "id", d.job.ID, "status", status, "reason", reason)
+	}
+	d.each(func(n string) error {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+		if status == backup.StatusSuccess {
+			return d.c.opts.Parts.FinishRestore(cctx, n, d.job.ID)
+		}
+		return d.c.opts.Parts.AbortRestore(cctx, n, d.job.ID, reason)
+	})
+	if d.described {
+		d.putDescriptor(ctx, status, reason)
+	}
+	if err := d.propose(ctx, jobs.Command{Op: jobs.OpStatus, Status: status, Error: reason, At: time.Now().UTC()}); err != nil {
+		d.c.log.Warn("record the end of a restore", "id", d.job.ID, "status", status, "err", err)
+	}
+}
+
+func (d *restoreDriver) putDescriptor(ctx context.Context, status backup.Status, reason string) {
+	if d.loc == nil {
+		return
+	}
+	desc := d.c.opts.Local.NewDescriptor(d.job.ID, "", d.job.StartedAt)
+	desc.Status, desc.Error = status, reason
+	if status.Terminal() {
+		desc.CompletedAt = time.Now().UTC()
+	}
+	for _, n := range d.nodes() {
+		desc.Nodes[n] = &backup.NodeStatus{Classes: d.job.Classes, Status: status, Error: reason}
+	}
+	if err := d.c.opts.Local.PutRestoreDescriptor(ctx, d.loc, desc); err != nil {
+		d.c.log.Warn("write the restore descriptor", "id", d.job.ID, "err", err)
+	}
+}
+
+func (d *restoreDriver) propose(ctx context.Context, cmd jobs.Command) error {
+	cmd.Kind, cmd.ID, cmd.Epoch = jobs.KindRestore, d.job.ID, d.epoch
+	_, err := d.c.opts.Cluster.ProposeJob(ctx, cmd)
+	if err != nil {
+		d.c.log.Warn("restore job record", "id", d.job.ID, "op", cmd.Op, "err", err)
+	}
+	return err
+}
