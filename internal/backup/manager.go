@@ -66,12 +66,13 @@ type Options struct {
 	// the operating system's.
 	FS fsutil.FS
 	// Clustered is set on a node of a cluster of several, whose backups
-	// this manager (one node's) cannot make or restore alone.
+	// and restores the coordinator (internal/backup/coordinator) runs:
+	// this manager serves the node's parts only.
 	Clustered bool
 }
 
-// errClustered refuses a backup or restore on a node of a cluster.
-var errClustered = apperr.Invalidf("backups and restores of a cluster of several nodes are not supported by this version yet: run them on a single node")
+// errClustered refuses a one-node backup or restore on a node of a cluster.
+var errClustered = apperr.Invalidf("this node is one of a cluster: its backups and restores are the cluster's (internal error: the request reached one node's engine)")
 
 // Manager runs backup and restore jobs. Safe for concurrent use.
 type Manager struct {

@@ -73,12 +73,35 @@ func TestClusterBackupS3(t *testing.T) {
 		}
 	}
 
+	// Restore through another node with the official client (waiting):
+	// every object back, read through every node.
+	want := snapshotObjects(t, nodes[0], "Article", "")
+	deleteClass(t, nodes[1], "Article")
+	restored, err := nodes[2].client(t).Backup().Restorer().WithBackend("s3").WithBackupID("c1").WithWaitForCompletion(true).Do(ctx)
+	if err != nil || restored.Status == nil || *restored.Status != "SUCCESS" {
+		t.Fatalf("restore through node3: %+v, %v", restored, err)
+	}
+	for _, s := range nodes {
+		compareSnapshots(t, "restored, read through "+s.URL, snapshotObjects(t, s, "Article", ""), want)
+	}
+	// 3 → 2: a second cluster of two nodes on the same bucket.
+	two := startCluster(t, []string{"node1", "node2"}, serverOptions{Env: env})
+	r := two[1].do(t, http.MethodPost, "/v1/backups/s3/c1/restore", map[string]any{})
+	wantStatus(t, r, http.StatusOK)
+	wantFinal(t, "restore 3 → 2", pollStatus(t, two[0], "/v1/backups/s3/c1/restore", time.Minute), "SUCCESS")
+	for _, s := range two {
+		compareSnapshots(t, "3 → 2, read through "+s.URL, snapshotObjects(t, s, "Article", ""), want)
+	}
+	for _, s := range two {
+		s.stop()
+	}
+
 	// node3 kills itself as its part starts uploading.
 	nodes[2].opts.Env["STRATA_TEST_CRASH_AT"] = "backup-part-upload"
 	nodes[2].restart()
 	waitAllHealthy(t, nodes)
 	start := time.Now()
-	r := nodes[0].do(t, http.MethodPost, "/v1/backups/s3", map[string]any{"id": "c2"})
+	r = nodes[0].do(t, http.MethodPost, "/v1/backups/s3", map[string]any{"id": "c2"})
 	wantStatus(t, r, http.StatusOK)
 	res := pollStatus(t, nodes[1], "/v1/backups/s3/c2", time.Minute)
 	wantFinal(t, "backup with node3 killed", res, "FAILED")

@@ -56,6 +56,31 @@ func TestTSClientJourney(t *testing.T) {
 	}
 }
 
+// TestTSClientJourneyCluster runs the TypeScript client's journey (create,
+// import, search, backup with wait, restore with wait) against a 3-node
+// cluster whose nodes share the backup directory, through a follower or
+// the leader alike (the second node).
+func TestTSClientJourneyCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node cluster")
+	}
+	node := requireNode(t)
+	dir := tsProject(t)
+	nodes := startCluster(t, []string{"node1", "node2", "node3"}, serverOptions{BackupDir: t.TempDir()})
+	s := nodes[1]
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "journey.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "STRATA_HOST=127.0.0.1", "STRATA_HTTP_PORT="+strconv.Itoa(s.Port),
+		"STRATA_GRPC_PORT="+strconv.Itoa(s.GRPCPort), "STRATA_API_KEY=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node journey.mjs against a 3-node cluster: %v\n%s", err, out)
+	}
+	t.Logf("node journey.mjs (3 nodes):\n%s", out)
+}
+
 // requireNode returns the path of node (20+) and checks npm is there too;
 // it skips the test when they are missing, or fails it under CI=true.
 func requireNode(t *testing.T) string {
