@@ -177,20 +177,9 @@ func (c *Coordinator) Create(ctx context.Context, backendName string, req backup
 	for _, n := range c.opts.Cluster.Members() {
 		job.Nodes[n] = &jobs.NodeState{}
 	}
-	_, err = c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpStart, Kind: jobs.KindBackup, ID: req.ID, Job: job})
-	var invalid *jobs.InvalidError
-	if errors.As(err, &invalid) {
-		return backup.Info{}, apperr.Invalidf("%s", invalid.Msg)
-	}
-	if err != nil {
-		return backup.Info{}, fmt.Errorf("record backup job: %w", err)
-	}
-	j, err := c.waitStarted(ctx, jobs.KindBackup, req.ID)
+	j, err := c.startJob(ctx, job)
 	if err != nil {
 		return backup.Info{}, err
-	}
-	if j.Terminal() && !j.Committed {
-		return backup.Info{}, apperr.Invalidf("%s", j.Error)
 	}
 	info := c.info(j, checked.Location.Home(req.ID), checked.Location.Bucket)
 	info.Status = backup.StatusStarted
@@ -419,13 +408,7 @@ func (d *driver) nodes() []string {
 // each calls fn for every participant concurrently; errs[i] is node i's.
 func (d *driver) each(fn func(node string) error) (nodes []string, errs []error) {
 	nodes = d.nodes()
-	errs = make([]error, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Go(func() { errs[i] = fn(n) })
-	}
-	wg.Wait()
-	return nodes, errs
+	return nodes, fanOut(nodes, fn)
 }
 
 // prepare prepares every part, writes the STARTED descriptor and commits;
@@ -491,9 +474,7 @@ func nodeError(node string, err error) string {
 
 // follow polls the parts until the job ends.
 func (d *driver) follow(ctx context.Context) {
-	lastOK := map[string]time.Time{}
-	lastErr := map[string]error{}
-	start := time.Now()
+	r := d.c.newRounds("backup")
 	tick := time.NewTicker(d.c.opts.Poll)
 	defer tick.Stop()
 	for {
@@ -506,45 +487,20 @@ func (d *driver) follow(ctx context.Context) {
 			d.end(ctx, backup.StatusCanceled, j.Error)
 			return
 		}
-		var mu sync.Mutex
-		states := map[string]backup.PartState{}
-		nodes, errs := d.each(func(n string) error {
-			cctx, cancel := context.WithTimeout(ctx, callTimeout)
-			defer cancel()
-			st, err := d.c.opts.Parts.Status(cctx, n, d.req)
-			mu.Lock()
-			states[n] = st
-			mu.Unlock()
-			return err
+		nodes := d.nodes()
+		states, reason := r.poll(ctx, nodes, func(ctx context.Context, n string) (backup.PartState, error) {
+			return d.c.opts.Parts.Status(ctx, n, d.req)
 		})
 		if ctx.Err() != nil {
 			return
 		}
+		if reason != "" {
+			d.fail(ctx, reason)
+			return
+		}
 		done := 0
-		for i, n := range nodes {
-			st := states[n]
-			if errs[i] != nil {
-				since := lastOK[n]
-				if since.IsZero() {
-					since = start
-				}
-				lastErr[n] = errs[i]
-				if time.Since(since) > d.c.opts.NodeTimeout {
-					last := strings.TrimPrefix(lastErr[n].Error(), "node "+n+": ")
-					d.fail(ctx, fmt.Sprintf("node %s did not answer for %s: %s", n, d.c.opts.NodeTimeout, last))
-					return
-				}
-				continue
-			}
-			lastOK[n] = time.Now()
-			switch {
-			case !st.Known:
-				d.fail(ctx, fmt.Sprintf("node %s lost its part of the backup: it restarted", n))
-				return
-			case st.Status == backup.StatusFailed || st.Status == backup.StatusCanceled:
-				d.fail(ctx, nodeError(n, errors.New(st.Error)))
-				return
-			case st.Status == backup.StatusSuccess:
+		for n, st := range states {
+			if st.Status == backup.StatusSuccess {
 				done++
 			}
 			if cur := j.Nodes[n]; cur == nil || cur.Status != st.Status || cur.Bytes != st.Bytes {

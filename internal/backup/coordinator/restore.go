@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"strata/internal/apperr"
@@ -66,20 +65,9 @@ func (c *Coordinator) Restore(ctx context.Context, backendName string, req backu
 			job.Nodes[to] = &jobs.NodeState{}
 		}
 	}
-	_, err = c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpStart, Kind: jobs.KindRestore, ID: req.ID, Job: job})
-	var invalid *jobs.InvalidError
-	if errors.As(err, &invalid) {
-		return backup.Info{}, apperr.Invalidf("%s", invalid.Msg)
-	}
-	if err != nil {
-		return backup.Info{}, fmt.Errorf("record restore job: %w", err)
-	}
-	j, err := c.waitStarted(ctx, jobs.KindRestore, req.ID)
+	j, err := c.startJob(ctx, job)
 	if err != nil {
 		return backup.Info{}, err
-	}
-	if j.Terminal() && !j.Committed {
-		return backup.Info{}, apperr.Invalidf("%s", j.Error)
 	}
 	info := c.info(j, checked.Location.Home(req.ID), checked.Location.Bucket)
 	info.Status = backup.StatusStarted
@@ -176,13 +164,7 @@ func (d *restoreDriver) nodes() []string {
 
 func (d *restoreDriver) each(fn func(node string) error) ([]string, []error) {
 	nodes := d.nodes()
-	errs := make([]error, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Go(func() { errs[i] = fn(n) })
-	}
-	wg.Wait()
-	return nodes, errs
+	return nodes, fanOut(nodes, fn)
 }
 
 // start starts every node's part; it reports whether the restore goes on.
@@ -209,8 +191,7 @@ func (d *restoreDriver) start(ctx context.Context) bool {
 
 // follow polls the parts until each has placed its shards, then installs.
 func (d *restoreDriver) follow(ctx context.Context) {
-	lastOK := map[string]time.Time{}
-	start := time.Now()
+	r := d.c.newRounds("restore")
 	tick := time.NewTicker(d.c.opts.Poll)
 	defer tick.Stop()
 	for {
@@ -223,44 +204,20 @@ func (d *restoreDriver) follow(ctx context.Context) {
 			d.end(ctx, backup.StatusCanceled, j.Error)
 			return
 		}
-		var mu sync.Mutex
-		states := map[string]backup.PartState{}
-		nodes, errs := d.each(func(n string) error {
-			cctx, cancel := context.WithTimeout(ctx, callTimeout)
-			defer cancel()
-			st, err := d.c.opts.Parts.RestoreStatus(cctx, n, d.job.ID)
-			mu.Lock()
-			states[n] = st
-			mu.Unlock()
-			return err
+		nodes := d.nodes()
+		states, reason := r.poll(ctx, nodes, func(ctx context.Context, n string) (backup.PartState, error) {
+			return d.c.opts.Parts.RestoreStatus(ctx, n, d.job.ID)
 		})
 		if ctx.Err() != nil {
 			return
 		}
+		if reason != "" {
+			d.end(ctx, backup.StatusFailed, reason)
+			return
+		}
 		placed := 0
-		for i, n := range nodes {
-			st := states[n]
-			if errs[i] != nil {
-				since := lastOK[n]
-				if since.IsZero() {
-					since = start
-				}
-				if time.Since(since) > d.c.opts.NodeTimeout {
-					last := strings.TrimPrefix(errs[i].Error(), "node "+n+": ")
-					d.end(ctx, backup.StatusFailed, fmt.Sprintf("node %s did not answer for %s: %s", n, d.c.opts.NodeTimeout, last))
-					return
-				}
-				continue
-			}
-			lastOK[n] = time.Now()
-			switch {
-			case !st.Known:
-				d.end(ctx, backup.StatusFailed, fmt.Sprintf("node %s lost its part of the restore: it restarted", n))
-				return
-			case st.Status == backup.StatusFailed || st.Status == backup.StatusCanceled:
-				d.end(ctx, backup.StatusFailed, nodeError(n, errors.New(st.Error)))
-				return
-			case st.Status == backup.StatusTransferred:
+		for _, st := range states {
+			if st.Status == backup.StatusTransferred {
 				placed++
 			}
 		}

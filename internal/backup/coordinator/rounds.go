@@ -1,0 +1,100 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"strata/internal/apperr"
+	"strata/internal/backup"
+	"strata/internal/backup/jobs"
+)
+
+// fanOut calls fn for every node concurrently; errs[i] is nodes[i]'s.
+func fanOut(nodes []string, fn func(node string) error) []error {
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { errs[i] = fn(n) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// startJob records a new job and waits until it has left its first phase:
+// it returns the job, or the refusal that ended it (422).
+func (c *Coordinator) startJob(ctx context.Context, job *jobs.Job) (*jobs.Job, error) {
+	_, err := c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpStart, Kind: job.Kind, ID: job.ID, Job: job})
+	var invalid *jobs.InvalidError
+	if errors.As(err, &invalid) {
+		return nil, apperr.Invalidf("%s", invalid.Msg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record %s job: %w", job.Kind, err)
+	}
+	j, err := c.waitStarted(ctx, job.Kind, job.ID)
+	if err != nil {
+		return nil, err
+	}
+	if j.Terminal() && !j.Committed {
+		return nil, apperr.Invalidf("%s", j.Error)
+	}
+	return j, nil
+}
+
+// rounds polls a job's parts and tells when one makes the job fail: a
+// part that failed, a node that lost its part (it restarted), or a node
+// that has not answered for the node timeout.
+type rounds struct {
+	c      *Coordinator
+	what   string // "backup" or "restore", for reasons
+	start  time.Time
+	lastOK map[string]time.Time
+}
+
+func (c *Coordinator) newRounds(what string) *rounds {
+	return &rounds{c: c, what: what, start: time.Now(), lastOK: map[string]time.Time{}}
+}
+
+// poll asks every node for its part's state (each call within
+// callTimeout); reason is set when the job must fail. The states of the
+// nodes that answered are returned.
+func (r *rounds) poll(ctx context.Context, nodes []string, status func(ctx context.Context, node string) (backup.PartState, error)) (states map[string]backup.PartState, reason string) {
+	var mu sync.Mutex
+	states = map[string]backup.PartState{}
+	errs := fanOut(nodes, func(n string) error {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+		st, err := status(cctx, n)
+		if err == nil {
+			mu.Lock()
+			states[n] = st
+			mu.Unlock()
+		}
+		return err
+	})
+	for i, n := range nodes {
+		if err := errs[i]; err != nil {
+			since := r.lastOK[n]
+			if since.IsZero() {
+				since = r.start
+			}
+			if time.Since(since) > r.c.opts.NodeTimeout {
+				last := strings.TrimPrefix(err.Error(), "node "+n+": ")
+				return nil, fmt.Sprintf("node %s did not answer for %s: %s", n, r.c.opts.NodeTimeout, last)
+			}
+			continue
+		}
+		r.lastOK[n] = time.Now()
+		switch st := states[n]; {
+		case !st.Known:
+			return nil, fmt.Sprintf("node %s lost its part of the %s: it restarted", n, r.what)
+		case st.Status == backup.StatusFailed || st.Status == backup.StatusCanceled:
+			return nil, nodeError(n, errors.New(st.Error))
+		}
+	}
+	return states, ""
+}
