@@ -474,29 +474,18 @@ func nodeError(node string, err error) string {
 
 // follow polls the parts until the job ends.
 func (d *driver) follow(ctx context.Context) {
-	r := d.c.newRounds("backup")
-	tick := time.NewTicker(d.c.opts.Poll)
-	defer tick.Stop()
-	for {
-		j, ok := d.c.opts.Cluster.Jobs().Get(jobs.KindBackup, d.job.ID)
-		if !ok || j.Terminal() || j.Epoch != d.epoch || !d.c.opts.Cluster.IsLeader() {
-			return
-		}
+	status := func(ctx context.Context, n string) (backup.PartState, error) {
+		return d.c.opts.Parts.Status(ctx, n, d.req)
+	}
+	cancelled := func(j *jobs.Job) {
 		d.job = j
-		if j.Status == backup.StatusCancelling {
-			d.end(ctx, backup.StatusCanceled, j.Error)
-			return
-		}
-		nodes := d.nodes()
-		states, reason := r.poll(ctx, nodes, func(ctx context.Context, n string) (backup.PartState, error) {
-			return d.c.opts.Parts.Status(ctx, n, d.req)
-		})
-		if ctx.Err() != nil {
-			return
-		}
+		d.end(ctx, backup.StatusCanceled, j.Error)
+	}
+	d.c.follow(ctx, jobs.KindBackup, d.job.ID, d.epoch, status, cancelled, func(j *jobs.Job, states map[string]backup.PartState, reason string) bool {
+		d.job = j
 		if reason != "" {
 			d.fail(ctx, reason)
-			return
+			return true
 		}
 		done := 0
 		for n, st := range states {
@@ -506,20 +495,16 @@ func (d *driver) follow(ctx context.Context) {
 			if cur := j.Nodes[n]; cur == nil || cur.Status != st.Status || cur.Bytes != st.Bytes {
 				state := &jobs.NodeState{Status: st.Status, Error: st.Error, Bytes: st.Bytes}
 				if err := d.propose(ctx, jobs.Command{Op: jobs.OpNode, Node: n, State: state}); err != nil {
-					return
+					return true
 				}
 			}
 		}
-		if done == len(nodes) {
+		if done == len(j.Nodes) {
 			d.end(ctx, backup.StatusSuccess, "")
-			return
+			return true
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+		return false
+	})
 }
 
 // fail ends the job as FAILED.

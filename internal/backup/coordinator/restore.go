@@ -191,29 +191,18 @@ func (d *restoreDriver) start(ctx context.Context) bool {
 
 // follow polls the parts until each has placed its shards, then installs.
 func (d *restoreDriver) follow(ctx context.Context) {
-	r := d.c.newRounds("restore")
-	tick := time.NewTicker(d.c.opts.Poll)
-	defer tick.Stop()
-	for {
-		j, ok := d.c.opts.Cluster.Jobs().Get(jobs.KindRestore, d.job.ID)
-		if !ok || j.Terminal() || j.Epoch != d.epoch || !d.c.opts.Cluster.IsLeader() {
-			return
-		}
+	status := func(ctx context.Context, n string) (backup.PartState, error) {
+		return d.c.opts.Parts.RestoreStatus(ctx, n, d.job.ID)
+	}
+	cancelled := func(j *jobs.Job) {
 		d.job = j
-		if j.Status == backup.StatusCancelling {
-			d.end(ctx, backup.StatusCanceled, j.Error)
-			return
-		}
-		nodes := d.nodes()
-		states, reason := r.poll(ctx, nodes, func(ctx context.Context, n string) (backup.PartState, error) {
-			return d.c.opts.Parts.RestoreStatus(ctx, n, d.job.ID)
-		})
-		if ctx.Err() != nil {
-			return
-		}
+		d.end(ctx, backup.StatusCanceled, j.Error)
+	}
+	d.c.follow(ctx, jobs.KindRestore, d.job.ID, d.epoch, status, cancelled, func(j *jobs.Job, states map[string]backup.PartState, reason string) bool {
+		d.job = j
 		if reason != "" {
 			d.end(ctx, backup.StatusFailed, reason)
-			return
+			return true
 		}
 		placed := 0
 		for _, st := range states {
@@ -221,16 +210,12 @@ func (d *restoreDriver) follow(ctx context.Context) {
 				placed++
 			}
 		}
-		if placed == len(nodes) {
-			d.install(ctx)
-			return
+		if placed < len(j.Nodes) {
+			return false
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+		d.install(ctx)
+		return true
+	})
 }
 
 // classes are the restore's classes as the database installs them.

@@ -98,3 +98,35 @@ func (r *rounds) poll(ctx context.Context, nodes []string, status func(ctx conte
 	}
 	return states, ""
 }
+
+// follow runs status rounds for a job until it ends, this node stops
+// leading or its epoch is over. Each round calls step with the current
+// record and either the nodes' states or the reason the job must fail;
+// step returns true when it ended the job. A cancel is handed to
+// cancelled.
+func (c *Coordinator) follow(ctx context.Context, kind jobs.Kind, id string, epoch uint64,
+	status func(ctx context.Context, node string) (backup.PartState, error),
+	cancelled func(j *jobs.Job), step func(j *jobs.Job, states map[string]backup.PartState, reason string) bool) {
+	r := c.newRounds(string(kind))
+	tick := time.NewTicker(c.opts.Poll)
+	defer tick.Stop()
+	for {
+		j, ok := c.opts.Cluster.Jobs().Get(kind, id)
+		if !ok || j.Terminal() || j.Epoch != epoch || !c.opts.Cluster.IsLeader() {
+			return
+		}
+		if j.Status == backup.StatusCancelling {
+			cancelled(j)
+			return
+		}
+		states, reason := r.poll(ctx, sortedNodes(j.Nodes), status)
+		if ctx.Err() != nil || step(j, states, reason) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
