@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -165,7 +166,20 @@ func (m *Manager) Close() {
 			j.cancel(errShutdown)
 		}
 	}
+	parts, restoreParts := maps.Clone(m.parts), maps.Clone(m.restoreParts)
 	m.mu.Unlock()
+	// Parts that wait on their coordinator hold their slot: give it up.
+	for id, p := range parts {
+		m.dropPrepared(id, p)
+	}
+	for _, p := range restoreParts {
+		p.j.mu.Lock()
+		waiting := p.j.desc.Status == StatusTransferred
+		p.j.mu.Unlock()
+		if waiting {
+			m.releaseRestorePart(p) // what it placed is an orphan at the next start
+		}
+	}
 	m.wg.Wait()
 }
 

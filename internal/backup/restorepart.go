@@ -34,6 +34,9 @@ type restorePart struct {
 	j      *job
 	req    RestorePartRequest
 	placed map[string][]string // class → shards moved into place
+	// aborted is set (under j.mu) by AbortRestorePart: whichever of the
+	// abort and the run's end comes second removes what was placed.
+	aborted bool
 }
 
 // StartRestorePart reserves this node's restore slot and starts
@@ -85,13 +88,14 @@ func (m *Manager) runRestorePart(ctx context.Context, p *restorePart, comp archi
 	default:
 		status, msg = StatusFailed, err.Error()
 	}
-	if status != StatusTransferred {
-		m.removePlaced(p)
-	}
 	p.j.mu.Lock()
+	if p.aborted && status == StatusTransferred {
+		status, msg = StatusCanceled, "aborted"
+	}
 	p.j.desc.Status, p.j.desc.Error = status, msg
 	p.j.mu.Unlock()
 	if status != StatusTransferred {
+		m.removePlaced(p)
 		m.releaseRestorePart(p)
 	}
 	m.log.Info("restore part staged", "id", p.req.ID, "status", status, "error", msg)
@@ -211,11 +215,12 @@ func (m *Manager) AbortRestorePart(id, reason string) {
 	if p == nil {
 		return
 	}
-	p.j.cancel(errors.New(reason))
 	p.j.mu.Lock()
-	done := p.j.desc.Status != StatusTransferring
+	p.aborted = true
+	running := p.j.desc.Status == StatusTransferring
 	p.j.mu.Unlock()
-	if done { // a running part cleans up when it stops
+	p.j.cancel(errors.New(reason))
+	if !running { // a running part cleans up when it stops
 		m.removePlaced(p)
 		m.releaseRestorePart(p)
 	}

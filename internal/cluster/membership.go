@@ -58,12 +58,14 @@ type Membership struct {
 	seen   *seenNodes
 }
 
-// seenNodes remembers the gossip address of every node ever seen, so that
-// a node that died and came back can be joined again (memberlist stops
-// probing dead nodes).
+// seenNodes remembers every node ever seen: its gossip address, so that a
+// node that died and came back can be joined again (memberlist stops
+// probing dead nodes), and its ports, so that it can be reached while
+// gossip has not yet noticed it is back.
 type seenNodes struct {
-	mu    sync.Mutex
-	addrs map[string]string
+	mu      sync.Mutex
+	addrs   map[string]string
+	members map[string]Member
 }
 
 func (s *seenNodes) NotifyJoin(n *memberlist.Node)   { s.note(n) }
@@ -71,7 +73,10 @@ func (s *seenNodes) NotifyUpdate(n *memberlist.Node) { s.note(n) }
 func (s *seenNodes) NotifyLeave(*memberlist.Node)    {}
 
 func (s *seenNodes) note(n *memberlist.Node) {
+	mem := Member{Name: n.Name, Host: n.Addr.String()}
+	_ = json.Unmarshal(n.Meta, &mem.Ports)
 	s.mu.Lock()
+	s.members[n.Name] = mem
 	s.addrs[n.Name] = n.Address()
 	s.mu.Unlock()
 }
@@ -120,7 +125,7 @@ func Join(cfg MembershipConfig) (*Membership, error) {
 		return nil, err
 	}
 	mc.Delegate = metaDelegate(meta)
-	seen := &seenNodes{addrs: map[string]string{}}
+	seen := &seenNodes{addrs: map[string]string{}, members: map[string]Member{}}
 	mc.Events = seen
 	mc.Logger = log.New(slogWriter{logger(cfg.Logger).With("component", "memberlist")}, "", 0)
 	list, err := memberlist.Create(mc)
@@ -183,6 +188,18 @@ func (m *Membership) Member(name string) (Member, bool) {
 		}
 	}
 	return Member{}, false
+}
+
+// LastKnown returns a node as membership last saw it, alive or not: the
+// address to try while gossip has not caught up with a node that is back.
+func (m *Membership) LastKnown(name string) (Member, bool) {
+	if mem, ok := m.Member(name); ok {
+		return mem, true
+	}
+	m.seen.mu.Lock()
+	defer m.seen.mu.Unlock()
+	mem, ok := m.seen.members[name]
+	return mem, ok
 }
 
 // Close leaves the cluster (telling the others, within timeout) and stops

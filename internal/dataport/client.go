@@ -78,7 +78,7 @@ func (c *Client) NodeShards(ctx context.Context, node, class string) ([]db.Shard
 func (c *Client) post(ctx context.Context, node, path string, req, resp any) error {
 	addr, ok := c.Resolve(node)
 	if !ok {
-		return fmt.Errorf("node %s is not a live member of the cluster", node)
+		return fmt.Errorf("node %s is not a known member of the cluster", node)
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {

@@ -167,10 +167,12 @@ func advertise(c config.Cluster, port int) string {
 	return net.JoinHostPort(c.AdvertiseAddr, strconv.Itoa(port))
 }
 
-// resolve finds a node's address for one of its ports through membership.
+// resolve finds a node's address for one of its ports through membership
+// (where it last saw the node: a node that restarted answers before gossip
+// has noticed it is back).
 func (n *Node) resolve(port func(cluster.Ports) int) func(string) (string, bool) {
 	return func(id string) (string, bool) {
-		m, ok := n.members.Member(id)
+		m, ok := n.members.LastKnown(id)
 		if !ok || port(m.Ports) == 0 {
 			return "", false
 		}

@@ -265,8 +265,21 @@ func TestClusterBackupSurvivesLeaderAndClusterCrashes(t *testing.T) {
 	if resp, err := rawClient.Post(nodes[2].URL+"/v1/backups/s3", "application/json", strings.NewReader(`{"id":"w1"}`)); err == nil {
 		resp.Body.Close()
 	}
+	// A node kills itself as its part starts: wait for the first, so that
+	// the backup was under way when the cluster went down; then the rest
+	// die too (those whose commit never came are killed).
+	first := make(chan struct{}, len(nodes))
 	for _, s := range nodes {
-		s.kill() // those the failpoint has not killed yet
+		go func() { <-s.exited(); first <- struct{}{} }()
+	}
+	select {
+	case <-first:
+	case <-time.After(time.Minute):
+		t.Fatal("no node reached its part's upload within a minute")
+	}
+	time.Sleep(2 * time.Second)
+	for _, s := range nodes {
+		s.kill()
 		delete(s.opts.Env, "STRATA_TEST_CRASH_AT")
 	}
 	restartAll(nodes)

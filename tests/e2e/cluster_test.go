@@ -91,6 +91,7 @@ func TestClusterServesOneDatabase(t *testing.T) {
 		t.Fatalf("with node3 down: %+v", list)
 	}
 	nodes[2].restart()
+	waitAllHealthy(t, nodes)
 	waitFor(t, "node3 back", func() bool {
 		list := nodesList(t, nodes[0], "/v1/nodes/"+class+"?output=verbose")
 		return len(list) == 3 && list[2].Status == "HEALTHY" && list[2].Stats != nil && list[2].Stats.ObjectCount > 0

@@ -330,6 +330,13 @@ func (s *server) waitReady(done <-chan struct{}, timeout time.Duration) error {
 	return fmt.Errorf("timeout after %s (last: %s)", timeout, last)
 }
 
+// exited is closed when the current process has exited.
+func (s *server) exited() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done
+}
+
 // running reports whether a server process is currently alive.
 func (s *server) running() bool {
 	s.mu.Lock()

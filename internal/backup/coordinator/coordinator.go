@@ -303,7 +303,7 @@ func (c *Coordinator) drive(j *jobs.Job) {
 	defer c.undrive(j)
 	ctx, cancel := c.runContext()
 	defer cancel()
-	epoch, previous, ok := c.claim(ctx, j)
+	j, epoch, previous, ok := c.claim(ctx, j)
 	if !ok {
 		return
 	}
@@ -346,16 +346,21 @@ func (c *Coordinator) undrive(j *jobs.Job) {
 }
 
 // claim makes this node the job's coordinator with a new epoch (fencing
-// any earlier driver, this node's too) and returns the previous
-// coordinator ("" for a job nobody drove yet).
-func (c *Coordinator) claim(ctx context.Context, j *jobs.Job) (epoch uint64, previous string, ok bool) {
-	self := c.opts.Cluster.Name()
-	r, err := c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpTakeOver, Kind: j.Kind, ID: j.ID, Node: self})
+// any earlier driver, this node's too). It returns the job as the log has
+// it once the takeover is applied here — so every earlier change to it
+// too, also right after a restart while the log is still being replayed —
+// and the previous coordinator ("" for a job nobody drove yet).
+func (c *Coordinator) claim(ctx context.Context, j *jobs.Job) (cur *jobs.Job, epoch uint64, previous string, ok bool) {
+	r, err := c.opts.Cluster.ProposeJob(ctx, jobs.Command{Op: jobs.OpTakeOver, Kind: j.Kind, ID: j.ID, Node: c.opts.Cluster.Name()})
 	if err != nil {
-		c.log.Warn("take over job", "kind", j.Kind, "id", j.ID, "err", err)
-		return 0, "", false
+		c.log.Debug("take over job", "kind", j.Kind, "id", j.ID, "err", err)
+		return nil, 0, "", false
 	}
-	return r.Epoch, j.Coordinator, true
+	cur, ok = c.opts.Cluster.Jobs().Get(j.Kind, j.ID)
+	if !ok || cur.Epoch != r.Epoch {
+		return nil, 0, "", false
+	}
+	return cur, r.Epoch, r.Previous, true
 }
 
 // sortedNodes lists a job's participants, sorted.

@@ -127,7 +127,7 @@ func (c *Coordinator) driveRestore(j *jobs.Job) {
 	defer c.undrive(j)
 	ctx, cancel := c.runContext()
 	defer cancel()
-	epoch, previous, ok := c.claim(ctx, j)
+	j, epoch, previous, ok := c.claim(ctx, j)
 	if !ok {
 		return
 	}

@@ -151,6 +151,8 @@ type Result struct {
 	// command that lost a race (a stale epoch).
 	Invalid bool   `json:"invalid,omitempty"`
 	Epoch   uint64 `json:"epoch,omitempty"` // start, takeover: the new epoch
+	// Previous is the coordinator a takeover replaced ("" for none).
+	Previous string `json:"previous,omitempty"`
 }
 
 // Err is the result as an error (nil when the command applied).
@@ -257,8 +259,9 @@ func (t *Table) apply(index uint64, c *Command) Result {
 	case OpCommit:
 		j.Committed = true
 	case OpTakeOver:
+		previous := j.Coordinator
 		j.Coordinator, j.Epoch = c.Node, index
-		return Result{Epoch: index}
+		return Result{Epoch: index, Previous: previous}
 	default:
 		return Result{Error: fmt.Sprintf("unknown job operation %q", c.Op)}
 	}
