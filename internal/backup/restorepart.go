@@ -13,6 +13,7 @@ import (
 	"strata/internal/apperr"
 	"strata/internal/backup/archive"
 	"strata/internal/db"
+	"strata/internal/failpoint"
 )
 
 // A restore onto a cluster is made of parts too: each node downloads and
@@ -108,6 +109,7 @@ func (m *Manager) stageAndPlace(ctx context.Context, p *restorePart, comp archiv
 		return err
 	}
 	defer os.RemoveAll(staging)
+	failpoint.Reach(failpoint.RestorePartDownload)
 	manifests := map[string]*NodeManifest{}
 	type task struct {
 		class *ClassDescriptor

@@ -18,6 +18,10 @@ type Cluster struct {
 	BindAddr       string   // CLUSTER_BIND_ADDR
 	AdvertiseAddr  string   // CLUSTER_ADVERTISE_ADDR
 	AdvertisePort  int      // CLUSTER_ADVERTISE_PORT (0 = the gossip port)
+	// DataAdvertisePort is the data port other nodes dial, when a proxy or
+	// a port mapping sits in front of CLUSTER_DATA_BIND_PORT:
+	// STRATA_CLUSTER_DATA_ADVERTISE_PORT (0 = the bound port).
+	DataAdvertisePort int
 
 	RaftPort            int        // RAFT_PORT (8300)
 	RaftInternalRPCPort int        // RAFT_INTERNAL_RPC_PORT (8301)
@@ -79,6 +83,7 @@ func (c *Config) applyClusterEnv(getenv func(string) string, port func(string, *
 		{"CLUSTER_GOSSIP_BIND_PORT", &cl.GossipBindPort},
 		{"CLUSTER_DATA_BIND_PORT", &dataPort},
 		{"CLUSTER_ADVERTISE_PORT", &cl.AdvertisePort},
+		{"STRATA_CLUSTER_DATA_ADVERTISE_PORT", &cl.DataAdvertisePort},
 		{"RAFT_PORT", &cl.RaftPort},
 		{"RAFT_INTERNAL_RPC_PORT", &cl.RaftInternalRPCPort},
 	} {

@@ -23,11 +23,13 @@ func TestClusterLocalThreeNodes(t *testing.T) {
 		"RAFT_BOOTSTRAP_EXPECT":              "3",
 		"RAFT_TIMEOUTS_MULTIPLIER":           "1",
 		"STRATA_BACKUP_NODE_TIMEOUT_SECONDS": "15",
+		"STRATA_CLUSTER_DATA_ADVERTISE_PORT": "9103",
 	})
 	want := Cluster{GossipBindPort: 7102, DataBindPort: 7103, Join: []string{"127.0.0.1:7100"},
 		BindAddr: "127.0.0.1", AdvertiseAddr: "127.0.0.1", RaftPort: 8302, RaftInternalRPCPort: 8303,
 		RaftJoin:            []RaftPeer{{"node1", 8300}, {"node2", 8302}, {"node3", 8304}},
-		RaftBootstrapExpect: 3, RaftTimeoutsMultiplier: 1, BackupNodeTimeout: 15 * time.Second}
+		RaftBootstrapExpect: 3, RaftTimeoutsMultiplier: 1, BackupNodeTimeout: 15 * time.Second,
+		DataAdvertisePort: 9103}
 	if !reflect.DeepEqual(c.Cluster, want) {
 		t.Fatalf("cluster:\n got %+v\nwant %+v", c.Cluster, want)
 	}

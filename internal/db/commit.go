@@ -38,13 +38,14 @@ type Log interface {
 }
 
 // sync brings this node's catalog up to every acknowledged change (cluster
-// mode): before a change is planned, and before a read reports a class
-// missing. A failure is logged; the caller goes on with what it has.
+// mode): before a change is planned, before a schema read (the classes, a
+// class, its tenants) and before a read reports a class missing. A failure
+// is logged; the caller goes on with what it has.
 func (d *DB) sync() {
 	if !d.clustered() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), proposeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
 	defer cancel()
 	if err := d.opts.Log.Sync(ctx); err != nil {
 		d.log.Warn("could not sync the schema with the cluster", "err", err)
@@ -126,6 +127,10 @@ const maxReplans = 20
 
 // proposeTimeout bounds how long a schema change waits for the log.
 const proposeTimeout = 30 * time.Second
+
+// syncTimeout bounds a sync: without a leader, a read answers with what
+// this node has after it.
+const syncTimeout = 5 * time.Second
 
 // change plans a schema change under the write lock and commits it. dirs
 // (may be nil) lists the shard directories the change may close or remove,

@@ -12,8 +12,10 @@ import (
 	"strata/internal/sharding"
 )
 
-// Classes returns copies of every class definition, sorted by name.
+// Classes returns copies of every class definition, sorted by name. Like
+// every schema read, it sees every change the cluster acknowledged.
 func (d *DB) Classes() []*schema.Class {
+	d.sync()
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	out := make([]*schema.Class, 0, len(d.classes))
@@ -25,9 +27,7 @@ func (d *DB) Classes() []*schema.Class {
 
 // GetClass returns a copy of a class definition (name normalised).
 func (d *DB) GetClass(name string) (*schema.Class, error) {
-	if !d.known(name) {
-		return nil, classNotFound(schema.NormalizeClassName(name))
-	}
+	d.sync()
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	c := d.lookup(name)

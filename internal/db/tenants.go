@@ -104,7 +104,7 @@ func leastLoaded(nodes []string, placed map[string]string) string {
 
 // Tenants lists a class's tenants sorted by name.
 func (d *DB) Tenants(className string) ([]Tenant, error) {
-	d.known(className)
+	d.sync()
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	col, err := d.tenantClass(className, "TYPE_GET_TENANTS")

@@ -7,6 +7,7 @@ package node
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,7 +67,7 @@ func Join(cfg Config) (*Node, error) {
 	c := cfg.Cluster
 	m, err := cluster.Join(cluster.MembershipConfig{Name: cfg.Name, BindAddr: c.BindAddr, BindPort: c.GossipBindPort,
 		AdvertiseAddr: c.AdvertiseAddr, AdvertisePort: c.AdvertisePort, Seeds: c.Join,
-		Ports: cluster.Ports{Data: c.DataBindPort, Raft: c.RaftPort, RaftRPC: c.RaftInternalRPCPort},
+		Ports: cluster.Ports{Data: cmp.Or(c.DataAdvertisePort, c.DataBindPort), Raft: c.RaftPort, RaftRPC: c.RaftInternalRPCPort},
 		Local: cfg.Local, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("join cluster: %w", err)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,11 +240,22 @@ func TestSchemaIsOneAcrossNodes(t *testing.T) {
 	if _, err := ms[0].db.AddProperty("Article", &schema.Property{Name: "late", DataType: []string{"text"}}); err != nil {
 		t.Fatal(err)
 	}
+	// Its first schema reads already see both changes.
 	ms[2].start(t)
-	waitUntil(t, "restarted node catches up", 20*time.Second, func() bool {
-		c, err := ms[2].db.GetClass("Article")
-		return err == nil && slices.Contains(propNames(c), "late") && !ms[2].db.ClassExists("MT")
-	})
+	if c, err := ms[2].db.GetClass("Article"); err != nil || !slices.Contains(propNames(c), "late") {
+		t.Fatalf("restarted node's first read of Article: %v, %v", c, err)
+	}
+	if _, err := ms[2].db.GetClass("MT"); db.KindOf(err) != db.KindNotFound {
+		t.Fatalf("restarted node's first read of the deleted MT: %v", err)
+	}
+	if _, err := ms[2].db.Tenants("MT"); err == nil || !strings.Contains(err.Error(), "class not found") {
+		t.Fatalf("restarted node's first tenants read of the deleted MT: %v", err)
+	}
+	for _, c := range ms[2].db.Classes() {
+		if c.Class == "MT" {
+			t.Fatal("restarted node's first schema read lists the deleted MT")
+		}
+	}
 	shards, _ := ms[2].db.Shards("Article")
 	if len(shards) != 1 || !seen[shards[0].Name] {
 		t.Fatalf("restarted node holds %+v", shards)

@@ -35,6 +35,7 @@ func startCluster(t testing.TB, names []string, opts serverOptions) []*server {
 		if o.Env == nil {
 			o.Env = map[string]string{}
 		}
+		maps.Copy(o.Env, opts.NodeEnv[name])
 		for k, v := range map[string]string{
 			"CLUSTER_HOSTNAME":         name,
 			"CLUSTER_GOSSIP_BIND_PORT": strconv.Itoa(ports[i].Gossip),

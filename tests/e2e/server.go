@@ -119,6 +119,9 @@ type serverOptions struct {
 	// STRATA_MAX_BODY_BYTES=1024, QUERY_MAXIMUM_RESULTS=...). They override
 	// the harness defaults.
 	Env map[string]string
+	// NodeEnv holds, for startCluster, extra variables of one node (by
+	// name) that override Env and the cluster's defaults.
+	NodeEnv map[string]map[string]string
 
 	noLaunch bool // startServer only prepares the server (startCluster)
 }
