@@ -161,7 +161,7 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	var coord *coordinator.Coordinator
 	if member != nil {
 		coord = coordinator.New(coordinator.Options{Cluster: member, Parts: member.Participants(), Local: backups,
-			NodeTimeout: cfg.Cluster.BackupNodeTimeout, Logger: log})
+			NodeTimeout: cfg.Cluster.BackupNodeTimeout, StallTimeout: cfg.Cluster.BackupStallTimeout, Logger: log})
 		backupAPI = coord
 	}
 	grpcSrv := grpcapi.New(cfg, database, log)

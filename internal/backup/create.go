@@ -495,7 +495,7 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 	}()
 	key := layout.Chunk(j.id, m.opts.Node, p.class, p.n)
 	// The chunk is hashed on the upload side, off the compressing goroutine.
-	err := j.loc.Store.Put(ctx, key, io.TeeReader(pr, h), -1)
+	err := j.loc.Store.Put(ctx, key, io.TeeReader(pr, io.MultiWriter(h, countTo{&j.moved})), -1)
 	pr.CloseWithError(errors.New("chunk upload ended"))
 	wg.Wait()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,18 @@ type job struct {
 
 	mu   sync.Mutex
 	desc *Descriptor
+
+	// moved counts the bytes moved to or from the backend so far: a
+	// part's progress, which its coordinator watches.
+	moved atomic.Int64
+}
+
+// countTo is a writer that only adds the length of what it is given to n.
+type countTo struct{ n *atomic.Int64 }
+
+func (c countTo) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return len(p), nil
 }
 
 // info renders the job's state.

@@ -39,6 +39,9 @@ type PartState struct {
 	Status Status
 	Error  string
 	Bytes  int64
+	// Moved is how many bytes the part has moved to or from the backend
+	// so far.
+	Moved int64
 }
 
 // prepareHold is how long a prepared part waits for its commit before it
@@ -233,7 +236,7 @@ func (m *Manager) PartStatus(ctx context.Context, req PartRequest) (PartState, e
 		j := p.j
 		j.mu.Lock()
 		defer j.mu.Unlock()
-		return PartState{Known: true, Status: j.desc.Status, Error: j.desc.Error, Bytes: j.desc.PreCompressionSizeBytes}, nil
+		return PartState{Known: true, Status: j.desc.Status, Error: j.desc.Error, Bytes: j.desc.PreCompressionSizeBytes, Moved: j.moved.Load()}, nil
 	}
 	// Not in memory: done before a restart if its manifest is there.
 	_, loc, err := m.locate(req.Backend, "backend", req.ID, req.Bucket, req.Path)

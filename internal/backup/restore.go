@@ -484,7 +484,7 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}
 	defer rc.Close()
-	hr := archive.NewHashingReader(&sizeBoundReader{r: rc, size: info.Size, left: info.Size})
+	hr := archive.NewHashingReader(&sizeBoundReader{r: io.TeeReader(rc, countTo{&j.moved}), size: info.Size, left: info.Size})
 	accept := func(name string) (string, error) {
 		for s := range shards {
 			if rest, ok := strings.CutPrefix(name, layout.EntryPrefix(c.Name, s)); ok && rest != "" && !strings.Contains(rest, "/") {

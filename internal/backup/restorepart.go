@@ -205,7 +205,7 @@ func (m *Manager) RestorePartStatus(id string) PartState {
 	}
 	p.j.mu.Lock()
 	defer p.j.mu.Unlock()
-	return PartState{Known: true, Status: p.j.desc.Status, Error: p.j.desc.Error}
+	return PartState{Known: true, Status: p.j.desc.Status, Error: p.j.desc.Error, Moved: p.j.moved.Load()}
 }
 
 // AbortRestorePart stops this node's part of restore id and removes what

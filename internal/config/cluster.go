@@ -40,6 +40,11 @@ type Cluster struct {
 	// cluster backup before the backup fails naming it:
 	// STRATA_BACKUP_NODE_TIMEOUT_SECONDS (60; Weaviate waits 7 minutes).
 	BackupNodeTimeout time.Duration
+	// BackupStallTimeout is how long a node's part of a cluster backup or
+	// restore may move no byte to or from the backend, while it answers,
+	// before the job fails naming it: STRATA_BACKUP_STALL_TIMEOUT_SECONDS
+	// (600).
+	BackupStallTimeout time.Duration
 }
 
 // RaftPeer is a voter of RAFT_JOIN: a node name and its raft port.
@@ -52,7 +57,7 @@ type RaftPeer struct {
 func defaultCluster() Cluster {
 	return Cluster{GossipBindPort: 7946, DataBindPort: 7947, RaftPort: 8300, RaftInternalRPCPort: 8301,
 		RaftJoin: []RaftPeer{{Name: "node1", Port: 8300}}, RaftBootstrapExpect: 1, RaftTimeoutsMultiplier: 5,
-		BackupNodeTimeout: 60 * time.Second}
+		BackupNodeTimeout: 60 * time.Second, BackupStallTimeout: 10 * time.Minute}
 }
 
 // Multi tells whether the settings make this node one of several: gossip
@@ -76,6 +81,7 @@ func (c *Config) applyClusterEnv(getenv func(string) string, port func(string, *
 	cl := &c.Cluster
 	dataPort := 0
 	nodeTimeout := int(cl.BackupNodeTimeout / time.Second)
+	stallTimeout := int(cl.BackupStallTimeout / time.Second)
 	for _, p := range []struct {
 		name string
 		dst  *int
@@ -102,12 +108,14 @@ func (c *Config) applyClusterEnv(getenv func(string) string, port func(string, *
 		{"RAFT_BOOTSTRAP_EXPECT", &cl.RaftBootstrapExpect},
 		{"RAFT_TIMEOUTS_MULTIPLIER", &cl.RaftTimeoutsMultiplier},
 		{"STRATA_BACKUP_NODE_TIMEOUT_SECONDS", &nodeTimeout},
+		{"STRATA_BACKUP_STALL_TIMEOUT_SECONDS", &stallTimeout},
 	} {
 		if err := positive(p.name, p.dst); err != nil {
 			return err
 		}
 	}
 	cl.BackupNodeTimeout = time.Duration(nodeTimeout) * time.Second
+	cl.BackupStallTimeout = time.Duration(stallTimeout) * time.Second
 	cl.Join = list("CLUSTER_JOIN")
 	str("CLUSTER_BIND_ADDR", &cl.BindAddr)
 	str("CLUSTER_ADVERTISE_ADDR", &cl.AdvertiseAddr)

@@ -11,25 +11,26 @@ import (
 // setup parse into this node's view of the cluster.
 func TestClusterLocalThreeNodes(t *testing.T) {
 	c := mustLoad(t, nil, map[string]string{
-		"CLUSTER_HOSTNAME":                   "node2",
-		"CLUSTER_GOSSIP_BIND_PORT":           "7102",
-		"CLUSTER_DATA_BIND_PORT":             "7103",
-		"CLUSTER_JOIN":                       "127.0.0.1:7100",
-		"CLUSTER_ADVERTISE_ADDR":             "127.0.0.1",
-		"CLUSTER_BIND_ADDR":                  "127.0.0.1",
-		"RAFT_PORT":                          "8302",
-		"RAFT_INTERNAL_RPC_PORT":             "8303",
-		"RAFT_JOIN":                          "node1:8300,node2:8302,node3:8304",
-		"RAFT_BOOTSTRAP_EXPECT":              "3",
-		"RAFT_TIMEOUTS_MULTIPLIER":           "1",
-		"STRATA_BACKUP_NODE_TIMEOUT_SECONDS": "15",
-		"STRATA_CLUSTER_DATA_ADVERTISE_PORT": "9103",
+		"CLUSTER_HOSTNAME":                    "node2",
+		"CLUSTER_GOSSIP_BIND_PORT":            "7102",
+		"CLUSTER_DATA_BIND_PORT":              "7103",
+		"CLUSTER_JOIN":                        "127.0.0.1:7100",
+		"CLUSTER_ADVERTISE_ADDR":              "127.0.0.1",
+		"CLUSTER_BIND_ADDR":                   "127.0.0.1",
+		"RAFT_PORT":                           "8302",
+		"RAFT_INTERNAL_RPC_PORT":              "8303",
+		"RAFT_JOIN":                           "node1:8300,node2:8302,node3:8304",
+		"RAFT_BOOTSTRAP_EXPECT":               "3",
+		"RAFT_TIMEOUTS_MULTIPLIER":            "1",
+		"STRATA_BACKUP_NODE_TIMEOUT_SECONDS":  "15",
+		"STRATA_CLUSTER_DATA_ADVERTISE_PORT":  "9103",
+		"STRATA_BACKUP_STALL_TIMEOUT_SECONDS": "120",
 	})
 	want := Cluster{GossipBindPort: 7102, DataBindPort: 7103, Join: []string{"127.0.0.1:7100"},
 		BindAddr: "127.0.0.1", AdvertiseAddr: "127.0.0.1", RaftPort: 8302, RaftInternalRPCPort: 8303,
 		RaftJoin:            []RaftPeer{{"node1", 8300}, {"node2", 8302}, {"node3", 8304}},
 		RaftBootstrapExpect: 3, RaftTimeoutsMultiplier: 1, BackupNodeTimeout: 15 * time.Second,
-		DataAdvertisePort: 9103}
+		DataAdvertisePort: 9103, BackupStallTimeout: 2 * time.Minute}
 	if !reflect.DeepEqual(c.Cluster, want) {
 		t.Fatalf("cluster:\n got %+v\nwant %+v", c.Cluster, want)
 	}

@@ -8,8 +8,9 @@
 // see the same location), then committed: each node uploads its own
 // shards and writes <id>/<node>/backup.json; the descriptor with SUCCESS
 // is written last. Whatever fails, the job ends: a node that fails, that
-// restarted (it has lost its part) or that does not answer for
-// NodeTimeout fails it with a reason naming the node; a cancel is a
+// restarted (it has lost its part), that does not answer for NodeTimeout
+// or whose part moves no byte for StallTimeout fails it with a reason
+// naming the node; a cancel is a
 // record written through the log, so it works whichever node died; a new
 // leader takes over every job that has not ended (a job caught in its
 // prepare phase fails, as its reservations may be gone).
@@ -60,8 +61,9 @@ type Participants interface {
 
 // Defaults.
 const (
-	DefaultNodeTimeout = 60 * time.Second
-	defaultPoll        = 250 * time.Millisecond
+	DefaultNodeTimeout  = 60 * time.Second
+	DefaultStallTimeout = 10 * time.Minute
+	defaultPoll         = 250 * time.Millisecond
 	// callTimeout bounds one call to a participant.
 	callTimeout = 5 * time.Second
 	// prepareTimeout bounds a participant's prepare (it snapshots).
@@ -80,8 +82,11 @@ type Options struct {
 	// NodeTimeout is how long a participant may stay silent before its
 	// job fails (0: DefaultNodeTimeout).
 	NodeTimeout time.Duration
-	Poll        time.Duration // between two status rounds (0: 250 ms)
-	Logger      *slog.Logger
+	// StallTimeout is how long a participant that answers may move no
+	// byte before its job fails (0: DefaultStallTimeout).
+	StallTimeout time.Duration
+	Poll         time.Duration // between two status rounds (0: 250 ms)
+	Logger       *slog.Logger
 }
 
 // Coordinator answers the backup API of a node of a cluster and, while
@@ -102,6 +107,9 @@ type Coordinator struct {
 func New(opts Options) *Coordinator {
 	if opts.NodeTimeout <= 0 {
 		opts.NodeTimeout = DefaultNodeTimeout
+	}
+	if opts.StallTimeout <= 0 {
+		opts.StallTimeout = DefaultStallTimeout
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = defaultPoll

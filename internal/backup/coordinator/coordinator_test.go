@@ -122,7 +122,7 @@ func (oneClass) PlaceRestored(string, string) error                       { retu
 func (oneClass) RemovePlaced(string, []string) error                      { return nil }
 func (oneClass) InstallPlaced(context.Context, []db.RestoredClass) error  { return nil }
 
-func newCoordinator(t *testing.T, parts *fakeParts) (*Coordinator, *fakeCluster) {
+func newCoordinator(t *testing.T, parts *fakeParts, tune ...func(*Options)) (*Coordinator, *fakeCluster) {
 	t.Helper()
 	fsb, err := backup.NewFilesystem(t.TempDir())
 	if err != nil {
@@ -134,7 +134,11 @@ func newCoordinator(t *testing.T, parts *fakeParts) (*Coordinator, *fakeCluster)
 		t.Fatal(err)
 	}
 	cl := &fakeCluster{table: jobs.NewTable()}
-	c := New(Options{Cluster: cl, Parts: parts, Local: mgr, NodeTimeout: 500 * time.Millisecond, Poll: 20 * time.Millisecond, Logger: quiet})
+	opts := Options{Cluster: cl, Parts: parts, Local: mgr, NodeTimeout: 500 * time.Millisecond, Poll: 20 * time.Millisecond, Logger: quiet}
+	for _, f := range tune {
+		f(&opts)
+	}
+	c := New(opts)
 	t.Cleanup(func() {
 		c.Close()
 		mgr.Close()
@@ -251,5 +255,38 @@ func TestCancelEndsTheBackup(t *testing.T) {
 	}
 	if !parts.aborted["node3"] {
 		t.Fatal("the parts were not aborted")
+	}
+}
+
+// TestStalledPartFailsTheBackup: a participant that answers every poll but
+// moves no byte for the stall timeout fails the backup, naming it, while
+// the parts that move keep it going until then.
+func TestStalledPartFailsTheBackup(t *testing.T) {
+	parts := newFakeParts()
+	c, _ := newCoordinator(t, parts, func(o *Options) { o.StallTimeout = 400 * time.Millisecond })
+	if _, err := c.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // node1 and node2 move a byte every 50 ms; node3 is stuck
+		for moved := int64(1); ; moved++ {
+			for _, n := range []string{"node1", "node2"} {
+				parts.set(n, backup.PartState{Known: true, Status: backup.StatusTransferring, Moved: moved})
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	parts.set("node3", backup.PartState{Known: true, Status: backup.StatusTransferring, Moved: 5})
+	info := waitEnd(t, c, "b1")
+	if info.Status != backup.StatusFailed || !strings.Contains(info.Error, "node node3 moved no byte of its part of the backup") {
+		t.Fatalf("%+v", info)
+	}
+	if !parts.aborted["node1"] || !parts.aborted["node2"] {
+		t.Fatalf("the other parts were not aborted: %v", parts.aborted)
 	}
 }

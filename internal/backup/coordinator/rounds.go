@@ -46,17 +46,45 @@ func (c *Coordinator) startJob(ctx context.Context, job *jobs.Job) (*jobs.Job, e
 }
 
 // rounds polls a job's parts and tells when one makes the job fail: a
-// part that failed, a node that lost its part (it restarted), or a node
-// that has not answered for the node timeout.
+// part that failed, a node that lost its part (it restarted), a node that
+// has not answered for the node timeout, or a part that has moved no byte
+// for the stall timeout.
 type rounds struct {
 	c      *Coordinator
 	what   string // "backup" or "restore", for reasons
 	start  time.Time
 	lastOK map[string]time.Time
+	moving map[string]progress // the last change of each part's progress
+}
+
+// progress is a part's progress and when it was first seen.
+type progress struct {
+	status backup.Status
+	moved  int64
+	since  time.Time
 }
 
 func (c *Coordinator) newRounds(what string) *rounds {
-	return &rounds{c: c, what: what, start: time.Now(), lastOK: map[string]time.Time{}}
+	return &rounds{c: c, what: what, start: time.Now(), lastOK: map[string]time.Time{}, moving: map[string]progress{}}
+}
+
+// stalled tells whether a part that answers has made no progress for the
+// stall timeout. A part that is done (uploaded, or placed and waiting for
+// the install) is not stalled.
+func (r *rounds) stalled(n string, st backup.PartState, now time.Time) bool {
+	if st.Status == backup.StatusSuccess || st.Status == backup.StatusTransferred {
+		return false
+	}
+	last, seen := r.moving[n]
+	if !seen || last.status != st.Status || last.moved != st.Moved {
+		since := now
+		if !seen {
+			since = r.start
+		}
+		r.moving[n] = progress{status: st.Status, moved: st.Moved, since: since}
+		return false
+	}
+	return now.Sub(last.since) > r.c.opts.StallTimeout
 }
 
 // poll asks every node for its part's state (each call within
@@ -88,12 +116,15 @@ func (r *rounds) poll(ctx context.Context, nodes []string, status func(ctx conte
 			}
 			continue
 		}
-		r.lastOK[n] = time.Now()
+		now := time.Now()
+		r.lastOK[n] = now
 		switch st := states[n]; {
 		case !st.Known:
 			return nil, fmt.Sprintf("node %s lost its part of the %s: it restarted", n, r.what)
 		case st.Status == backup.StatusFailed || st.Status == backup.StatusCanceled:
 			return nil, nodeError(n, errors.New(st.Error))
+		case r.stalled(n, st, now):
+			return nil, fmt.Sprintf("node %s moved no byte of its part of the %s for %s (%d bytes in all)", n, r.what, r.c.opts.StallTimeout, st.Moved)
 		}
 	}
 	return states, ""
