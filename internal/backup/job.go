@@ -41,6 +41,13 @@ func (c countTo) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// endedBefore tells whether the job ended before t.
+func (j *job) endedBefore(t time.Time) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.desc.Status.Terminal() && j.desc.CompletedAt.Before(t)
+}
+
 // info renders the job's state.
 func (j *job) info() Info {
 	j.mu.Lock()

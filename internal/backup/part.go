@@ -123,15 +123,17 @@ func (m *Manager) PreparePart(ctx context.Context, req PartRequest) error {
 // partMemory is how long an ended part is remembered for the coordinator.
 const partMemory = time.Hour
 
-// forgetOldParts drops parts that ended more than partMemory ago. Caller
-// holds m.mu.
+// forgetOldParts drops the backup and restore parts that ended more than
+// partMemory ago. Caller holds m.mu.
 func (m *Manager) forgetOldParts() {
 	for id, p := range m.parts {
-		p.j.mu.Lock()
-		old := p.j.desc.Status.Terminal() && time.Since(p.j.desc.CompletedAt) > partMemory
-		p.j.mu.Unlock()
-		if old {
+		if p.j.endedBefore(time.Now().Add(-partMemory)) {
 			delete(m.parts, id)
+		}
+	}
+	for id, p := range m.restoreParts {
+		if p.j.endedBefore(time.Now().Add(-partMemory)) {
+			delete(m.restoreParts, id)
 		}
 	}
 }

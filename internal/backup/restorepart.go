@@ -70,6 +70,7 @@ func (m *Manager) StartRestorePart(ctx context.Context, req RestorePartRequest) 
 	}
 	p := &restorePart{j: j, req: req, placed: map[string][]string{}}
 	m.mu.Lock()
+	m.forgetOldParts()
 	m.restoreParts[req.ID] = p
 	m.mu.Unlock()
 	go m.runRestorePart(runCtx, p, compressionOf(d))
@@ -94,6 +95,9 @@ func (m *Manager) runRestorePart(ctx context.Context, p *restorePart, comp archi
 		status, msg = StatusCanceled, "aborted"
 	}
 	p.j.desc.Status, p.j.desc.Error = status, msg
+	if status != StatusTransferred {
+		p.j.desc.CompletedAt = time.Now().UTC()
+	}
 	p.j.mu.Unlock()
 	if status != StatusTransferred {
 		m.removePlaced(p)
@@ -220,6 +224,9 @@ func (m *Manager) AbortRestorePart(id, reason string) {
 	p.j.mu.Lock()
 	p.aborted = true
 	running := p.j.desc.Status == StatusTransferring
+	if !running && !p.j.desc.Status.Terminal() { // placed, waiting for the install
+		p.j.desc.Status, p.j.desc.Error, p.j.desc.CompletedAt = StatusCanceled, reason, time.Now().UTC()
+	}
 	p.j.mu.Unlock()
 	p.j.cancel(errors.New(reason))
 	if !running { // a running part cleans up when it stops
