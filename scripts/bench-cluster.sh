@@ -2,7 +2,8 @@
 # Cluster benchmark: the same data on one node and on a 3-node cluster on
 # loopback (all processes share this machine's cores): import through one
 # node, and for the cluster also spread over the three; nearVector queries
-# through one node and spread over the three; a filesystem backup (the
+# through one node and spread over the three; a filesystem backup and its
+# restore (the
 # cluster's nodes share the backup directory).
 #   ./scripts/bench-cluster.sh [objects] [dims]     (defaults 100000 128)
 # BENCH_DIST picks the vector distribution (default clustered).
@@ -43,7 +44,7 @@ PIDS+=($!)
 wait_ready http://127.0.0.1:19080
 "$B" import --url http://127.0.0.1:19080 --objects "$N" --dims "$DIMS" --dist "$DIST" --seed 1
 "$B" query --url http://127.0.0.1:19080 --queries 2000 --dims "$DIMS" --dist "$DIST"
-"$B" backup --url http://127.0.0.1:19080 --classes Bench --id single --pid "${PIDS[0]}"
+"$B" backup --url http://127.0.0.1:19080 --classes Bench --id single --pid "${PIDS[0]}" --restore
 stop_all
 
 echo "== three nodes: $N x $DIMS ($DIST)"
@@ -66,8 +67,8 @@ echo "-- queries through node 1"
 "$B" query --url "${URLS[0]}" --queries 2000 --dims "$DIMS" --dist "$DIST"
 echo "-- queries through all three at once"
 queries_spread "${URLS[@]}"
-echo "-- backup through node 2 (every node uploads its shard)"
-"$B" backup --url "${URLS[1]}" --classes Bench --id cluster
+echo "-- backup and restore through node 2 (every node moves its own shards)"
+"$B" backup --url "${URLS[1]}" --classes Bench --id cluster --restore
 echo "-- import spread: a third of the objects through each node at once"
 curl -s -X DELETE "${URLS[0]}/v1/schema/Bench" > /dev/null
 curl -s -X POST "${URLS[0]}/v1/schema" -H 'Content-Type: application/json' \

@@ -36,38 +36,11 @@ type RestoreRequest struct {
 // downloaded, verified and staged; only when everything checks out are the
 // classes installed, all in one step.
 func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRequest) (Info, error) {
-	be, err := m.backendFor(backendName, "backend")
-	if err != nil {
-		return Info{}, err
-	}
-	if err := checkIncludeExclude(req.Include, req.Exclude); err != nil {
-		return Info{}, err
-	}
-	if err := validateID(req.ID); err != nil {
-		return Info{}, err
-	}
 	if m.opts.Clustered {
 		return Info{}, errClustered
 	}
-	loc, err := be.Locate(req.Bucket, req.Path)
+	be, loc, d, err := m.findRestorable(ctx, backendName, req)
 	if err != nil {
-		return Info{}, err
-	}
-	home := loc.Home(req.ID)
-	d, found, err := readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID))
-	if err != nil {
-		return Info{}, apperr.Invalidf("find backup %s: %v", home, err)
-	}
-	if !found {
-		return Info{}, apperr.NotFoundf("backup id %q does not exist: %s not found in %s: metadata not found", req.ID, layout.BackupDescriptor(req.ID), loc.Store)
-	}
-	if d.ID != req.ID {
-		return Info{}, apperr.Invalidf("wrong backup file: restore request asked for %q but %s holds backup %q", req.ID, home, d.ID)
-	}
-	if d.Status != StatusSuccess {
-		return Info{}, apperr.Invalidf("invalid backup in scheduler %s status: %s", home, d.Status)
-	}
-	if err := checkVersion(d); err != nil {
 		return Info{}, err
 	}
 	srcNode, err := m.sourceNode(d, req.NodeMapping)
@@ -123,6 +96,44 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	info := j.info()
 	info.Status = StatusStarted // the response says STARTED, as in Weaviate
 	return info, nil
+}
+
+// findRestorable checks a restore request (backend, include and exclude,
+// id) and finds the backup it names: its descriptor must say SUCCESS, for
+// this id, in a format this build reads.
+func (m *Manager) findRestorable(ctx context.Context, backendName string, req RestoreRequest) (Backend, *Location, *Descriptor, error) {
+	be, err := m.backendFor(backendName, "backend")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkIncludeExclude(req.Include, req.Exclude); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := validateID(req.ID); err != nil {
+		return nil, nil, nil, err
+	}
+	loc, err := be.Locate(req.Bucket, req.Path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	home := loc.Home(req.ID)
+	d, found, err := readDescriptor(ctx, loc.Store, layout.BackupDescriptor(req.ID))
+	if err != nil {
+		return nil, nil, nil, apperr.Invalidf("find backup %s: %v", home, err)
+	}
+	if !found {
+		return nil, nil, nil, apperr.NotFoundf("backup id %q does not exist: %s not found in %s: metadata not found", req.ID, layout.BackupDescriptor(req.ID), loc.Store)
+	}
+	if d.ID != req.ID {
+		return nil, nil, nil, apperr.Invalidf("wrong backup file: restore request asked for %q but %s holds backup %q", req.ID, home, d.ID)
+	}
+	if d.Status != StatusSuccess {
+		return nil, nil, nil, apperr.Invalidf("invalid backup in scheduler %s status: %s", home, d.Status)
+	}
+	if err := checkVersion(d); err != nil {
+		return nil, nil, nil, err
+	}
+	return be, loc, d, nil
 }
 
 func compressionOf(d *Descriptor) archive.Compression {

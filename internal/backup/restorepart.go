@@ -268,35 +268,8 @@ type CheckedRestore struct {
 // include and exclude, the backup's descriptor and version) and reads
 // every node's manifest, for a restore onto a cluster.
 func (m *Manager) CheckRestore(ctx context.Context, backendName string, req RestoreRequest) (CheckedRestore, error) {
-	be, err := m.backendFor(backendName, "backend")
+	_, loc, d, err := m.findRestorable(ctx, backendName, req)
 	if err != nil {
-		return CheckedRestore{}, err
-	}
-	if err := checkIncludeExclude(req.Include, req.Exclude); err != nil {
-		return CheckedRestore{}, err
-	}
-	if err := validateID(req.ID); err != nil {
-		return CheckedRestore{}, err
-	}
-	loc, err := be.Locate(req.Bucket, req.Path)
-	if err != nil {
-		return CheckedRestore{}, err
-	}
-	home := loc.Home(req.ID)
-	d, found, err := readDescriptor(ctx, loc.Store, BackupDescriptorKey(req.ID))
-	if err != nil {
-		return CheckedRestore{}, apperr.Invalidf("find backup %s: %v", home, err)
-	}
-	if !found {
-		return CheckedRestore{}, apperr.NotFoundf("backup id %q does not exist: %s not found in %s: metadata not found", req.ID, BackupDescriptorKey(req.ID), loc.Store)
-	}
-	if d.ID != req.ID {
-		return CheckedRestore{}, apperr.Invalidf("wrong backup file: restore request asked for %q but %s holds backup %q", req.ID, home, d.ID)
-	}
-	if d.Status != StatusSuccess {
-		return CheckedRestore{}, apperr.Invalidf("invalid backup in scheduler %s status: %s", home, d.Status)
-	}
-	if err := checkVersion(d); err != nil {
 		return CheckedRestore{}, err
 	}
 	out := CheckedRestore{Location: loc, Descriptor: d, Manifests: map[string]*NodeManifest{}}

@@ -291,17 +291,39 @@ func (c *Coordinator) info(j *jobs.Job, home, bucket string) backup.Info {
 		Status: j.Status, Error: j.Error, StartedAt: j.StartedAt, CompletedAt: j.CompletedAt, SizeBytes: size}
 }
 
-// driver runs one job on the leader.
-type driver struct {
+// jobDriver is what every job's driver on the leader has: the job as last
+// read, the epoch that fences its writes, its location.
+type jobDriver struct {
 	c     *Coordinator
 	job   *jobs.Job
 	epoch uint64
-	req   backup.PartRequest
 	loc   *backup.Location
-	codec string
 	// described is set once the job's descriptor is in the backend: its
 	// end is written there too.
 	described bool
+}
+
+// each calls fn for every participant concurrently; errs[i] is node i's.
+func (d *jobDriver) each(fn func(node string) error) (nodes []string, errs []error) {
+	nodes = sortedNodes(d.job.Nodes)
+	return nodes, fanOut(nodes, fn)
+}
+
+// propose writes a command about this job, fenced by the driver's epoch.
+func (d *jobDriver) propose(ctx context.Context, cmd jobs.Command) error {
+	cmd.Kind, cmd.ID, cmd.Epoch = d.job.Kind, d.job.ID, d.epoch
+	_, err := d.c.opts.Cluster.ProposeJob(ctx, cmd)
+	if err != nil {
+		d.c.log.Warn("job record", "kind", d.job.Kind, "id", d.job.ID, "op", cmd.Op, "err", err)
+	}
+	return err
+}
+
+// driver runs one backup on the leader.
+type driver struct {
+	jobDriver
+	req   backup.PartRequest
+	codec string
 }
 
 // drive takes a job over and runs it to its end, or until this node no
@@ -315,7 +337,7 @@ func (c *Coordinator) drive(j *jobs.Job) {
 	if !ok {
 		return
 	}
-	d := &driver{c: c, job: j, epoch: epoch}
+	d := &driver{jobDriver: jobDriver{c: c, job: j, epoch: epoch}}
 	if err := d.setup(); err != nil {
 		d.fail(ctx, err.Error())
 		return
@@ -396,32 +418,6 @@ func (d *driver) setup() error {
 	d.req = backup.PartRequest{ID: d.job.ID, Backend: d.job.Backend, Bucket: d.job.Bucket, Path: d.job.Path,
 		Classes: d.job.Classes, CompressionLevel: req.CompressionLevel, CPUPercentage: req.CPUPercentage}
 	return nil
-}
-
-// nodes are the job's participants, sorted.
-func (d *driver) nodes() []string {
-	out := make([]string, 0, len(d.job.Nodes))
-	for _, n := range d.c.opts.Cluster.Members() {
-		if _, ok := d.job.Nodes[n]; ok {
-			out = append(out, n)
-		}
-	}
-	for n := range d.job.Nodes { // a participant membership has forgotten
-		found := false
-		for _, o := range out {
-			found = found || o == n
-		}
-		if !found {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// each calls fn for every participant concurrently; errs[i] is node i's.
-func (d *driver) each(fn func(node string) error) (nodes []string, errs []error) {
-	nodes = d.nodes()
-	return nodes, fanOut(nodes, fn)
 }
 
 // prepare prepares every part, writes the STARTED descriptor and commits;
@@ -566,14 +562,4 @@ func (d *driver) descriptor(status backup.Status, reason string) *backup.Descrip
 		desc.PreCompressionSizeBytes += st.Bytes
 	}
 	return desc
-}
-
-// propose writes a command about this job, fenced by the driver's epoch.
-func (d *driver) propose(ctx context.Context, cmd jobs.Command) error {
-	cmd.Kind, cmd.ID, cmd.Epoch = jobs.KindBackup, d.job.ID, d.epoch
-	_, err := d.c.opts.Cluster.ProposeJob(ctx, cmd)
-	if err != nil {
-		d.c.log.Warn("backup job record", "id", d.job.ID, "op", cmd.Op, "err", err)
-	}
-	return err
 }

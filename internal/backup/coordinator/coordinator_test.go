@@ -290,3 +290,49 @@ func TestStalledPartFailsTheBackup(t *testing.T) {
 		t.Fatalf("the other parts were not aborted: %v", parts.aborted)
 	}
 }
+
+// TestNewLeaderEndsARestoreCaughtInstalling: a restore whose coordinator
+// stopped while it installed the classes (FINALIZING in the record) is
+// ended by the next leader: SUCCESS when the classes are there (the
+// install committed), FAILED when they are not.
+func TestNewLeaderEndsARestoreCaughtInstalling(t *testing.T) {
+	for class, want := range map[string]backup.Status{"Doc": backup.StatusSuccess, "Missing": backup.StatusFailed} {
+		t.Run(class, func(t *testing.T) {
+			plan, _ := json.Marshal(restorePlan{})
+			job := &jobs.Job{ID: "r1", Kind: jobs.KindRestore, Backend: "filesystem", Classes: []string{class},
+				Status: backup.StatusStarted, StartedAt: time.Now().UTC(), Request: plan,
+				Nodes: map[string]*jobs.NodeState{"node2": {}, "node3": {}}}
+			c, _ := newCoordinator(t, newFakeParts(), func(o *Options) {
+				for _, cmd := range []jobs.Command{
+					{Op: jobs.OpStart, Job: job},
+					{Op: jobs.OpTakeOver, Node: "node9"},
+					{Op: jobs.OpCommit},
+					{Op: jobs.OpStatus, Status: backup.StatusTransferring},
+					{Op: jobs.OpStatus, Status: backup.StatusFinalizing},
+				} {
+					cmd.Kind, cmd.ID = jobs.KindRestore, "r1"
+					if _, err := o.Cluster.ProposeJob(context.Background(), cmd); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				info, err := c.RestoreStatus(context.Background(), "filesystem", "r1", "", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if info.Status.Terminal() {
+					if info.Status != want {
+						t.Fatalf("%+v, want %s", info, want)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("restore still %s", info.Status)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}

@@ -113,13 +113,8 @@ func (c *Coordinator) CancelRestore(ctx context.Context, backendName, id, bucket
 
 // restoreDriver runs one restore on the leader.
 type restoreDriver struct {
-	c     *Coordinator
-	job   *jobs.Job
-	epoch uint64
-	plan  restorePlan
-	loc   *backup.Location
-	// described is set once restore_config.json is in the backend.
-	described bool
+	jobDriver
+	plan restorePlan
 }
 
 func (c *Coordinator) driveRestore(j *jobs.Job) {
@@ -131,7 +126,7 @@ func (c *Coordinator) driveRestore(j *jobs.Job) {
 	if !ok {
 		return
 	}
-	d := &restoreDriver{c: c, job: j, epoch: epoch, described: j.Committed}
+	d := &restoreDriver{jobDriver: jobDriver{c: c, job: j, epoch: epoch, described: j.Committed}}
 	if err := json.Unmarshal(j.Request, &d.plan); err != nil {
 		d.end(ctx, backup.StatusFailed, fmt.Sprintf("restore %s: unreadable plan in the job record: %v", j.ID, err))
 		return
@@ -155,16 +150,6 @@ func (c *Coordinator) driveRestore(j *jobs.Job) {
 		return
 	}
 	d.follow(ctx)
-}
-
-// nodes are the restore's participants, sorted.
-func (d *restoreDriver) nodes() []string {
-	return sortedNodes(d.job.Nodes)
-}
-
-func (d *restoreDriver) each(fn func(node string) error) ([]string, []error) {
-	nodes := d.nodes()
-	return nodes, fanOut(nodes, fn)
 }
 
 // start starts every node's part; it reports whether the restore goes on.
@@ -284,19 +269,10 @@ func (d *restoreDriver) putDescriptor(ctx context.Context, status backup.Status,
 	if status.Terminal() {
 		desc.CompletedAt = time.Now().UTC()
 	}
-	for _, n := range d.nodes() {
+	for _, n := range sortedNodes(d.job.Nodes) {
 		desc.Nodes[n] = &backup.NodeStatus{Classes: d.job.Classes, Status: status, Error: reason}
 	}
 	if err := d.c.opts.Local.PutRestoreDescriptor(ctx, d.loc, desc); err != nil {
 		d.c.log.Warn("write the restore descriptor", "id", d.job.ID, "err", err)
 	}
-}
-
-func (d *restoreDriver) propose(ctx context.Context, cmd jobs.Command) error {
-	cmd.Kind, cmd.ID, cmd.Epoch = jobs.KindRestore, d.job.ID, d.epoch
-	_, err := d.c.opts.Cluster.ProposeJob(ctx, cmd)
-	if err != nil {
-		d.c.log.Warn("restore job record", "id", d.job.ID, "op", cmd.Op, "err", err)
-	}
-	return err
 }
