@@ -63,7 +63,7 @@ type Participants interface {
 const (
 	DefaultNodeTimeout  = 60 * time.Second
 	DefaultStallTimeout = 10 * time.Minute
-	defaultPoll         = 250 * time.Millisecond
+	defaultPoll         = 100 * time.Millisecond
 	// callTimeout bounds one call to a participant.
 	callTimeout = 5 * time.Second
 	// prepareTimeout bounds a participant's prepare (it snapshots).
@@ -85,7 +85,7 @@ type Options struct {
 	// StallTimeout is how long a participant that answers may move no
 	// byte before its job fails (0: DefaultStallTimeout).
 	StallTimeout time.Duration
-	Poll         time.Duration // between two status rounds (0: 250 ms)
+	Poll         time.Duration // between two status rounds (0: 100 ms)
 	Logger       *slog.Logger
 }
 
@@ -546,7 +546,9 @@ func (d *driver) end(ctx context.Context, status backup.Status, reason string) {
 	}
 	if err := d.propose(ctx, jobs.Command{Op: jobs.OpStatus, Status: status, Error: reason, At: time.Now().UTC()}); err != nil {
 		d.c.log.Warn("record the end of a backup", "id", d.job.ID, "status", status, "err", err)
+		return
 	}
+	d.c.log.Info("backup ended", "id", d.job.ID, "status", status, "took", time.Since(d.job.StartedAt))
 }
 
 // descriptor renders the job as backup_config.json.

@@ -219,6 +219,7 @@ func (d *restoreDriver) install(ctx context.Context) {
 		return
 	}
 	d.putDescriptor(ctx, backup.StatusFinalizing, "")
+	d.c.log.Info("restore placed on every node; installing the classes", "id", d.job.ID, "since start", time.Since(d.job.StartedAt))
 	if err := d.c.opts.Local.InstallPlaced(ctx, d.classes()); err != nil {
 		d.end(ctx, backup.StatusFailed, "could not restore classes: "+err.Error())
 		return
@@ -257,7 +258,9 @@ func (d *restoreDriver) end(ctx context.Context, status backup.Status, reason st
 	}
 	if err := d.propose(ctx, jobs.Command{Op: jobs.OpStatus, Status: status, Error: reason, At: time.Now().UTC()}); err != nil {
 		d.c.log.Warn("record the end of a restore", "id", d.job.ID, "status", status, "err", err)
+		return
 	}
+	d.c.log.Info("restore ended", "id", d.job.ID, "status", status, "took", time.Since(d.job.StartedAt))
 }
 
 func (d *restoreDriver) putDescriptor(ctx context.Context, status backup.Status, reason string) {
