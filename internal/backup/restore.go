@@ -43,19 +43,29 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	if err != nil {
 		return Info{}, err
 	}
-	srcNode, err := m.sourceNode(d, req.NodeMapping)
-	if err != nil {
-		return Info{}, err
-	}
-	manifest, err := m.readManifest(ctx, loc, req.ID, srcNode)
+	sources, err := m.sourceNodes(d, req.NodeMapping)
 	if err != nil {
 		return Info{}, err
 	}
 	var available []string
-	byName := map[string]*ClassDescriptor{}
-	for _, c := range manifest.Classes {
-		available = append(available, c.Name)
-		byName[c.Name] = c
+	byName := map[string]*classSources{}
+	for _, node := range sources {
+		manifest, err := m.readManifest(ctx, loc, req.ID, node)
+		if err != nil {
+			return Info{}, err
+		}
+		for _, c := range manifest.Classes {
+			cs := byName[c.Name]
+			if cs == nil {
+				merged := *c
+				merged.Shards = nil
+				cs = &classSources{merged: &merged}
+				byName[c.Name] = cs
+				available = append(available, c.Name)
+			}
+			cs.merged.Shards = append(cs.merged.Shards, c.Shards...)
+			cs.parts = append(cs.parts, classPart{node: node, desc: c})
+		}
 	}
 	classes, err := pickClasses(available, req.Include, req.Exclude, func(missing []string) error {
 		return apperr.Invalidf("class %s doesn't exist in the backup, but does have %v: ", missing[0], available)
@@ -88,11 +98,11 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 		m.release(j)
 		return Info{}, fmt.Errorf("put initial metadata: %w", err)
 	}
-	descs := make([]*ClassDescriptor, len(classes))
+	descs := make([]*classSources, len(classes))
 	for i, c := range classes {
 		descs[i] = byName[c]
 	}
-	go m.runRestore(runCtx, j, srcNode, compressionOf(d), descs, m.workers(req.CPUPercentage))
+	go m.runRestore(runCtx, j, compressionOf(d), descs, m.workers(req.CPUPercentage))
 	info := j.info()
 	info.Status = StatusStarted // the response says STARTED, as in Weaviate
 	return info, nil
@@ -180,28 +190,41 @@ func checkVersion(d *Descriptor) error {
 	return nil
 }
 
-// sourceNode picks the backup's node whose data this node restores.
-func (m *Manager) sourceNode(d *Descriptor, mapping map[string]string) (string, error) {
-	for from := range mapping {
+// classSources is one class of a restore: its descriptor with the shards
+// of every backup node (merged), and each node's own descriptor, whose
+// chunks are under that node's prefix.
+type classSources struct {
+	merged *ClassDescriptor
+	parts  []classPart
+}
+
+type classPart struct {
+	node string
+	desc *ClassDescriptor
+}
+
+// sourceNodes lists the backup's nodes whose data this node restores,
+// sorted. A backup of one node is restored from a node of the same name,
+// or through node_mapping; a backup of several nodes is gathered here,
+// every shard of every node (the shard is the unit). node_mapping may
+// name only the backup's nodes, and only this node as their target.
+func (m *Manager) sourceNodes(d *Descriptor, mapping map[string]string) ([]string, error) {
+	for _, from := range sortedKeys(mapping) {
 		if _, ok := d.Nodes[from]; !ok {
-			return "", apperr.Invalidf("node_mapping: %q is not a node of this backup (its nodes: %v)", from, sortedKeys(d.Nodes))
+			return nil, apperr.Invalidf("node_mapping: %q is not a node of this backup (its nodes: %v)", from, sortedKeys(d.Nodes))
+		}
+		if to := mapping[from]; to != m.opts.Node {
+			return nil, apperr.Invalidf("node_mapping: %q maps to %q, which is not a node of this cluster (this node is %q)", from, to, m.opts.Node)
 		}
 	}
-	var nodes []string
-	for n := range d.Nodes {
-		target := n
-		if to, ok := mapping[n]; ok {
-			target = to
+	nodes := sortedKeys(d.Nodes)
+	if len(nodes) == 1 {
+		n := nodes[0]
+		if _, mapped := mapping[n]; !mapped && n != m.opts.Node {
+			return nil, apperr.Invalidf("backup node %q has no counterpart in this cluster (this node is %q): restore with \"node_mapping\": {%q: %q}", n, m.opts.Node, n, m.opts.Node)
 		}
-		if target != m.opts.Node {
-			return "", apperr.Invalidf("backup node %q has no counterpart in this cluster (this node is %q): restore with \"node_mapping\": {%q: %q}", n, m.opts.Node, n, m.opts.Node)
-		}
-		nodes = append(nodes, n)
 	}
-	if len(nodes) != 1 {
-		return "", apperr.Invalidf("the backup has %d nodes mapped to this single node; restore into a cluster of the same size", len(nodes))
-	}
-	return nodes[0], nil
+	return nodes, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -230,9 +253,9 @@ func (m *Manager) readManifest(ctx context.Context, loc *Location, id, node stri
 	return &nm, nil
 }
 
-func (m *Manager) runRestore(ctx context.Context, j *job, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) {
+func (m *Manager) runRestore(ctx context.Context, j *job, comp archive.Compression, classes []*classSources, nWorkers int) {
 	defer m.wg.Done()
-	err := m.doRestore(ctx, j, srcNode, comp, classes, nWorkers)
+	err := m.doRestore(ctx, j, comp, classes, nWorkers)
 	status, msg := StatusSuccess, ""
 	switch {
 	case err == nil:
@@ -246,7 +269,11 @@ func (m *Manager) runRestore(ctx context.Context, j *job, srcNode string, comp a
 	m.finish(j, status, msg)
 }
 
-func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp archive.Compression, classes []*ClassDescriptor, nWorkers int) error {
+func (m *Manager) doRestore(ctx context.Context, j *job, comp archive.Compression, sources []*classSources, nWorkers int) error {
+	classes := make([]*ClassDescriptor, len(sources))
+	for i, cs := range sources {
+		classes[i] = cs.merged
+	}
 	// Fail at once, before transferring anything, if a class exists.
 	var exists []string
 	for _, c := range classes {
@@ -276,7 +303,8 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 		return fmt.Errorf("could not restore classes: %w", err)
 	}
 	type task struct {
-		class *ClassDescriptor
+		node  string
+		class *ClassDescriptor // the node's
 		n     int
 	}
 	var tasks []task
@@ -291,8 +319,10 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 				return err
 			}
 		}
-		for _, n := range sortedInts(c.Chunks) {
-			tasks = append(tasks, task{c, n})
+		for _, part := range sources[i].parts {
+			for _, n := range sortedInts(part.desc.Chunks) {
+				tasks = append(tasks, task{part.node, part.desc, n})
+			}
 		}
 	}
 	t0 := time.Now()
@@ -300,7 +330,7 @@ func (m *Manager) doRestore(ctx context.Context, j *job, srcNode string, comp ar
 	extracted := map[string]archive.FileInfo{}
 	err := runPool(ctx, nWorkers, len(tasks), func(ctx context.Context, i int) error {
 		lowerPriority() // download, decompress and verify in the background
-		files, err := m.fetchChunk(ctx, j, srcNode, comp, tasks[i].class, tasks[i].n, filepath.Join(staging, tasks[i].class.Name))
+		files, err := m.fetchChunk(ctx, j, tasks[i].node, comp, tasks[i].class, tasks[i].n, filepath.Join(staging, tasks[i].class.Name))
 		mu.Lock()
 		for _, f := range files {
 			extracted[tasks[i].class.Name+"\x00"+f.Name] = f

@@ -2,8 +2,13 @@ package backup
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+
+	"strata/internal/apperr"
+	"strata/internal/db"
 )
 
 // TestEndedRestorePartsAreForgotten: a restore part that failed stays
@@ -67,4 +72,49 @@ func TestEndedRestorePartsAreForgotten(t *testing.T) {
 	if st := f.mgr.RestorePartStatus("r2"); st.Status != StatusCanceled {
 		t.Fatalf("r2 aborted while placed: %+v", st)
 	}
+}
+
+// TestRestoreOntoAnotherNodeName: a one-node backup restores onto a node
+// of another name only through node_mapping; a mapping from a node the
+// backup does not have, or to a node that is not this one, is 422 naming
+// it.
+func TestRestoreOntoAnotherNodeName(t *testing.T) {
+	f := newFixture(t)
+	want := f.addObjects(t, "Article", 200, 8)
+	f.backup(t, CreateRequest{ID: "m1"})
+
+	data := t.TempDir()
+	d, err := db.Open(db.Options{DataPath: data, Node: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(context.Background(), Options{DB: d, DataPath: data, Node: "other", ServerVersion: "1.35.0",
+		Backends: []Backend{&memBackend{f.store}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(); d.Close() })
+	other := &fixture{db: d, mgr: m, store: f.store, data: data}
+	ctx := context.Background()
+	for mapping, named := range map[string]string{
+		"":                    `backup node "node1" has no counterpart in this cluster (this node is "other"): restore with "node_mapping"`,
+		`{"node9":"other"}`:   `"node9" is not a node of this backup`,
+		`{"node1":"faraway"}`: `"faraway", which is not a node of this cluster`,
+	} {
+		var nm map[string]string
+		if mapping != "" {
+			if err := json.Unmarshal([]byte(mapping), &nm); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := m.Restore(ctx, "filesystem", RestoreRequest{ID: "m1", NodeMapping: nm})
+		if apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), named) {
+			t.Fatalf("mapping %s: %v, want 422 with %q", mapping, err, named)
+		}
+	}
+	info := other.restore(t, RestoreRequest{ID: "m1", NodeMapping: map[string]string{"node1": "other"}})
+	if info.Status != StatusSuccess {
+		t.Fatalf("restore with node_mapping: %+v", info)
+	}
+	sameObjects(t, want, other.objects(t, "Article"))
 }

@@ -369,6 +369,45 @@ func TestClusterRestore(t *testing.T) {
 		t.Fatalf("3 → 2: %d shards held, want the backup's 3", held)
 	}
 
+	// 3 → 1: a server of its own gathers every node's shards.
+	dir := t.TempDir()
+	solo, err := db.Open(db.Options{DataPath: dir, Node: "solo", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer solo.Close()
+	fsb, err := backup.NewFilesystem(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	soloMgr, err := backup.New(ctx, backup.Options{DB: solo, DataPath: dir, Node: "solo", ServerVersion: "1.39.0",
+		Backends: []backup.Backend{fsb}, Logger: quiet, CPUs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer soloMgr.Close()
+	_, err = soloMgr.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1", NodeMapping: map[string]string{"node1": "elsewhere"}})
+	if apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), `"elsewhere"`) {
+		t.Fatalf("3 → 1 mapped to another node: %v", err)
+	}
+	if _, err := soloMgr.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "3 → 1 restore ends", 60*time.Second, func() bool {
+		info, err := soloMgr.RestoreStatus(ctx, "filesystem", "b1", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Status.Terminal() && info.Status != backup.StatusSuccess {
+			t.Fatalf("3 → 1: %+v", info)
+		}
+		return info.Status == backup.StatusSuccess
+	})
+	if shards, _ := solo.Shards("Doc"); len(shards) != 3 {
+		t.Fatalf("3 → 1: %d shards, want the backup's 3", len(shards))
+	}
+	checkDoc(t, []*backupMember{{member: &member{name: "solo", db: solo}}}, 1500)
+
 	// node_mapping to renamed nodes; a source that is not in the backup is 422.
 	renamed := startBackupNodes(t, []string{"a", "b", "c"}, []string{shared, shared, shared}, []chan struct{}{nil, nil, nil})
 	_, err = renamed[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1", NodeMapping: map[string]string{"node9": "a"}})
