@@ -3,8 +3,7 @@
 # loopback (all processes share this machine's cores): import through one
 # node, and for the cluster also spread over the three; nearVector queries
 # through one node and spread over the three; a filesystem backup and its
-# restore (the
-# cluster's nodes share the backup directory).
+# restore (the cluster's nodes share the backup directory).
 #   ./scripts/bench-cluster.sh [objects] [dims]     (defaults 100000 128)
 # BENCH_DIST picks the vector distribution (default clustered).
 set -euo pipefail
