@@ -415,3 +415,40 @@ func TestRestoreDoesNotHoldTheManagerWhileStarting(t *testing.T) {
 		t.Fatalf("the restore: %+v", info)
 	}
 }
+
+// TestAbortDuringPrepareDropsThePart: a cluster coordinator that gives up
+// on a part while the node still snapshots it (its abort finds no part
+// yet) gets no part that holds the node's backup slot afterwards: the
+// prepare fails, and the next one is accepted.
+func TestAbortDuringPrepareDropsThePart(t *testing.T) {
+	f := newDiskFixture(t)
+	f.addObjects(t, "Article", 50, 4)
+	f.addColdTenant(t)
+	ctx := context.Background()
+	blocked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	f.armed.Store(&diskFaults{local: func(op faultfs.Op, path string) error {
+		if op == faultfs.OpCreate && f.under(path, workDir, "snapshots", "p1", "Multi") {
+			once.Do(func() { close(blocked) })
+			<-release
+		}
+		return nil
+	}})
+	req := PartRequest{ID: "p1", Backend: "filesystem", Classes: []string{"Article", "Multi"}}
+	prepared := make(chan error, 1)
+	go func() { prepared <- f.mgr.PreparePart(ctx, req) }()
+	<-blocked
+	f.mgr.AbortPart("p1", "the coordinator gave up")
+	close(release)
+	if err := <-prepared; apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "aborted") {
+		t.Fatalf("prepare aborted midway: %v", err)
+	}
+	if st, err := f.mgr.PartStatus(ctx, req); err != nil || st.Known {
+		t.Fatalf("the aborted part is known: %+v, %v", st, err)
+	}
+	req.ID = "p2"
+	if err := f.mgr.PreparePart(ctx, req); err != nil {
+		t.Fatalf("the next prepare: %v", err)
+	}
+	f.mgr.AbortPart("p2", "test over")
+}

@@ -95,6 +95,9 @@ type Manager struct {
 	// restoreParts of cluster restores (restorepart.go).
 	parts        map[string]*part
 	restoreParts map[string]*restorePart
+	// abortedParts holds when an abort came for a backup part this node
+	// did not have (yet): a prepare still running then is dropped.
+	abortedParts map[string]time.Time
 	closing      chan struct{}
 	wg           sync.WaitGroup
 }
@@ -131,7 +134,7 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 	}
 	m := &Manager{opts: opts, log: opts.Logger, backends: map[string]Backend{}, fs: fsutil.Or(opts.FS),
 		unsynced: map[*job]bool{}, parts: map[string]*part{},
-		restoreParts: map[string]*restorePart{}, closing: make(chan struct{})}
+		restoreParts: map[string]*restorePart{}, abortedParts: map[string]time.Time{}, closing: make(chan struct{})}
 	for _, b := range opts.Backends {
 		m.backends[b.Name()] = b
 	}

@@ -64,6 +64,7 @@ type part struct {
 // snapshots this node's shards of the classes, consistent with every
 // write acknowledged before it returns.
 func (m *Manager) PreparePart(ctx context.Context, req PartRequest) error {
+	started := time.Now()
 	be, err := m.backendFor(req.Backend, "backend")
 	if err != nil {
 		return err
@@ -110,6 +111,13 @@ func (m *Manager) PreparePart(ctx context.Context, req PartRequest) error {
 	p := &part{j: j, ctx: runCtx, snaps: snaps, snapDir: snapDir, codec: codec, workers: m.workers(req.CPUPercentage)}
 	m.mu.Lock()
 	m.forgetOldParts()
+	if at, ok := m.abortedParts[req.ID]; ok && at.After(started) {
+		// The coordinator gave up on this prepare while it ran.
+		m.mu.Unlock()
+		m.fs.RemoveAll(snapDir)
+		m.release(j)
+		return apperr.Invalidf("backup %s was aborted on node %s while it prepared", req.ID, m.opts.Node)
+	}
 	m.parts[req.ID] = p
 	p.hold = time.AfterFunc(prepareHold, func() {
 		if m.dropPrepared(req.ID, p) {
@@ -134,6 +142,11 @@ func (m *Manager) forgetOldParts() {
 	for id, p := range m.restoreParts {
 		if p.j.endedBefore(time.Now().Add(-partMemory)) {
 			delete(m.restoreParts, id)
+		}
+	}
+	for id, at := range m.abortedParts {
+		if time.Since(at) > partMemory {
+			delete(m.abortedParts, id)
 		}
 	}
 }
@@ -257,10 +270,14 @@ func (m *Manager) PartStatus(ctx context.Context, req PartRequest) (PartState, e
 }
 
 // AbortPart stops this node's part of backup id: a prepared part is
-// released, a running one cancelled. Unknown ids are no error.
+// released, a running one cancelled, one still preparing is dropped when
+// its prepare ends. Unknown ids are no error.
 func (m *Manager) AbortPart(id, reason string) {
 	m.mu.Lock()
 	p := m.parts[id]
+	if p == nil {
+		m.abortedParts[id] = time.Now()
+	}
 	m.mu.Unlock()
 	if p == nil {
 		return

@@ -40,7 +40,8 @@ func TestClusterBackupS3(t *testing.T) {
 	env["STRATA_BACKUP_NODE_TIMEOUT_SECONDS"] = "5"
 	nodes := startCluster(t, []string{"node1", "node2", "node3"}, serverOptions{Env: env})
 	createClass(t, nodes[0], articleClass("Article"))
-	batchImport(t, nodes[0], "Article", "", genObjects(7, 6000, 32), 1000)
+	objs := genObjects(7, 6000, 32)
+	batchImport(t, nodes[0], "Article", "", objs, 1000)
 
 	created, err := nodes[1].client(t).Backup().Creator().WithBackend("s3").WithBackupID("c1").WithWaitForCompletion(true).Do(ctx)
 	if err != nil || created.Status == nil || *created.Status != "SUCCESS" {
@@ -91,6 +92,13 @@ func TestClusterBackupS3(t *testing.T) {
 	wantFinal(t, "restore 3 → 2", pollStatus(t, two[0], "/v1/backups/s3/c1/restore", time.Minute), "SUCCESS")
 	for _, s := range two {
 		compareSnapshots(t, "3 → 2, read through "+s.URL, snapshotObjects(t, s, "Article", ""), want)
+		for q := range 5 {
+			vec := objs[q*1013].Vector
+			wantTop, got := nearVectorTop(t, nodes[0], "Article", "", vec, 10), nearVectorTop(t, s, "Article", "", vec, 10)
+			if fmt.Sprint(got) != fmt.Sprint(wantTop) {
+				t.Fatalf("3 → 2: query %d through %s:\n got %v\nwant %v", q, s.URL, got, wantTop)
+			}
+		}
 	}
 	for _, s := range two {
 		s.stop()
