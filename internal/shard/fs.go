@@ -2,11 +2,15 @@ package shard
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"strata/internal/fsutil"
 )
 
 // lazyAllocFS is the file system of a shard's store: its files take disk
@@ -45,6 +49,26 @@ func (lazyAllocFile) Preallocate(offset, length int64) error { return nil }
 // openHeadroom is the disk a store needs to open besides its WAL replay:
 // a new manifest, options file and WAL.
 const openHeadroom = 256 << 10
+
+// writeHeadroom is the disk a write leaves free besides its own log
+// record: room for a memtable flush. Pebble applies a batch to its
+// memtable before its log write can fail, and retries a flush that finds
+// no room without end while writes stall, so a write that would leave
+// less is refused before anything is applied.
+const writeHeadroom = memTableSize
+
+// checkRoomToWrite fails with ENOSPC unless the disk holding dir has room
+// for a write of n bytes and writeHeadroom.
+func checkRoomToWrite(dir string, n int64) error {
+	free, err := fsutil.FreeBytes(dir)
+	if err != nil {
+		return fmt.Errorf("free space of the data disk: %w", err)
+	}
+	if need := n + writeHeadroom; free < need {
+		return fmt.Errorf("the data disk is full: a write of %d bytes needs about %d free and %d are: %w", n, need, free, syscall.ENOSPC)
+	}
+	return nil
+}
 
 // SpaceToOpen estimates the disk the store in dir (new if missing) needs
 // to open: opening replays its write-ahead logs into sstables, which

@@ -29,6 +29,9 @@ var (
 	ErrClosed   = errors.New("shard is closed")
 )
 
+// memTableSize is a store's memtable size: what one flush writes at most.
+const memTableSize = 32 << 20
+
 // Key prefixes inside a shard's pebble store.
 const (
 	prefixObject = 'o' // 'o' + 16-byte UUID → object record
@@ -97,7 +100,7 @@ func Open(dir string, opts Options) (*Shard, error) {
 	po := &pebble.Options{
 		Cache:        opts.Cache,
 		FileCache:    opts.FileCache,
-		MemTableSize: 32 << 20,
+		MemTableSize: memTableSize,
 		Logger:       &pebbleLogger{l: opts.Logger.With("shard", dir)},
 		FS:           lazyAllocFS{fs},
 	}
@@ -309,6 +312,9 @@ func (s *Shard) applyWrite(objs []*Object, mustBeNew bool) ([]error, *pebble.Bat
 		if err := b.Set(metaCount, binary.AppendUvarint(nil, uint64(s.count+added)), nil); err != nil {
 			return nil, nil, fmt.Errorf("batch set: %w", err)
 		}
+	}
+	if err := checkRoomToWrite(s.dir, int64(len(b.Repr()))); err != nil {
+		return nil, nil, err
 	}
 	if err := s.applyVectors(b, batchChanges(objs, olds, errs)); err != nil {
 		s.dropIndexes()

@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -188,4 +190,77 @@ func TestRestoreOntoFullDataDisk(t *testing.T) {
 	}
 	restoreAndWait(t, s, "full-disk", nil)
 	checkObjectsMatch(t, "Article", listAll(t, s, "Article", "", 1000), objs)
+}
+
+// TestStartOnFullDataDisk: while the data disk fills up, a write either
+// fails with the cause or is kept, and every acknowledged object stays
+// readable; a server SIGKILLed on a full disk (its logs to replay)
+// refuses to start, at once and saying why, and starts with every
+// acknowledged object once there is room.
+func TestStartOnFullDataDisk(t *testing.T) {
+	t.Parallel()
+	disk := mountTmpfs(t, 64<<20)
+	s := startServer(t, serverOptions{DataDir: filepath.Join(disk, "data")})
+	createClass(t, s, articleClass("Article"))
+	objs := genObjects(13, 1500, 64)
+	fastImport(t, s, "Article", "", objs, 500)
+
+	fillUpTo(t, disk, 16<<10)
+	extra := genObjects(14, 200, 64)
+	var items []map[string]any
+	for _, o := range extra {
+		items = append(items, o.restJSON("Article"))
+	}
+	r := s.do(t, http.MethodPost, "/v1/batch/objects", map[string]any{"objects": items})
+	acked := slices.Clone(objs)
+	t.Logf("a batch on a full disk: %s", truncate(r.Body, 400))
+	if r.Status != http.StatusOK {
+		if !strings.Contains(string(r.Body), "no space left on device") {
+			t.Fatalf("a batch on a full disk fails without the cause: %s", r)
+		}
+	} else {
+		var res []struct {
+			ID     string `json:"id"`
+			Result struct {
+				Status string          `json:"status"`
+				Errors json.RawMessage `json:"errors"`
+			} `json:"result"`
+		}
+		r.JSON(t, &res)
+		failed := 0
+		for i, o := range res {
+			switch {
+			case o.Result.Status == "SUCCESS":
+				acked = append(acked, extra[i])
+			case !strings.Contains(string(o.Result.Errors), "no space left on device"):
+				t.Fatalf("object %s failed on a full disk without the cause: %s", o.ID, o.Result.Errors)
+			default:
+				failed++
+			}
+		}
+		t.Logf("a batch of %d on a full disk: %d failed with the cause", len(extra), failed)
+	}
+	checkObjectsMatch(t, "Article", listAll(t, s, "Article", "", 1000), acked)
+
+	s.kill()
+	start := time.Now()
+	err := s.waitReady(s.spawn(), readyTimeout)
+	if err == nil || !strings.Contains(err.Error(), "exited during start-up") {
+		t.Fatalf("start on a full disk after SIGKILL: %v", err)
+	}
+	s.mu.Lock()
+	logPath := s.logs[len(s.logs)-1]
+	s.mu.Unlock()
+	out, _ := os.ReadFile(logPath)
+	if !strings.Contains(string(out), "the data disk is full") || !strings.Contains(string(out), "no space left on device") {
+		t.Fatalf("start on a full disk: the log does not say why:\n%s", truncate(out, 1000))
+	}
+	t.Logf("refused to start after %v: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(string(out)))
+	if err := os.Remove(filepath.Join(disk, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	s.launch()
+	checkObjectsMatch(t, "Article", listAll(t, s, "Article", "", 1000), acked)
+	fastImport(t, s, "Article", "", extra, 50)
+	checkObjectsMatch(t, "Article", listAll(t, s, "Article", "", 1000), append(objs, extra...))
 }
