@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -90,6 +91,25 @@ func sizeGiB(bytes int64) any {
 	return float64(bytes) / (1 << 30)
 }
 
+// progressJSON renders a job's progress, an extension of Weaviate's
+// status answers: bytes and files done of the total, the rate in bytes
+// per second and the seconds left at it, per class and (cluster) per node.
+func progressJSON(p *backup.Progress) map[string]any {
+	out := map[string]any{"bytesDone": p.BytesDone, "bytesTotal": p.BytesTotal, "filesDone": p.FilesDone,
+		"filesTotal": p.FilesTotal, "bytesPerSecond": math.Round(p.Rate), "etaSeconds": math.Round(p.ETA.Seconds()*10) / 10}
+	for key, parts := range map[string]map[string]*backup.Progress{"classes": p.Classes, "nodes": p.Nodes} {
+		if len(parts) == 0 {
+			continue
+		}
+		m := make(map[string]any, len(parts))
+		for name, part := range parts {
+			m[name] = progressJSON(part)
+		}
+		out[key] = m
+	}
+	return out
+}
+
 func (s *Server) createBackup(w http.ResponseWriter, r *http.Request) {
 	var req backupCreateRequest
 	if err := decodeBody(r, &req); err != nil {
@@ -144,6 +164,9 @@ func (s *Server) backupStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	if size := sizeGiB(info.SizeBytes); size != nil && info.Status == backup.StatusSuccess {
 		out["size"] = size
+	}
+	if info.Progress != nil {
+		out["progress"] = progressJSON(info.Progress)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -221,6 +244,9 @@ func (s *Server) restoreStatus(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"backend": backend, "id": id, "path": info.Home, "status": info.Status}
 	if info.Error != "" {
 		out["error"] = info.Error
+	}
+	if info.Progress != nil {
+		out["progress"] = progressJSON(info.Progress)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

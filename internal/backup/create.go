@@ -361,6 +361,16 @@ func (m *Manager) doBackup(ctx context.Context, j *job, snaps []db.ClassSnapshot
 		}
 	}
 
+	planned := map[string]*classCounter{}
+	for _, p := range plans {
+		var size int64
+		for _, f := range p.files {
+			size += f.size
+		}
+		plan(planned, p.class, size, int64(len(p.files)))
+	}
+	j.progress.Store(newProgress(planned))
+
 	// The chunk uploads and the parts each sends in parallel share one
 	// budget from CPUPercentage: two part buffers per worker, so that every
 	// worker can fill a part while it sends another, and a lone upload at
@@ -476,6 +486,8 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 			if err != nil {
 				return err
 			}
+			prog := j.progress.Load()
+			w.OnBytes(func(n int64) { prog.bytes(p.class, n) })
 			for _, f := range p.files {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -484,6 +496,7 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 				if err != nil {
 					return fmt.Errorf("add %s: %w", f.name, err)
 				}
+				prog.files(p.class, 1)
 				res.files = append(res.files, fi)
 			}
 			if err := w.Close(); err != nil {
@@ -495,7 +508,7 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 	}()
 	key := layout.Chunk(j.id, m.opts.Node, p.class, p.n)
 	// The chunk is hashed on the upload side, off the compressing goroutine.
-	err := j.loc.Store.Put(ctx, key, io.TeeReader(pr, io.MultiWriter(h, countTo{&j.moved})), -1)
+	err := j.loc.Store.Put(ctx, key, io.TeeReader(pr, io.MultiWriter(h, j.movedCounter(""))), -1)
 	pr.CloseWithError(errors.New("chunk upload ended"))
 	wg.Wait()
 	if err != nil {

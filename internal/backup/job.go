@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,15 +32,25 @@ type job struct {
 	// moved counts the bytes moved to or from the backend so far: a
 	// part's progress, which its coordinator watches.
 	moved atomic.Int64
+	// progress counts the transfer per class once it is planned.
+	progress atomic.Pointer[progress]
 }
 
-// countTo is a writer that only adds the length of what it is given to n.
-type countTo struct{ n *atomic.Int64 }
-
-func (c countTo) Write(p []byte) (int, error) {
-	c.n.Add(int64(len(p)))
-	return len(p), nil
+// movedCounter is a writer that counts what passes through it as bytes
+// moved; with a class, as that class's progress too.
+func (j *job) movedCounter(class string) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		j.moved.Add(int64(len(p)))
+		if class != "" {
+			j.progress.Load().bytes(class, int64(len(p)))
+		}
+		return len(p), nil
+	})
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // endedBefore tells whether the job ended before t.
 func (j *job) endedBefore(t time.Time) bool {
@@ -52,7 +63,9 @@ func (j *job) endedBefore(t time.Time) bool {
 func (j *job) info() Info {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return infoOf(j.desc, j.be.Name(), j.loc)
+	info := infoOf(j.desc, j.be.Name(), j.loc)
+	info.Progress = j.progress.Load().snapshot(j.desc.Status.Terminal())
+	return info
 }
 
 func infoOf(d *Descriptor, backend string, loc *Location) Info {

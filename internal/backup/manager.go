@@ -114,6 +114,9 @@ type Info struct {
 	StartedAt   time.Time
 	CompletedAt time.Time
 	SizeBytes   int64 // before compression
+	// Progress is the transfer's, while the job is known in memory (nil:
+	// not planned yet, or read from the backend).
+	Progress *Progress
 }
 
 // workDir is where jobs keep local state inside the data path.

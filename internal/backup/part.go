@@ -42,6 +42,8 @@ type PartState struct {
 	// Moved is how many bytes the part has moved to or from the backend
 	// so far.
 	Moved int64
+	// Progress is the part's transfer (nil until it is planned).
+	Progress *Progress
 }
 
 // prepareHold is how long a prepared part waits for its commit before it
@@ -251,7 +253,8 @@ func (m *Manager) PartStatus(ctx context.Context, req PartRequest) (PartState, e
 		j := p.j
 		j.mu.Lock()
 		defer j.mu.Unlock()
-		return PartState{Known: true, Status: j.desc.Status, Error: j.desc.Error, Bytes: j.desc.PreCompressionSizeBytes, Moved: j.moved.Load()}, nil
+		return PartState{Known: true, Status: j.desc.Status, Error: j.desc.Error, Bytes: j.desc.PreCompressionSizeBytes,
+			Moved: j.moved.Load(), Progress: j.progress.Load().snapshot(j.desc.Status.Terminal())}, nil
 	}
 	// Not in memory: done before a restart if its manifest is there.
 	_, loc, err := m.locate(req.Backend, "backend", req.ID, req.Bucket, req.Path)

@@ -302,12 +302,7 @@ func (m *Manager) doRestore(ctx context.Context, j *job, comp archive.Compressio
 	if err := m.opts.DB.CheckInstall(restored); err != nil {
 		return fmt.Errorf("could not restore classes: %w", err)
 	}
-	type task struct {
-		node  string
-		class *ClassDescriptor // the node's
-		n     int
-	}
-	var tasks []task
+	var tasks []chunkTask
 	for i, c := range classes {
 		rc := restored[i]
 		if err := os.MkdirAll(rc.StagedDir, 0o755); err != nil {
@@ -321,11 +316,12 @@ func (m *Manager) doRestore(ctx context.Context, j *job, comp archive.Compressio
 		}
 		for _, part := range sources[i].parts {
 			for _, n := range sortedInts(part.desc.Chunks) {
-				tasks = append(tasks, task{part.node, part.desc, n})
+				tasks = append(tasks, chunkTask{part.node, part.desc, n})
 			}
 		}
 	}
 	t0 := time.Now()
+	j.planRestore(tasks)
 	var mu sync.Mutex
 	extracted := map[string]archive.FileInfo{}
 	err := runPool(ctx, nWorkers, len(tasks), func(ctx context.Context, i int) error {
@@ -500,6 +496,32 @@ func checkManifestShards(c *ClassDescriptor, rc db.RestoredClass) error {
 	return nil
 }
 
+// chunkTask is one chunk a restore downloads: a backup node's chunk n of a
+// class (the class as that node's manifest describes it).
+type chunkTask struct {
+	node  string
+	class *ClassDescriptor
+	n     int
+}
+
+// planRestore sets a restore's progress totals: the stored bytes of its
+// chunks and the files in them, per class.
+func (j *job) planRestore(tasks []chunkTask) {
+	planned := map[string]*classCounter{}
+	for _, t := range tasks {
+		files := 0
+		for _, sd := range t.class.Shards {
+			for _, f := range sd.FileInfo {
+				if f.Chunk == t.n {
+					files++
+				}
+			}
+		}
+		plan(planned, t.class.Name, max(t.class.ChunkInfo[t.n].Size, 0), int64(files))
+	}
+	j.progress.Store(newProgress(planned))
+}
+
 // fetchChunk downloads one chunk, extracts it into classDir verifying every
 // file, and checks the chunk's own size and checksum.
 func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp archive.Compression, c *ClassDescriptor, n int, classDir string) ([]archive.FileInfo, error) {
@@ -525,7 +547,7 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}
 	defer rc.Close()
-	hr := archive.NewHashingReader(&sizeBoundReader{r: io.TeeReader(rc, countTo{&j.moved}), size: info.Size, left: info.Size})
+	hr := archive.NewHashingReader(&sizeBoundReader{r: io.TeeReader(rc, j.movedCounter(c.Name)), size: info.Size, left: info.Size})
 	accept := func(name string) (string, error) {
 		for s := range shards {
 			if rest, ok := strings.CutPrefix(name, layout.EntryPrefix(c.Name, s)); ok && rest != "" && !strings.Contains(rest, "/") {
@@ -544,6 +566,7 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 	if err := hr.Verify(info.Size, info.SHA256); err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}
+	j.progress.Load().files(c.Name, int64(len(files)))
 	if len(files) != len(want) {
 		for name := range want {
 			found := false

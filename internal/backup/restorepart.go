@@ -115,12 +115,7 @@ func (m *Manager) stageAndPlace(ctx context.Context, p *restorePart, comp archiv
 	defer os.RemoveAll(staging)
 	failpoint.Reach(failpoint.RestorePartDownload)
 	manifests := map[string]*NodeManifest{}
-	type task struct {
-		class *ClassDescriptor
-		node  string
-		n     int
-	}
-	var tasks []task
+	var tasks []chunkTask
 	byClass := map[string][]string{}
 	for _, s := range p.req.Shards {
 		man := manifests[s.Source]
@@ -147,11 +142,12 @@ func (m *Manager) stageAndPlace(ctx context.Context, p *restorePart, comp archiv
 		for _, n := range sortedInts(cd.Chunks) {
 			for _, sh := range cd.Chunks[n] {
 				if sh == s.Shard {
-					tasks = append(tasks, task{cd, s.Source, n})
+					tasks = append(tasks, chunkTask{s.Source, cd, n})
 				}
 			}
 		}
 	}
+	p.j.planRestore(tasks)
 	err := runPool(ctx, m.workers(p.req.CPUPercentage), len(tasks), func(ctx context.Context, i int) error {
 		lowerPriority() // download, decompress and verify in the background
 		_, err := m.fetchChunk(ctx, p.j, tasks[i].node, comp, tasks[i].class, tasks[i].n, filepath.Join(staging, tasks[i].class.Name))
@@ -209,7 +205,8 @@ func (m *Manager) RestorePartStatus(id string) PartState {
 	}
 	p.j.mu.Lock()
 	defer p.j.mu.Unlock()
-	return PartState{Known: true, Status: p.j.desc.Status, Error: p.j.desc.Error, Moved: p.j.moved.Load()}
+	return PartState{Known: true, Status: p.j.desc.Status, Error: p.j.desc.Error, Moved: p.j.moved.Load(),
+		Progress: p.j.progress.Load().snapshot(p.j.desc.Status != StatusTransferring)}
 }
 
 // AbortRestorePart stops this node's part of restore id and removes what

@@ -38,9 +38,14 @@ type Writer struct {
 	comp    compressor    // nil for None
 	tw      *tar.Writer
 	written int64
-	err     error // first error that broke the stream
+	onBytes func(n int64) // told of every piece of file content written
+	err     error         // first error that broke the stream
 	closed  bool
 }
+
+// OnBytes makes the Writer call fn with the size of every piece of file
+// content it writes (up to 1 MiB each), for progress reports.
+func (w *Writer) OnBytes(fn func(n int64)) { w.onBytes = fn }
 
 // NewWriter starts a chunk written to w with codec c. Close finishes it; it
 // never closes w.
@@ -112,6 +117,9 @@ func (w *Writer) AddFile(name string, r io.Reader, size int64, modTime time.Time
 			}
 			n += int64(m)
 			w.written += int64(m)
+			if w.onBytes != nil {
+				w.onBytes(int64(m))
+			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			return FileInfo{}, w.fail(fmt.Errorf("archive: add %q: size mismatch: got %d bytes, want %d (file is shorter than its size)", name, n, size))

@@ -22,7 +22,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -287,8 +289,19 @@ func (c *Coordinator) info(j *jobs.Job, home, bucket string) backup.Info {
 	for _, n := range j.Nodes {
 		size += n.Bytes
 	}
+	nodes := map[string]*backup.Progress{}
+	for n, st := range j.Nodes {
+		if st.Progress != nil {
+			nodes[n] = st.Progress
+		}
+	}
+	end := time.Now()
+	if j.Terminal() {
+		end = j.CompletedAt
+	}
 	return backup.Info{ID: j.ID, Backend: j.Backend, Home: home, Bucket: bucket, Classes: j.Classes,
-		Status: j.Status, Error: j.Error, StartedAt: j.StartedAt, CompletedAt: j.CompletedAt, SizeBytes: size}
+		Status: j.Status, Error: j.Error, StartedAt: j.StartedAt, CompletedAt: j.CompletedAt, SizeBytes: size,
+		Progress: backup.MergeNodes(nodes, end.Sub(j.StartedAt), j.Terminal())}
 }
 
 // jobDriver is what every job's driver on the leader has: the job as last
@@ -301,6 +314,37 @@ type jobDriver struct {
 	// described is set once the job's descriptor is in the backend: its
 	// end is written there too.
 	described bool
+	// reported is when each node's progress was last recorded.
+	reported map[string]time.Time
+}
+
+// progressEvery is how often a node's progress is written to the record
+// (its status, whenever it changes).
+const progressEvery = time.Second
+
+// record writes to the job's record what changed in the nodes' states:
+// a status or size at once, progress at most every progressEvery. It
+// reports false when the record cannot be written (the driver stops).
+func (d *jobDriver) record(ctx context.Context, states map[string]backup.PartState) bool {
+	if d.reported == nil {
+		d.reported = map[string]time.Time{}
+	}
+	for _, n := range slices.Sorted(maps.Keys(states)) {
+		st := states[n]
+		cur := d.job.Nodes[n]
+		changed := cur == nil || cur.Status != st.Status || cur.Bytes != st.Bytes
+		moved := st.Progress != nil && (cur == nil || cur.Progress == nil ||
+			cur.Progress.BytesDone != st.Progress.BytesDone || cur.Progress.FilesDone != st.Progress.FilesDone)
+		if !changed && !(moved && time.Since(d.reported[n]) >= progressEvery) {
+			continue
+		}
+		state := &jobs.NodeState{Status: st.Status, Error: st.Error, Bytes: st.Bytes, Progress: st.Progress}
+		if err := d.propose(ctx, jobs.Command{Op: jobs.OpNode, Node: n, State: state}); err != nil {
+			return false
+		}
+		d.reported[n] = time.Now()
+	}
+	return true
 }
 
 // each calls fn for every participant concurrently; errs[i] is node i's.
@@ -496,16 +540,13 @@ func (d *driver) follow(ctx context.Context) {
 			d.fail(ctx, reason)
 			return true
 		}
+		if !d.record(ctx, states) {
+			return true
+		}
 		done := 0
-		for n, st := range states {
+		for _, st := range states {
 			if st.Status == backup.StatusSuccess {
 				done++
-			}
-			if cur := j.Nodes[n]; cur == nil || cur.Status != st.Status || cur.Bytes != st.Bytes {
-				state := &jobs.NodeState{Status: st.Status, Error: st.Error, Bytes: st.Bytes}
-				if err := d.propose(ctx, jobs.Command{Op: jobs.OpNode, Node: n, State: state}); err != nil {
-					return true
-				}
 			}
 		}
 		if done == len(j.Nodes) {

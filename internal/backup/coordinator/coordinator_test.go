@@ -172,10 +172,21 @@ func TestBackupSucceedsWhenEveryPartDoes(t *testing.T) {
 		t.Fatalf("create: %+v, %v", info, err)
 	}
 	for _, n := range []string{"node1", "node2", "node3"} {
-		parts.set(n, backup.PartState{Known: true, Status: backup.StatusSuccess, Bytes: 100})
+		parts.set(n, backup.PartState{Known: true, Status: backup.StatusSuccess, Bytes: 100,
+			Progress: &backup.Progress{BytesDone: 100, BytesTotal: 100, FilesDone: 2, FilesTotal: 2,
+				Classes: map[string]*backup.Progress{"Doc": {BytesDone: 100, BytesTotal: 100, FilesDone: 2, FilesTotal: 2}}}})
 	}
 	if info := waitEnd(t, c, "b1"); info.Status != backup.StatusSuccess || info.SizeBytes != 300 {
 		t.Fatalf("%+v", info)
+	}
+	// Every node's progress is in the record, summed in the status.
+	info, err = c.CreateStatus(context.Background(), "filesystem", "b1", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := info.Progress; p == nil || p.BytesDone != 300 || p.BytesTotal != 300 || p.FilesTotal != 6 ||
+		len(p.Nodes) != 3 || p.Classes["Doc"].FilesDone != 6 {
+		t.Fatalf("progress: %+v", info.Progress)
 	}
 	// The id is taken now.
 	if _, err := c.Create(context.Background(), "filesystem", backup.CreateRequest{ID: "b1"}); apperr.KindOf(err) != apperr.Invalid {

@@ -189,6 +189,9 @@ func (d *restoreDriver) follow(ctx context.Context) {
 			d.end(ctx, backup.StatusFailed, reason)
 			return true
 		}
+		if !d.record(ctx, states) {
+			return true
+		}
 		placed := 0
 		for _, st := range states {
 			if st.Status == backup.StatusTransferred {

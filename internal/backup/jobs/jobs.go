@@ -66,6 +66,9 @@ type NodeState struct {
 	Status backup.Status `json:"status"`
 	Error  string        `json:"error,omitempty"`
 	Bytes  int64         `json:"bytes,omitempty"`
+	// Progress is the part's transfer as last reported (at most once a
+	// second).
+	Progress *backup.Progress `json:"progress,omitempty"`
 }
 
 // Terminal tells whether the job has ended.
