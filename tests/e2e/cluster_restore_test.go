@@ -35,6 +35,18 @@ func TestClusterRestoreOnSharedDirectory(t *testing.T) {
 	}
 	wantStatus(t, two[1].do(t, http.MethodPost, "/v1/backups/filesystem", map[string]any{"id": "f1"}), http.StatusOK)
 	wantFinal(t, "backup of 2 nodes", pollStatus(t, two[0], "/v1/backups/filesystem/f1", time.Minute), "SUCCESS")
+	// The record keeps each node's last progress: all done.
+	var st struct {
+		Progress struct {
+			BytesDone, BytesTotal, FilesDone, FilesTotal int64
+			Nodes                                        map[string]struct{ BytesDone, BytesTotal int64 }
+		} `json:"progress"`
+	}
+	r := two[1].do(t, http.MethodGet, "/v1/backups/filesystem/f1", nil)
+	r.JSON(t, &st)
+	if p := st.Progress; p.BytesTotal == 0 || p.BytesDone != p.BytesTotal || p.FilesDone != p.FilesTotal || len(p.Nodes) != 2 {
+		t.Fatalf("progress of the finished backup: %s", r)
+	}
 	for _, s := range two {
 		s.stop()
 	}
