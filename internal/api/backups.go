@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/http"
@@ -36,6 +37,13 @@ type backupRestoreRequest struct {
 	Config         *backupConfig     `json:"config"`
 	NodeMapping    map[string]string `json:"node_mapping"`
 	OverwriteAlias bool              `json:"overwriteAlias"`
+}
+
+// backupVerifyRequest is the body of a verify call (an extension of
+// Weaviate's API); it may be empty.
+type backupVerifyRequest struct {
+	Mode   string        `json:"mode"`
+	Config *backupConfig `json:"config"`
 }
 
 var compressionLevels = []string{"DefaultCompression", "BestSpeed", "BestCompression", "ZstdDefaultCompression", "ZstdBestSpeed", "ZstdBestCompression", "NoCompression"}
@@ -258,4 +266,33 @@ func (s *Server) cancelRestore(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// verifyBackup checks a backup where it is stored without restoring it:
+// {"mode": "metadata"} (the default) or {"mode": "full"}; bucket and path
+// come from the body's config or the query, as for a status.
+func (s *Server) verifyBackup(w http.ResponseWriter, r *http.Request) {
+	var req backupVerifyRequest
+	if err := decodeBody(r, &req); err != nil && err != errBodyRequired {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	bucket, path := q.Get("bucket"), q.Get("path")
+	if req.Config != nil {
+		cfg := req.Config.get()
+		bucket, path = cmp.Or(cfg.Bucket, bucket), cmp.Or(cfg.Path, path)
+	}
+	backend, id := pathParam(r, "backend"), pathParam(r, "id")
+	rep, err := s.backups.Verify(r.Context(), backend, id, bucket, path, req.Mode)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	problems := rep.Problems
+	if problems == nil {
+		problems = []backup.VerifyProblem{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "backend": backend, "mode": rep.Mode, "ok": rep.OK,
+		"problems": problems, "chunks": rep.Chunks, "files": rep.Files, "bytes": rep.Bytes})
 }

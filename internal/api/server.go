@@ -51,6 +51,7 @@ type Backups interface {
 	Restore(ctx context.Context, backend string, req backup.RestoreRequest) (backup.Info, error)
 	RestoreStatus(ctx context.Context, backend, id, bucket, path string) (backup.Info, error)
 	CancelRestore(ctx context.Context, backend, id, bucket, path string) error
+	Verify(ctx context.Context, backend, id, bucket, path, mode string) (backup.VerifyReport, error)
 	BackendMeta() map[string]any
 }
 
@@ -137,6 +138,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/v1/backups/{backend}/{id}", s.backupStatus)
 	r.Delete("/v1/backups/{backend}/{id}", s.cancelBackup)
 	r.Post("/v1/backups/{backend}/{id}/restore", s.restoreBackup)
+	r.Post("/v1/backups/{backend}/{id}/verify", s.verifyBackup)
 	r.Get("/v1/backups/{backend}/{id}/restore", s.restoreStatus)
 	r.Delete("/v1/backups/{backend}/{id}/restore", s.cancelRestore)
 	return r

@@ -509,17 +509,23 @@ type chunkTask struct {
 func (j *job) planRestore(tasks []chunkTask) {
 	planned := map[string]*classCounter{}
 	for _, t := range tasks {
-		files := 0
-		for _, sd := range t.class.Shards {
-			for _, f := range sd.FileInfo {
-				if f.Chunk == t.n {
-					files++
-				}
-			}
-		}
-		plan(planned, t.class.Name, max(t.class.ChunkInfo[t.n].Size, 0), int64(files))
+		plan(planned, t.class.Name, max(t.class.ChunkInfo[t.n].Size, 0), int64(len(chunkFiles(t.class, t.n))))
 	}
 	j.progress.Store(newProgress(planned))
+}
+
+// chunkFiles are the files the manifest puts in a class's chunk n, by
+// name.
+func chunkFiles(c *ClassDescriptor, n int) map[string]archive.FileInfo {
+	out := map[string]archive.FileInfo{}
+	for _, sd := range c.Shards {
+		for _, f := range sd.FileInfo {
+			if f.Chunk == n {
+				out[f.Name] = f.FileInfo
+			}
+		}
+	}
+	return out
 }
 
 // fetchChunk downloads one chunk, extracts it into classDir verifying every
@@ -530,14 +536,7 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 	for _, s := range c.Chunks[n] {
 		shards[s] = true
 	}
-	want := map[string]archive.FileInfo{}
-	for _, sd := range c.Shards {
-		for _, f := range sd.FileInfo {
-			if f.Chunk == n {
-				want[f.Name] = f.FileInfo
-			}
-		}
-	}
+	want := chunkFiles(c, n)
 	info, ok := c.ChunkInfo[n]
 	if !ok || info.Size < 0 {
 		return nil, fmt.Errorf("chunk %s: the manifest has no size and checksum for it", key)

@@ -101,17 +101,31 @@ const fileOffsetRecord = "WEAVIATE.fileOffset"
 // before every read of r, between pieces of a file and of the padding.
 func Extract(ctx context.Context, r io.Reader, c Compression, destDir string,
 	accept func(name string) (rel string, err error), want map[string]FileInfo) ([]FileInfo, error) {
+	root, err := os.OpenRoot(destDir)
+	if err != nil {
+		return nil, fmt.Errorf("archive: extract destination: %w", err)
+	}
+	defer root.Close()
+	return extract(ctx, r, c, root, accept, want)
+}
+
+// Verify reads a chunk as Extract does, with every check Extract makes
+// (names, types, sizes, checksums against want, the end-of-archive marker,
+// the compressed stream's own checksum, the size bounds), but writes
+// nothing: the files' content is hashed and dropped.
+func Verify(ctx context.Context, r io.Reader, c Compression, want map[string]FileInfo) ([]FileInfo, error) {
+	return extract(ctx, r, c, nil, nil, want)
+}
+
+// extract is Extract into root, or Verify when root is nil.
+func extract(ctx context.Context, r io.Reader, c Compression, root *os.Root,
+	accept func(name string) (rel string, err error), want map[string]FileInfo) ([]FileInfo, error) {
 	if !c.Valid() {
 		return nil, fmt.Errorf("archive: unknown compression %q", c)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	root, err := os.OpenRoot(destDir)
-	if err != nil {
-		return nil, fmt.Errorf("archive: extract destination: %w", err)
-	}
-	defer root.Close()
 
 	br := bufRPool.Get().(*bufio.Reader)
 	br.Reset(&ctxReader{ctx: ctx, r: r})
@@ -267,44 +281,68 @@ func (x *extractor) entry(hdr *tar.Header, tr *tar.Reader) (*FileInfo, error) {
 		}
 	}
 
-	dir := filepath.Dir(rel)
-	if err := x.ensureDir(name, dir); err != nil {
-		return nil, err
-	}
-	f, err := x.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("chunk entry %q: destination %q already exists", name, rel)
+	var f *os.File // nil: verify only
+	if x.root != nil {
+		dir := filepath.Dir(rel)
+		if err := x.ensureDir(name, dir); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("chunk entry %q: %w", name, err)
+		var err error
+		f, err = x.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return nil, fmt.Errorf("chunk entry %q: destination %q already exists", name, rel)
+			}
+			return nil, fmt.Errorf("chunk entry %q: %w", name, err)
+		}
+		x.syncDirs[dir] = true
 	}
-	x.syncDirs[dir] = true
 	fi, err := x.write(f, hdr, tr)
 	if err == nil && x.want != nil && !strings.EqualFold(exp.SHA256, fi.SHA256) {
 		err = fmt.Errorf("chunk entry %q: checksum mismatch (want %s, got %s)", name, exp.SHA256, fi.SHA256)
 	}
 	if err != nil {
-		_ = x.root.Remove(rel)
+		if f != nil {
+			_ = x.root.Remove(rel)
+		}
 		return nil, err
 	}
 	return &fi, nil
 }
 
-// write streams the entry's content into f, fsyncs and closes it.
+// write streams the entry's content into f, fsyncs and closes it; with a
+// nil f it only hashes it.
 func (x *extractor) write(f *os.File, hdr *tar.Header, tr *tar.Reader) (FileInfo, error) {
+	if f == nil {
+		return x.hash(hdr, tr, io.Discard)
+	}
+	fi, err := x.hash(hdr, tr, fsutil.NewPacedWriter(f))
+	if err != nil {
+		f.Close()
+		return FileInfo{}, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return FileInfo{}, fmt.Errorf("chunk entry %q: fsync: %w", hdr.Name, err)
+	}
+	if err := f.Close(); err != nil {
+		return FileInfo{}, fmt.Errorf("chunk entry %q: close: %w", hdr.Name, err)
+	}
+	return fi, nil
+}
+
+// hash streams the entry's content into out, hashing it.
+func (x *extractor) hash(hdr *tar.Header, tr *tar.Reader, out io.Writer) (FileInfo, error) {
 	h := sha256.New()
-	out := fsutil.NewPacedWriter(f)
 	var n int64
 	for {
 		if err := x.ctx.Err(); err != nil {
-			f.Close()
 			return FileInfo{}, fmt.Errorf("chunk entry %q: %w", hdr.Name, err)
 		}
 		m, rerr := io.ReadFull(tr, x.buf)
 		if m > 0 {
 			h.Write(x.buf[:m])
 			if _, err := out.Write(x.buf[:m]); err != nil {
-				f.Close()
 				return FileInfo{}, fmt.Errorf("chunk entry %q: %w", hdr.Name, err)
 			}
 			n += int64(m)
@@ -313,20 +351,11 @@ func (x *extractor) write(f *os.File, hdr *tar.Header, tr *tar.Reader) (FileInfo
 			break
 		}
 		if rerr != nil {
-			f.Close()
 			return FileInfo{}, x.readErr(fmt.Sprintf("reading chunk entry %q", hdr.Name), rerr)
 		}
 	}
 	if n != hdr.Size { // archive/tar guarantees this; be sure anyway
-		f.Close()
 		return FileInfo{}, fmt.Errorf("chunk entry %q: size mismatch (want %d, got %d)", hdr.Name, hdr.Size, n)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return FileInfo{}, fmt.Errorf("chunk entry %q: fsync: %w", hdr.Name, err)
-	}
-	if err := f.Close(); err != nil {
-		return FileInfo{}, fmt.Errorf("chunk entry %q: close: %w", hdr.Name, err)
 	}
 	return FileInfo{Name: hdr.Name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }

@@ -432,3 +432,38 @@ func TestExtractWithHashingReader(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestVerifyChecksWithoutWriting: Verify accepts a good chunk, returning
+// every file as Extract would, and finds what Extract finds — a flipped
+// byte, a truncation, a file whose checksum the manifest does not match —
+// without writing anything.
+func TestVerifyChecksWithoutWriting(t *testing.T) {
+	for _, codec := range []Codec{{Gzip, 1}, {Zstd, 1}, {None, 0}} {
+		chunk, infos := writeChunk(t, codec, corruptible())
+		want := wantMap(infos)
+		got, err := Verify(context.Background(), bytes.NewReader(chunk), codec.Compression, want)
+		if err != nil || len(got) != len(infos) {
+			t.Fatalf("%s: good chunk: %d files, %v", codec, len(got), err)
+		}
+		for i := range got {
+			if got[i] != infos[i] {
+				t.Fatalf("%s: file %d: %+v, want %+v", codec, i, got[i], infos[i])
+			}
+		}
+		flipped := bytes.Clone(chunk)
+		flipped[len(chunk)/2] ^= 0x10
+		if _, err := Verify(context.Background(), bytes.NewReader(flipped), codec.Compression, want); err == nil {
+			t.Fatalf("%s: flipped byte not found", codec)
+		}
+		if _, err := Verify(context.Background(), bytes.NewReader(chunk[:len(chunk)*2/3]), codec.Compression, want); err == nil {
+			t.Fatalf("%s: truncation not found", codec)
+		}
+		bad := wantMap(infos)
+		fi := bad["c/s/random"]
+		fi.SHA256 = strings.Repeat("00", 32)
+		bad["c/s/random"] = fi
+		if _, err := Verify(context.Background(), bytes.NewReader(chunk), codec.Compression, bad); err == nil || !strings.Contains(err.Error(), `chunk entry "c/s/random": checksum mismatch`) {
+			t.Fatalf("%s: checksum mismatch: %v", codec, err)
+		}
+	}
+}
