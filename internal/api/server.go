@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"strata/internal/config"
 	"strata/internal/db"
 	"strata/internal/graphql"
+	"strata/internal/metrics"
 )
 
 // APIVersion is the Weaviate API level Strata implements (reported by /v1/meta).
@@ -87,7 +89,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.limitBody, s.authenticate)
+	r.Use(s.observe, s.recoverer, s.limitBody, s.authenticate)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) { methodNotAllowed(r, w, req) })
 
@@ -139,6 +141,7 @@ func (s *Server) routes() http.Handler {
 	r.Delete("/v1/backups/{backend}/{id}", s.cancelBackup)
 	r.Post("/v1/backups/{backend}/{id}/restore", s.restoreBackup)
 	r.Post("/v1/backups/{backend}/{id}/verify", s.verifyBackup)
+	r.Method(http.MethodGet, "/metrics", metrics.Handler())
 	r.Get("/v1/backups/{backend}/{id}/restore", s.restoreStatus)
 	r.Delete("/v1/backups/{backend}/{id}/restore", s.cancelRestore)
 	return r
@@ -188,11 +191,54 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				writeMessage(w, http.StatusInternalServerError, fmt.Sprintf("internal error: %v", v))
 			}
 		}()
-		start := time.Now()
 		next.ServeHTTP(w, r)
-		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
 	})
 }
+
+// observe logs every request (debug level) and records its latency by
+// route pattern and status code (strata_http_request_duration_seconds).
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		took := time.Since(start)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		code := sw.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		metrics.HTTPDuration.WithLabelValues(r.Method, route, strconv.Itoa(code)).Observe(took.Seconds())
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", code, "took", took)
+	})
+}
+
+// statusWriter remembers the status code a handler sent.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (deadlines,
+// flushes).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // largeBodyBytes is the body size from which a request waits for its
 // share of the in-flight body budget.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"strata/internal/metrics"
 )
 
 // job is a running backup or restore. Its descriptor is the single source
@@ -39,8 +41,10 @@ type job struct {
 // movedCounter is a writer that counts what passes through it as bytes
 // moved; with a class, as that class's progress too.
 func (j *job) movedCounter(class string) io.Writer {
+	total := metrics.BackupBytes.WithLabelValues(string(j.kind), j.be.Name())
 	return writerFunc(func(p []byte) (int, error) {
 		j.moved.Add(int64(len(p)))
+		total.Add(float64(len(p)))
 		if class != "" {
 			j.progress.Load().bytes(class, int64(len(p)))
 		}
@@ -175,6 +179,7 @@ func (m *Manager) finish(j *job, st Status, errMsg string) {
 		m.removeRecord(j)
 	}
 	m.log.Info(string(j.kind)+" finished", "id", j.id, "status", st, "error", errMsg)
+	metrics.JobEnded(string(j.kind), j.be.Name(), string(st), final.CompletedAt.Sub(final.StartedAt))
 }
 
 // syncFinal retries writing a finished job's descriptor until it is stored

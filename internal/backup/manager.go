@@ -26,6 +26,7 @@ import (
 	"strata/internal/blob"
 	"strata/internal/db"
 	"strata/internal/fsutil"
+	"strata/internal/metrics"
 )
 
 // Database is what the backup engine needs of the database on this node:
@@ -152,7 +153,19 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 			return nil, fmt.Errorf("remove leftover %s: %w", dir, err)
 		}
 	}
+	metrics.SetJobsInFlight(m.inFlight)
 	return m, nil
+}
+
+// inFlight counts this node's running jobs of a kind: 0 or 1 (a part of a
+// cluster job included).
+func (m *Manager) inFlight(kind string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if slot := m.running(jobKind(kind)); *slot != nil {
+		return 1
+	}
+	return 0
 }
 
 func (m *Manager) path(elem ...string) string {

@@ -794,3 +794,54 @@ func TestVerifyBackup(t *testing.T) {
 		t.Fatalf("unknown mode: %s", r)
 	}
 }
+
+// TestMetrics: GET /metrics serves the Prometheus text format with every
+// Strata metric named strata_*: after a backup and a restore, the bytes
+// each moved, the jobs by result with their durations, none in flight,
+// and the latency of the requests made, by route.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{})
+	createClass(t, s, articleClass("Article"))
+	fastImport(t, s, "Article", "", genObjects(23, 500, 32), 250)
+	backupAndWait(t, s, map[string]any{"id": "m1"})
+	deleteClass(t, s, "Article")
+	restoreAndWait(t, s, "m1", nil)
+	r := s.do(t, http.MethodGet, "/metrics", nil)
+	wantStatus(t, r, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("content type %q", ct)
+	}
+	values := map[string]float64{}
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("not a sample line: %q", line)
+		}
+		values[line[:i]] = v
+	}
+	for series, check := range map[string]func(float64) bool{
+		`strata_backup_jobs_total{backend="filesystem",kind="backup",status="SUCCESS"}`:                      func(v float64) bool { return v == 1 },
+		`strata_backup_jobs_total{backend="filesystem",kind="restore",status="SUCCESS"}`:                     func(v float64) bool { return v == 1 },
+		`strata_backup_duration_seconds_count{backend="filesystem",kind="backup",status="SUCCESS"}`:          func(v float64) bool { return v == 1 },
+		`strata_backup_bytes_total{backend="filesystem",kind="backup"}`:                                      func(v float64) bool { return v > 1000 },
+		`strata_backup_bytes_total{backend="filesystem",kind="restore"}`:                                     func(v float64) bool { return v > 1000 },
+		`strata_backup_jobs_in_flight{kind="backup"}`:                                                        func(v float64) bool { return v == 0 },
+		`strata_http_request_duration_seconds_count{code="200",method="POST",route="/v1/backups/{backend}"}`: func(v float64) bool { return v == 1 },
+		`strata_http_request_duration_seconds_count{code="200",method="POST",route="/v1/batch/objects"}`:     func(v float64) bool { return v == 2 },
+	} {
+		v, ok := values[series]
+		if !ok || !check(v) {
+			t.Errorf("%s = %v (present %v)", series, v, ok)
+		}
+	}
+	for name := range values {
+		if !strings.HasPrefix(name, "strata_") && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") {
+			t.Errorf("metric %q is not named strata_*", name)
+		}
+	}
+}

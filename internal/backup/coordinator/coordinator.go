@@ -34,6 +34,7 @@ import (
 	"strata/internal/apperr"
 	"strata/internal/backup"
 	"strata/internal/backup/jobs"
+	"strata/internal/metrics"
 )
 
 // Cluster is what the coordinator needs of the cluster.
@@ -590,6 +591,7 @@ func (d *driver) end(ctx context.Context, status backup.Status, reason string) {
 		return
 	}
 	d.c.log.Info("backup ended", "id", d.job.ID, "status", status, "took", time.Since(d.job.StartedAt))
+	metrics.JobEnded("backup", d.job.Backend, string(status), time.Since(d.job.StartedAt))
 }
 
 // descriptor renders the job as backup_config.json.

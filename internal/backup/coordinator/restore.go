@@ -12,6 +12,7 @@ import (
 	"strata/internal/backup"
 	"strata/internal/backup/jobs"
 	"strata/internal/db"
+	"strata/internal/metrics"
 )
 
 // A restore onto the cluster: the shards are placed on the current nodes
@@ -264,6 +265,7 @@ func (d *restoreDriver) end(ctx context.Context, status backup.Status, reason st
 		return
 	}
 	d.c.log.Info("restore ended", "id", d.job.ID, "status", status, "took", time.Since(d.job.StartedAt))
+	metrics.JobEnded("restore", d.job.Backend, string(status), time.Since(d.job.StartedAt))
 }
 
 func (d *restoreDriver) putDescriptor(ctx context.Context, status backup.Status, reason string) {

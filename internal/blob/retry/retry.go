@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"strata/internal/blob"
+	"strata/internal/metrics"
 )
 
 // Policy says how often and how patiently to retry.
@@ -53,13 +54,14 @@ func Permanent(err error) bool {
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// do runs op until it succeeds, fails permanently, runs out of attempts or
-// ctx ends. The wait before attempt n is a random duration in
-// [0, min(Max, Base·2ⁿ)] ("full jitter").
-func (s *Store) do(ctx context.Context, op func() error) error {
+// do runs op (named name, for the retry count) until it succeeds, fails
+// permanently, runs out of attempts or ctx ends. The wait before attempt n
+// is a random duration in [0, min(Max, Base·2ⁿ)] ("full jitter").
+func (s *Store) do(ctx context.Context, name string, op func() error) error {
 	var err error
 	for attempt := 0; attempt < s.p.Attempts; attempt++ {
 		if attempt > 0 {
+			metrics.BackendRetries.WithLabelValues(name).Inc()
 			backoff := min(s.p.Max, s.p.Base<<min(attempt-1, 20))
 			t := time.NewTimer(rand.N(backoff + 1))
 			select {
@@ -94,7 +96,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		return s.s.Put(ctx, key, r, size)
 	}
 	first := true
-	return s.do(ctx, func() error {
+	return s.do(ctx, "put", func() error {
 		if !first {
 			if _, err := seeker.Seek(start, io.SeekStart); err != nil {
 				return err
@@ -108,21 +110,21 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 // Get implements blob.Store.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	var rc io.ReadCloser
-	err := s.do(ctx, func() (err error) { rc, err = s.s.Get(ctx, key); return err })
+	err := s.do(ctx, "get", func() (err error) { rc, err = s.s.Get(ctx, key); return err })
 	return rc, err
 }
 
 // GetRange implements blob.Store.
 func (s *Store) GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	var rc io.ReadCloser
-	err := s.do(ctx, func() (err error) { rc, err = s.s.GetRange(ctx, key, offset, length); return err })
+	err := s.do(ctx, "get", func() (err error) { rc, err = s.s.GetRange(ctx, key, offset, length); return err })
 	return rc, err
 }
 
 // Stat implements blob.Store.
 func (s *Store) Stat(ctx context.Context, key string) (blob.Attrs, error) {
 	var a blob.Attrs
-	err := s.do(ctx, func() (err error) { a, err = s.s.Stat(ctx, key); return err })
+	err := s.do(ctx, "stat", func() (err error) { a, err = s.s.Stat(ctx, key); return err })
 	return a, err
 }
 
@@ -131,7 +133,7 @@ func (s *Store) Stat(ctx context.Context, key string) (blob.Attrs, error) {
 // own errors are returned as they are.
 func (s *Store) List(ctx context.Context, prefix string, fn func(blob.Attrs) error) error {
 	called := false
-	return s.do(ctx, func() error {
+	return s.do(ctx, "list", func() error {
 		err := s.s.List(ctx, prefix, func(a blob.Attrs) error {
 			called = true
 			if err := fn(a); err != nil {
@@ -158,7 +160,7 @@ func (s stop) Unwrap() error { return s.err }
 
 // Delete implements blob.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	return s.do(ctx, func() error { return s.s.Delete(ctx, key) })
+	return s.do(ctx, "delete", func() error { return s.s.Delete(ctx, key) })
 }
 
 // String implements blob.Store.

@@ -7,11 +7,14 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"time"
 
 	"strata/internal/blob"
 	"strata/internal/blob/blobtest"
 	"strata/internal/blob/mem"
+	"strata/internal/metrics"
 )
 
 // flaky fails the first n calls of every operation with a transient error.
@@ -56,6 +59,7 @@ func TestRetriesTransientErrors(t *testing.T) {
 	ctx := context.Background()
 	f := &flaky{Store: mem.New(), n: 2, calls: map[string]int{}}
 	s := Wrap(f, fast())
+	puts := testutil.ToFloat64(metrics.BackendRetries.WithLabelValues("put"))
 	if err := s.Put(ctx, "k", bytes.NewReader([]byte("hello")), 5); err != nil {
 		t.Fatalf("put: %v", err)
 	}
@@ -67,6 +71,9 @@ func TestRetriesTransientErrors(t *testing.T) {
 	rc.Close()
 	if string(b) != "hello" || f.calls["put"] != 3 || f.calls["get"] != 3 {
 		t.Fatalf("got %q after %v calls", b, f.calls)
+	}
+	if retried := testutil.ToFloat64(metrics.BackendRetries.WithLabelValues("put")) - puts; retried != 2 {
+		t.Fatalf("strata_backup_backend_retries_total{op=put} grew by %v, want 2", retried)
 	}
 }
 
