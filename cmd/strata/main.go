@@ -242,5 +242,6 @@ func openBackups(cfg config.Config, database *db.DB, log *slog.Logger) (*backup.
 	return backup.New(ctx, backup.Options{
 		DB: database, DataPath: cfg.DataPath, Node: cfg.NodeName, ServerVersion: api.APIVersion,
 		Backends: backends, Logger: log, Clustered: cfg.Cluster.Multi(cfg.NodeName),
+		Retention: backup.Retention{KeepLast: cfg.BackupKeepLast, KeepWithin: cfg.BackupKeepWithin},
 	})
 }

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"strata/internal/backup"
+	"strata/internal/config"
 )
 
 // backupConfig is the "config" of a create or restore request.
@@ -179,8 +181,25 @@ func (s *Server) backupStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// cancelBackup cancels a running backup, as in Weaviate; with ?purge=true
+// (an extension) it deletes an ended backup from its backend instead.
 func (s *Server) cancelBackup(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if purge := q.Get("purge"); purge != "" {
+		yes, err := strconv.ParseBool(purge)
+		if err != nil {
+			writeMessage(w, http.StatusUnprocessableEntity, fmt.Sprintf("purge: %q is not a boolean", purge))
+			return
+		}
+		if yes {
+			if err := s.backups.Delete(r.Context(), pathParam(r, "backend"), pathParam(r, "id"), q.Get("bucket"), q.Get("path")); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
 	if err := s.backups.Cancel(r.Context(), pathParam(r, "backend"), pathParam(r, "id"), q.Get("bucket"), q.Get("path")); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -295,4 +314,49 @@ func (s *Server) verifyBackup(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "backend": backend, "mode": rep.Mode, "ok": rep.OK,
 		"problems": problems, "chunks": rep.Chunks, "files": rep.Files, "bytes": rep.Bytes})
+}
+
+// retentionRequest is the body of a retention call: the policy to apply
+// (empty: the configured one).
+type retentionRequest struct {
+	KeepLast   *int    `json:"keepLast"`
+	KeepWithin *string `json:"keepWithin"`
+}
+
+// applyRetention deletes the ended backups of a backend that a retention
+// policy does not keep (an extension of Weaviate's API) and lists them.
+func (s *Server) applyRetention(w http.ResponseWriter, r *http.Request) {
+	var req retentionRequest
+	if err := decodeBody(r, &req); err != nil && err != errBodyRequired {
+		s.writeError(w, r, err)
+		return
+	}
+	policy := s.backups.RetentionPolicy()
+	if req.KeepLast != nil || req.KeepWithin != nil {
+		policy = backup.Retention{}
+		if req.KeepLast != nil {
+			policy.KeepLast = *req.KeepLast
+		}
+		if req.KeepWithin != nil {
+			d, err := config.ParseWindow(*req.KeepWithin)
+			if err != nil {
+				writeMessage(w, http.StatusUnprocessableEntity, "keepWithin: "+err.Error())
+				return
+			}
+			policy.KeepWithin = d
+		}
+	}
+	if !policy.Active() {
+		writeMessage(w, http.StatusUnprocessableEntity, "no retention policy: give keepLast and/or keepWithin, or set STRATA_BACKUP_RETENTION_KEEP_LAST / STRATA_BACKUP_RETENTION_KEEP_WITHIN")
+		return
+	}
+	deleted, err := s.backups.ApplyRetention(r.Context(), pathParam(r, "backend"), policy)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if deleted == nil {
+		deleted = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": deleted})
 }

@@ -54,6 +54,9 @@ type Backups interface {
 	RestoreStatus(ctx context.Context, backend, id, bucket, path string) (backup.Info, error)
 	CancelRestore(ctx context.Context, backend, id, bucket, path string) error
 	Verify(ctx context.Context, backend, id, bucket, path, mode string) (backup.VerifyReport, error)
+	Delete(ctx context.Context, backend, id, bucket, path string) error
+	ApplyRetention(ctx context.Context, backend string, r backup.Retention) ([]string, error)
+	RetentionPolicy() backup.Retention
 	BackendMeta() map[string]any
 }
 
@@ -141,6 +144,7 @@ func (s *Server) routes() http.Handler {
 	r.Delete("/v1/backups/{backend}/{id}", s.cancelBackup)
 	r.Post("/v1/backups/{backend}/{id}/restore", s.restoreBackup)
 	r.Post("/v1/backups/{backend}/{id}/verify", s.verifyBackup)
+	r.Post("/v1/backups/{backend}/retention", s.applyRetention)
 	r.Method(http.MethodGet, "/metrics", metrics.Handler())
 	r.Get("/v1/backups/{backend}/{id}/restore", s.restoreStatus)
 	r.Delete("/v1/backups/{backend}/{id}/restore", s.cancelRestore)

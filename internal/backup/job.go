@@ -180,6 +180,9 @@ func (m *Manager) finish(j *job, st Status, errMsg string) {
 	}
 	m.log.Info(string(j.kind)+" finished", "id", j.id, "status", st, "error", errMsg)
 	metrics.JobEnded(string(j.kind), j.be.Name(), string(st), final.CompletedAt.Sub(final.StartedAt))
+	if j.kind == kindBackup && st == StatusSuccess && !j.part {
+		m.RetainAfterSuccess(j.be.Name(), m.Delete)
+	}
 }
 
 // syncFinal retries writing a finished job's descriptor until it is stored

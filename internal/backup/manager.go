@@ -71,6 +71,9 @@ type Options struct {
 	// and restores the coordinator (internal/backup/coordinator) runs:
 	// this manager serves the node's parts only.
 	Clustered bool
+	// Retention is applied to a backend after each of its backups that
+	// succeeds (STRATA_BACKUP_RETENTION_KEEP_LAST / _KEEP_WITHIN).
+	Retention Retention
 }
 
 // errClustered refuses a one-node backup or restore on a node of a cluster.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"strata/internal/backup/layout"
 	"strata/internal/schema"
@@ -48,8 +49,15 @@ type Config struct {
 	// once; 0 = computed from the file limit (db.DefaultMaxActiveShards).
 	MaxActiveShards int
 	MaxBodyBytes    int64 // STRATA_MAX_BODY_BYTES: larger request bodies get 413
-	GraphQL         GraphQLLimits
-	Cluster         Cluster
+	// BackupKeepLast and BackupKeepWithin are the retention policy applied
+	// to a backend after each successful backup:
+	// STRATA_BACKUP_RETENTION_KEEP_LAST (the newest successful backups to
+	// keep) and STRATA_BACKUP_RETENTION_KEEP_WITHIN (keep every backup
+	// started within, "36h" or "30d"). Unset: backups are kept.
+	BackupKeepLast   int
+	BackupKeepWithin time.Duration
+	GraphQL          GraphQLLimits
+	Cluster          Cluster
 
 	LogLevel slog.Level // LOG_LEVEL
 
@@ -367,6 +375,16 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.MaxBodyBytes = n
 	}
+	if err := positive("STRATA_BACKUP_RETENTION_KEEP_LAST", &c.BackupKeepLast); err != nil {
+		return err
+	}
+	if v := strings.TrimSpace(getenv("STRATA_BACKUP_RETENTION_KEEP_WITHIN")); v != "" {
+		d, err := ParseWindow(v)
+		if err != nil {
+			return fmt.Errorf("STRATA_BACKUP_RETENTION_KEEP_WITHIN: %w", err)
+		}
+		c.BackupKeepWithin = d
+	}
 	if err := c.applyGraphQLEnv(getenv, positive); err != nil {
 		return err
 	}
@@ -486,4 +504,21 @@ func (c *Config) applyBackendEnv(getenv func(string) string, str func(string, *s
 		}
 	}
 	return nil
+}
+
+// ParseWindow parses a retention window: a Go duration ("36h") or a
+// number of days ("30d").
+func ParseWindow(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is neither a duration (36h) nor a number of days (30d)", s)
+	}
+	return d, nil
 }

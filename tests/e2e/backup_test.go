@@ -845,3 +845,52 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteAndRetention: DELETE …?purge=true removes an ended backup
+// (plain DELETE still cancels, as in Weaviate); POST …/retention applies a
+// policy and lists what it deleted; with STRATA_BACKUP_RETENTION_KEEP_LAST
+// every successful backup applies it.
+func TestDeleteAndRetention(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{Env: map[string]string{"STRATA_BACKUP_RETENTION_KEEP_LAST": "3"}})
+	createClass(t, s, articleClass("Article"))
+	fastImport(t, s, "Article", "", genObjects(25, 300, 16), 300)
+	for _, id := range []string{"k1", "k2", "k3", "k4"} {
+		backupAndWait(t, s, map[string]any{"id": id})
+	}
+	listed := func() string {
+		t.Helper()
+		r := s.do(t, http.MethodGet, "/v1/backups/filesystem?order=asc", nil)
+		wantStatus(t, r, http.StatusOK)
+		var items []struct {
+			ID string `json:"id"`
+		}
+		r.JSON(t, &items)
+		var ids []string
+		for _, it := range items {
+			ids = append(ids, it.ID)
+		}
+		return strings.Join(ids, ",")
+	}
+	if got := listed(); got != "k2,k3,k4" {
+		t.Fatalf("keeping the last 3 of 4: %s", got)
+	}
+	if _, err := os.Stat(filepath.Join(s.BackupDir, "k1")); !os.IsNotExist(err) {
+		t.Fatalf("k1's files are left: %v", err)
+	}
+	wantStatus(t, s.do(t, http.MethodDelete, "/v1/backups/filesystem/k2?purge=true", nil), http.StatusNoContent)
+	wantStatus(t, s.do(t, http.MethodDelete, "/v1/backups/filesystem/k2?purge=true", nil), http.StatusNotFound)
+	wantStatus(t, s.do(t, http.MethodDelete, "/v1/backups/filesystem/k3?purge=maybe", nil), http.StatusUnprocessableEntity)
+	r := s.do(t, http.MethodPost, "/v1/backups/filesystem/retention", map[string]any{"keepLast": 1})
+	wantStatus(t, r, http.StatusOK)
+	var res struct {
+		Deleted []string `json:"deleted"`
+	}
+	r.JSON(t, &res)
+	if strings.Join(res.Deleted, ",") != "k3" || listed() != "k4" {
+		t.Fatalf("keep the last one: %s, left %s", r, listed())
+	}
+	wantStatus(t, s.do(t, http.MethodPost, "/v1/backups/filesystem/retention", map[string]any{"keepWithin": "soon"}), http.StatusUnprocessableEntity)
+	deleteClass(t, s, "Article")
+	restoreAndWait(t, s, "k4", nil)
+}

@@ -251,6 +251,24 @@ func (c *Coordinator) Cancel(ctx context.Context, backendName, id, bucket, path 
 	return err
 }
 
+// Delete removes a backup that has ended (see backup.Manager.Delete); one
+// the cluster is making, or restoring, is refused.
+func (c *Coordinator) Delete(ctx context.Context, backendName, id, bucket, path string) error {
+	c.sync(ctx)
+	for _, kind := range []jobs.Kind{jobs.KindBackup, jobs.KindRestore} {
+		if j, _, _, ok := c.record(kind, backendName, id, bucket, path); ok && !j.Terminal() {
+			return apperr.Invalidf("backup %q has a %s running in the cluster: wait for it or cancel it before deleting the backup", id, kind)
+		}
+	}
+	return c.opts.Local.Delete(ctx, backendName, id, bucket, path)
+}
+
+// ApplyRetention deletes, through Delete, the ended backups a policy does
+// not keep.
+func (c *Coordinator) ApplyRetention(ctx context.Context, backendName string, r backup.Retention) ([]string, error) {
+	return c.opts.Local.ApplyRetentionWith(ctx, backendName, r, c.Delete)
+}
+
 // syncTimeout bounds the wait for the leader before a status read.
 const syncTimeout = 5 * time.Second
 
@@ -592,6 +610,9 @@ func (d *driver) end(ctx context.Context, status backup.Status, reason string) {
 	}
 	d.c.log.Info("backup ended", "id", d.job.ID, "status", status, "took", time.Since(d.job.StartedAt))
 	metrics.JobEnded("backup", d.job.Backend, string(status), time.Since(d.job.StartedAt))
+	if status == backup.StatusSuccess {
+		d.c.opts.Local.RetainAfterSuccess(d.job.Backend, d.c.Delete)
+	}
 }
 
 // descriptor renders the job as backup_config.json.
