@@ -2,6 +2,7 @@
 // database whose strongest part is backup and restore.
 //
 //	strata serve [--host 127.0.0.1] [--port 8080] [--grpc-port 50051] [--scheme http]
+//	strata backup create|status|list|restore|cancel|verify|delete [flags] [id]
 //	strata version
 package main
 
@@ -28,6 +29,7 @@ import (
 	"strata/internal/api"
 	"strata/internal/backup"
 	"strata/internal/backup/coordinator"
+	"strata/internal/backupcli"
 	"strata/internal/config"
 	"strata/internal/db"
 	"strata/internal/grpcapi"
@@ -43,7 +45,7 @@ func main() {
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: strata serve [--host H] [--port P] [--grpc-port G] | strata version")
+		fmt.Fprintln(stderr, "usage: strata serve [--host H] [--port P] [--grpc-port G] | strata backup <command> | strata version")
 		return 2
 	}
 	switch args[0] {
@@ -61,8 +63,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 		return 0
+	case "backup":
+		return backupcli.Run(args[1:], backupcli.Options{Getenv: getenv, Stdout: stdout, Stderr: stderr,
+			Terminal: stdout == io.Writer(os.Stdout) && isTerminal(os.Stdout)})
 	default:
-		fmt.Fprintf(stderr, "strata: unknown command %q (use serve or version)\n", args[0])
+		fmt.Fprintf(stderr, "strata: unknown command %q (use serve, backup or version)\n", args[0])
 		return 2
 	}
 }
@@ -244,4 +249,10 @@ func openBackups(cfg config.Config, database *db.DB, log *slog.Logger) (*backup.
 		Backends: backends, Logger: log, Clustered: cfg.Cluster.Multi(cfg.NodeName),
 		Retention: backup.Retention{KeepLast: cfg.BackupKeepLast, KeepWithin: cfg.BackupKeepWithin},
 	})
+}
+
+// isTerminal tells whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

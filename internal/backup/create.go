@@ -22,6 +22,7 @@ import (
 	"strata/internal/backup/layout"
 	"strata/internal/blob"
 	"strata/internal/db"
+	"strata/internal/failpoint"
 	"strata/internal/sharding"
 )
 
@@ -303,6 +304,7 @@ type planFile struct {
 func (m *Manager) runBackup(ctx context.Context, j *job, snaps []db.ClassSnapshot, snapDir string, codec archive.Codec, nWorkers int) {
 	defer m.wg.Done()
 	defer m.fs.RemoveAll(snapDir)
+	failpoint.Reach(failpoint.BackupUpload)
 	err := m.doBackup(ctx, j, snaps, codec, nWorkers)
 	status, msg := StatusSuccess, ""
 	switch {

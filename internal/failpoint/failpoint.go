@@ -32,6 +32,9 @@ const (
 	// RestoreAfterInstall: the restored classes are registered; the
 	// restore's final status is not written yet.
 	RestoreAfterInstall = "restore-after-install"
+	// BackupUpload: a one-node backup has its snapshot and is about to
+	// upload it.
+	BackupUpload = "backup-upload"
 	// BackupPartUpload: this node's part of a cluster backup is committed
 	// and about to upload its shards.
 	BackupPartUpload = "backup-part-upload"
