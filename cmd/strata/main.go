@@ -29,6 +29,7 @@ import (
 	"strata/internal/api"
 	"strata/internal/backup"
 	"strata/internal/backup/coordinator"
+	"strata/internal/backup/schedule"
 	"strata/internal/backupcli"
 	"strata/internal/config"
 	"strata/internal/db"
@@ -87,6 +88,13 @@ func serve(cfg config.Config, stderr io.Writer) error {
 	slog.SetDefault(log)
 	for _, m := range cfg.UnknownModules {
 		log.Warn("ENABLE_MODULES names a module Strata does not provide; ignoring it", "module", m)
+	}
+	scheduled := schedule.Config{Spec: cfg.BackupSchedule, ID: cfg.BackupScheduleID, Backend: cfg.BackupScheduleBackend,
+		Include: cfg.BackupScheduleInclude, Exclude: cfg.BackupScheduleExclude}
+	if scheduled.Spec != "" {
+		if _, _, err := schedule.Parse(scheduled); err != nil {
+			return err
+		}
 	}
 
 	if cfg.DebugAddr != "" {
@@ -169,6 +177,14 @@ func serve(cfg config.Config, stderr io.Writer) error {
 			NodeTimeout: cfg.Cluster.BackupNodeTimeout, StallTimeout: cfg.Cluster.BackupStallTimeout, Logger: log})
 		backupAPI = coord
 	}
+	var sched *schedule.Scheduler
+	if scheduled.Spec != "" {
+		var leads func() bool
+		if member != nil {
+			leads = member.IsLeader
+		}
+		sched, _ = schedule.New(scheduled, backupAPI, schedule.Options{IsLeader: leads, Logger: log}) // parsed above
+	}
 	grpcSrv := grpcapi.New(cfg, database, log)
 	go func() { serveErr <- grpcSrv.Serve(grpcLn) }()
 	var peers api.Peers
@@ -188,6 +204,9 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		if !errors.Is(err, http.ErrServerClosed) {
 			srv.Close()
 			grpcSrv.Stop()
+			if sched != nil {
+				sched.Close()
+			}
 			if coord != nil {
 				coord.Close()
 			}
@@ -207,6 +226,9 @@ func serve(cfg config.Config, stderr io.Writer) error {
 		log.Warn("http shutdown", "err", err)
 	}
 	stopGRPC(shutdownCtx, grpcSrv, log)
+	if sched != nil {
+		sched.Close()
+	}
 	if coord != nil {
 		coord.Close()
 	}

@@ -56,8 +56,15 @@ type Config struct {
 	// started within, "36h" or "30d"). Unset: backups are kept.
 	BackupKeepLast   int
 	BackupKeepWithin time.Duration
-	GraphQL          GraphQLLimits
-	Cluster          Cluster
+	// BackupSchedule is a cron schedule of backups (STRATA_BACKUP_SCHEDULE,
+	// "" = none), their id pattern (STRATA_BACKUP_SCHEDULE_ID, with
+	// {time}), backend (STRATA_BACKUP_SCHEDULE_BACKEND) and classes
+	// (STRATA_BACKUP_SCHEDULE_INCLUDE / _EXCLUDE, comma-separated).
+	BackupSchedule                               string
+	BackupScheduleID, BackupScheduleBackend      string
+	BackupScheduleInclude, BackupScheduleExclude []string
+	GraphQL                                      GraphQLLimits
+	Cluster                                      Cluster
 
 	LogLevel slog.Level // LOG_LEVEL
 
@@ -378,6 +385,11 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if err := positive("STRATA_BACKUP_RETENTION_KEEP_LAST", &c.BackupKeepLast); err != nil {
 		return err
 	}
+	str("STRATA_BACKUP_SCHEDULE", &c.BackupSchedule)
+	str("STRATA_BACKUP_SCHEDULE_ID", &c.BackupScheduleID)
+	str("STRATA_BACKUP_SCHEDULE_BACKEND", &c.BackupScheduleBackend)
+	c.BackupScheduleInclude = list("STRATA_BACKUP_SCHEDULE_INCLUDE")
+	c.BackupScheduleExclude = list("STRATA_BACKUP_SCHEDULE_EXCLUDE")
 	if v := strings.TrimSpace(getenv("STRATA_BACKUP_RETENTION_KEEP_WITHIN")); v != "" {
 		d, err := ParseWindow(v)
 		if err != nil {

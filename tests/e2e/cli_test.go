@@ -121,3 +121,44 @@ func TestBackupCLI(t *testing.T) {
 		t.Fatalf("an unknown command: exit %d", code)
 	}
 }
+
+// TestBackupSchedule: with STRATA_BACKUP_SCHEDULE the server backs up on
+// its own, ids from the pattern, and the retention policy keeps the last
+// ones; an invalid schedule stops the server at start-up, saying why.
+func TestBackupSchedule(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{Env: map[string]string{
+		"STRATA_BACKUP_SCHEDULE":            "@every 1s",
+		"STRATA_BACKUP_SCHEDULE_ID":         "auto-{time}",
+		"STRATA_BACKUP_RETENTION_KEEP_LAST": "2",
+	}})
+	createClass(t, s, articleClass("Article"))
+	fastImport(t, s, "Article", "", genObjects(29, 200, 8), 200)
+	waitFor(t, "three scheduled backups, two kept", func() bool {
+		code, out, _ := cli(t, s, "list", "--json")
+		var list []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &list) != nil {
+			return false
+		}
+		done := 0
+		for _, b := range list {
+			if !strings.HasPrefix(b.ID, "auto-") {
+				t.Fatalf("unexpected backup %q", b.ID)
+			}
+			if b.Status == "SUCCESS" {
+				done++
+			}
+		}
+		entries, _ := os.ReadDir(s.BackupDir)
+		return done == 2 && len(list) == 2 && len(entries) == 2 && s.logContains("retention deleted")
+	})
+
+	bad := startServer(t, serverOptions{Env: map[string]string{"STRATA_BACKUP_SCHEDULE": "at dawn"}, noLaunch: true})
+	if err := bad.waitReady(bad.spawn(), readyTimeout); err == nil || !strings.Contains(err.Error(), "exited during start-up") ||
+		!bad.logContains(`STRATA_BACKUP_SCHEDULE: "at dawn"`) {
+		t.Fatalf("an invalid schedule: %v", err)
+	}
+}

@@ -439,6 +439,15 @@ func (s *server) shutdown() {
 	}
 }
 
+// logContains tells whether the current run's log has text.
+func (s *server) logContains(text string) bool {
+	s.mu.Lock()
+	path := s.logs[len(s.logs)-1]
+	s.mu.Unlock()
+	b, _ := os.ReadFile(path)
+	return strings.Contains(string(b), text)
+}
+
 // dumpLogs prints the server logs of every run (tail-truncated).
 func (s *server) dumpLogs() {
 	s.mu.Lock()
