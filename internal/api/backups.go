@@ -39,6 +39,8 @@ type backupRestoreRequest struct {
 	Config         *backupConfig     `json:"config"`
 	NodeMapping    map[string]string `json:"node_mapping"`
 	OverwriteAlias bool              `json:"overwriteAlias"`
+	// Rename restores classes under other names (an extension).
+	Rename map[string]string `json:"rename"`
 }
 
 // backupVerifyRequest is the body of a verify call (an extension of
@@ -247,7 +249,7 @@ func (s *Server) restoreBackup(w http.ResponseWriter, r *http.Request) {
 	backend := pathParam(r, "backend")
 	info, err := s.backups.Restore(r.Context(), backend, backup.RestoreRequest{
 		ID: pathParam(r, "id"), Include: req.Include, Exclude: req.Exclude, Bucket: cfg.Bucket, Path: cfg.Path,
-		CPUPercentage: cfg.CPUPercentage, NodeMapping: req.NodeMapping,
+		CPUPercentage: cfg.CPUPercentage, NodeMapping: req.NodeMapping, Rename: req.Rename,
 	})
 	if err != nil {
 		s.writeError(w, r, err)

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 
@@ -16,14 +17,27 @@ import (
 
 // ShardSource is one shard a node restores: where its files are.
 type ShardSource struct {
-	Class, Shard string
+	Class, Shard string // as the backup has them
 	// Source is the backup node whose prefix holds the shard's chunks.
 	Source string
+	// Target is the class the shard is restored into (Class unless the
+	// restore renames it).
+	Target string
+}
+
+// target is the class s is restored into.
+func (s ShardSource) target() string {
+	if s.Target != "" {
+		return s.Target
+	}
+	return s.Class
 }
 
 // PlacedClass is a class of a backup placed on the current nodes.
 type PlacedClass struct {
-	// Restored is the class to install: its definition and its sharding
+	// Name is the class's name in the backup.
+	Name string `json:"name,omitempty"`
+	// Restored is the class to install (under its new name, if renamed): its definition and its sharding
 	// state placed on the targets (or its tenants and their nodes); its
 	// StagedDir is unset.
 	Restored db.RestoredClass
@@ -31,6 +45,23 @@ type PlacedClass struct {
 	Targets map[string]string
 	// Sources maps each shard to the backup node that holds its files.
 	Sources map[string]string
+}
+
+// Rename installs placed classes under the names targets gives them (see
+// restoreTargets).
+func Rename(placed []*PlacedClass, rename map[string]string) error {
+	names := make([]string, len(placed))
+	for i, pc := range placed {
+		names[i] = pc.Name
+	}
+	targets, err := restoreTargets(names, rename)
+	if err != nil {
+		return err
+	}
+	for _, pc := range placed {
+		pc.Restored.Class.Class = targets[pc.Name]
+	}
+	return nil
 }
 
 // PlaceRestore places the classes of a backup on the cluster's nodes.
@@ -78,7 +109,7 @@ func PlaceRestore(d *Descriptor, manifests map[string]*NodeManifest, mapping map
 // placeClass merges a class's descriptors from every manifest and places
 // its shards; load counts the shards each node was given.
 func placeClass(name string, manifests map[string]*NodeManifest, target func(string) string, load map[string]int) (*PlacedClass, error) {
-	pc := &PlacedClass{Targets: map[string]string{}, Sources: map[string]string{}}
+	pc := &PlacedClass{Name: name, Targets: map[string]string{}, Sources: map[string]string{}}
 	// The class as one descriptor: its definition and sharding state (the
 	// same in every manifest) and the shards of every node.
 	var merged *ClassDescriptor
@@ -144,7 +175,8 @@ func ShardsOn(placed []*PlacedClass, node string) []ShardSource {
 	for _, pc := range placed {
 		for _, sh := range sortedKeys(pc.Targets) {
 			if pc.Targets[sh] == node {
-				out = append(out, ShardSource{Class: pc.Restored.Class.Class, Shard: sh, Source: pc.Sources[sh]})
+				out = append(out, ShardSource{Class: cmp.Or(pc.Name, pc.Restored.Class.Class), Shard: sh, Source: pc.Sources[sh],
+					Target: pc.Restored.Class.Class})
 			}
 		}
 	}

@@ -29,6 +29,9 @@ type RestoreRequest struct {
 	Bucket, Path     string
 	CPUPercentage    int
 	NodeMapping      map[string]string
+	// Rename installs classes under other names ({"Old": "New"}), next to
+	// the live ones (an extension of Weaviate's API).
+	Rename map[string]string
 }
 
 // Restore validates a restore request against the backup, records the
@@ -72,6 +75,13 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	}, "nothing left to restore: please choose from : %v")
 	if err != nil {
 		return Info{}, err
+	}
+	targets, err := restoreTargets(classes, req.Rename)
+	if err != nil {
+		return Info{}, err
+	}
+	for _, c := range classes {
+		byName[c].target = targets[c]
 	}
 
 	now := time.Now().UTC()
@@ -196,6 +206,7 @@ func checkVersion(d *Descriptor) error {
 type classSources struct {
 	merged *ClassDescriptor
 	parts  []classPart
+	target string // the name it is installed under
 }
 
 type classPart struct {
@@ -276,9 +287,9 @@ func (m *Manager) doRestore(ctx context.Context, j *job, comp archive.Compressio
 	}
 	// Fail at once, before transferring anything, if a class exists.
 	var exists []string
-	for _, c := range classes {
-		if m.opts.DB.ClassExists(c.Name) {
-			exists = append(exists, fmt.Sprintf("%q: error when trying to restore class: class name %s already exists", c.Name, c.Name))
+	for _, cs := range sources {
+		if name := cs.target; m.opts.DB.ClassExists(name) {
+			exists = append(exists, fmt.Sprintf("%q: error when trying to restore class: class name %s already exists", name, name))
 		}
 	}
 	if len(exists) > 0 {
@@ -297,6 +308,7 @@ func (m *Manager) doRestore(ctx context.Context, j *job, comp archive.Compressio
 		if err != nil {
 			return err
 		}
+		rc.Class.Class = sources[i].target
 		restored[i] = rc
 	}
 	if err := m.opts.DB.CheckInstall(restored); err != nil {

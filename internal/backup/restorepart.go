@@ -116,7 +116,8 @@ func (m *Manager) stageAndPlace(ctx context.Context, p *restorePart, comp archiv
 	failpoint.Reach(failpoint.RestorePartDownload)
 	manifests := map[string]*NodeManifest{}
 	var tasks []chunkTask
-	byClass := map[string][]string{}
+	byClass := map[string][]string{} // target class → shards
+	stagedAs := map[string]string{}  // target class → its staging directory's name (the backup's)
 	for _, s := range p.req.Shards {
 		man := manifests[s.Source]
 		if man == nil {
@@ -138,7 +139,8 @@ func (m *Manager) stageAndPlace(ctx context.Context, p *restorePart, comp archiv
 		if err := os.MkdirAll(filepath.Join(staging, s.Class, s.Shard), 0o755); err != nil {
 			return err
 		}
-		byClass[s.Class] = append(byClass[s.Class], s.Shard)
+		byClass[s.target()] = append(byClass[s.target()], s.Shard)
+		stagedAs[s.target()] = s.Class
 		for _, n := range sortedInts(cd.Chunks) {
 			for _, sh := range cd.Chunks[n] {
 				if sh == s.Shard {
@@ -166,7 +168,7 @@ func (m *Manager) stageAndPlace(ctx context.Context, p *restorePart, comp archiv
 			return err
 		}
 		p.placed[c] = byClass[c] // removed again if placing fails half-way
-		if err := m.opts.DB.PlaceRestored(c, filepath.Join(staging, c)); err != nil {
+		if err := m.opts.DB.PlaceRestored(c, filepath.Join(staging, stagedAs[c])); err != nil {
 			return fmt.Errorf("node %s: %w", m.opts.Node, err)
 		}
 	}

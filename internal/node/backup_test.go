@@ -112,7 +112,17 @@ func startBackupNodes(t *testing.T, names, dirs []string, gates []chan struct{})
 			mgr.Close()
 		})
 	}
-	waitUntil(t, "a leader", 20*time.Second, func() bool { return ms[0].node.Raft().Leader() != "" })
+	waitUntil(t, "a leader, and every node a member on every node", 20*time.Second, func() bool {
+		if ms[0].node.Raft().Leader() == "" {
+			return false
+		}
+		for _, m := range ms {
+			if len(m.node.Members()) != len(names) {
+				return false
+			}
+		}
+		return true
+	})
 	return out
 }
 
@@ -350,6 +360,26 @@ func TestClusterRestore(t *testing.T) {
 		t.Fatalf("restore: %+v", info)
 	}
 	checkDoc(t, ms, 1500)
+
+	// Renamed: next to the live class, its shards on the same nodes.
+	if _, err := ms[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1", Rename: map[string]string{"Doc": "DocCopy"}}); err != nil {
+		t.Fatal(err)
+	}
+	if info := waitRestore(t, ms[1], "b1"); info.Status != backup.StatusSuccess {
+		t.Fatalf("restore with rename: %+v", info)
+	}
+	for _, m := range ms {
+		if c, err := m.db.Count(ctx, "DocCopy", ""); err != nil || c != 1500 {
+			t.Fatalf("%s: DocCopy count %d, %v", m.name, c, err)
+		}
+		if shards, _ := m.db.Shards("DocCopy"); len(shards) != 1 {
+			t.Fatalf("%s holds %d shards of DocCopy", m.name, len(shards))
+		}
+	}
+	checkDoc(t, ms, 1500)
+	if err := ms[2].db.DeleteClass("DocCopy"); err != nil {
+		t.Fatal(err)
+	}
 
 	// 3 → 2: another cluster of two nodes sharing the backup directory.
 	two := startBackupNodes(t, []string{"node1", "node2"}, []string{shared, shared}, []chan struct{}{nil, nil})

@@ -894,3 +894,19 @@ func TestDeleteAndRetention(t *testing.T) {
 	deleteClass(t, s, "Article")
 	restoreAndWait(t, s, "k4", nil)
 }
+
+// TestRestoreRename: a restore body's "rename" restores a class next to
+// the live one under a new name, with every object.
+func TestRestoreRename(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{})
+	createClass(t, s, articleClass("Article"))
+	objs := genObjects(31, 400, 16)
+	fastImport(t, s, "Article", "", objs, 400)
+	backupAndWait(t, s, map[string]any{"id": "rn"})
+	wantFinal(t, "restore with rename", restoreAndWait(t, s, "rn", map[string]any{"rename": map[string]string{"Article": "ArticleCopy"}}), "SUCCESS")
+	checkObjectsMatch(t, "ArticleCopy", listAll(t, s, "ArticleCopy", "", 1000), objs)
+	checkObjectsMatch(t, "Article", listAll(t, s, "Article", "", 1000), objs)
+	r := s.do(t, http.MethodPost, "/v1/backups/filesystem/rn/restore", map[string]any{"rename": map[string]string{"Article": "no such-name"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+}

@@ -15,6 +15,7 @@ import (
 	"strata/internal/backup"
 	"strata/internal/backup/jobs"
 	"strata/internal/db"
+	"strata/internal/schema"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -309,7 +310,8 @@ func TestStalledPartFailsTheBackup(t *testing.T) {
 func TestNewLeaderEndsARestoreCaughtInstalling(t *testing.T) {
 	for class, want := range map[string]backup.Status{"Doc": backup.StatusSuccess, "Missing": backup.StatusFailed} {
 		t.Run(class, func(t *testing.T) {
-			plan, _ := json.Marshal(restorePlan{})
+			plan, _ := json.Marshal(restorePlan{Placed: []*backup.PlacedClass{{Name: class,
+				Restored: db.RestoredClass{Class: &schema.Class{Class: class}}}}})
 			job := &jobs.Job{ID: "r1", Kind: jobs.KindRestore, Backend: "filesystem", Classes: []string{class},
 				Status: backup.StatusStarted, StartedAt: time.Now().UTC(), Request: plan,
 				Nodes: map[string]*jobs.NodeState{"node2": {}, "node3": {}}}

@@ -36,19 +36,22 @@ func (c *Coordinator) Restore(ctx context.Context, backendName string, req backu
 	if err != nil {
 		return backup.Info{}, err
 	}
+	placed, err := backup.PlaceRestore(checked.Descriptor, checked.Manifests, req.NodeMapping, c.opts.Cluster.Members(), checked.Classes)
+	if err != nil {
+		return backup.Info{}, err
+	}
+	if err := backup.Rename(placed, req.Rename); err != nil {
+		return backup.Info{}, err
+	}
 	c.sync(ctx)
 	var exists []string
-	for _, cl := range checked.Classes {
-		if c.opts.Local.ClassExists(cl) {
+	for _, pc := range placed {
+		if cl := pc.Restored.Class.Class; c.opts.Local.ClassExists(cl) {
 			exists = append(exists, fmt.Sprintf("%q: error when trying to restore class: class name %s already exists", cl, cl))
 		}
 	}
 	if len(exists) > 0 {
 		return backup.Info{}, apperr.Invalidf("could not restore classes: [%s]", strings.Join(exists, " "))
-	}
-	placed, err := backup.PlaceRestore(checked.Descriptor, checked.Manifests, req.NodeMapping, c.opts.Cluster.Members(), checked.Classes)
-	if err != nil {
-		return backup.Info{}, err
 	}
 	plan, err := json.Marshal(restorePlan{CPUPercentage: req.CPUPercentage, Placed: placed})
 	if err != nil {
@@ -234,8 +237,8 @@ func (d *restoreDriver) install(ctx context.Context) {
 // resumeInstall ends a restore whose coordinator stopped while it
 // installed: SUCCESS if the install committed, else FAILED.
 func (d *restoreDriver) resumeInstall(ctx context.Context) {
-	for _, cl := range d.job.Classes {
-		if !d.c.opts.Local.ClassExists(cl) {
+	for _, pc := range d.plan.Placed {
+		if !d.c.opts.Local.ClassExists(pc.Restored.Class.Class) {
 			d.end(ctx, backup.StatusFailed, "the coordinator stopped while it installed the classes")
 			return
 		}
