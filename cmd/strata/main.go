@@ -29,6 +29,7 @@ import (
 	"strata/internal/api"
 	"strata/internal/backup"
 	"strata/internal/backup/coordinator"
+	"strata/internal/backup/crypt"
 	"strata/internal/backup/schedule"
 	"strata/internal/backupcli"
 	"strata/internal/config"
@@ -266,11 +267,36 @@ func openBackups(cfg config.Config, database *db.DB, log *slog.Logger) (*backup.
 	if err != nil {
 		return nil, err
 	}
+	key, err := encryptionKey(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return backup.New(ctx, backup.Options{
 		DB: database, DataPath: cfg.DataPath, Node: cfg.NodeName, ServerVersion: api.APIVersion,
 		Backends: backends, Logger: log, Clustered: cfg.Cluster.Multi(cfg.NodeName),
-		Retention: backup.Retention{KeepLast: cfg.BackupKeepLast, KeepWithin: cfg.BackupKeepWithin},
+		Retention:  backup.Retention{KeepLast: cfg.BackupKeepLast, KeepWithin: cfg.BackupKeepWithin},
+		Encryption: key,
 	})
+}
+
+// encryptionKey reads the backup encryption key, if one is configured.
+func encryptionKey(cfg config.Config) (*crypt.Key, error) {
+	text, what := cfg.BackupEncryptionKey, "STRATA_BACKUP_ENCRYPTION_KEY"
+	if cfg.BackupEncryptionKeyFile != "" {
+		b, err := os.ReadFile(cfg.BackupEncryptionKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("STRATA_BACKUP_ENCRYPTION_KEY_FILE: %w", err)
+		}
+		text, what = string(b), "STRATA_BACKUP_ENCRYPTION_KEY_FILE"
+	}
+	if text == "" {
+		return nil, nil
+	}
+	key, err := crypt.ParseKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return key, nil
 }
 
 // isTerminal tells whether f is a terminal (a character device).

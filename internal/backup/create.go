@@ -53,9 +53,9 @@ func (m *Manager) Create(ctx context.Context, backendName string, req CreateRequ
 	j := &job{kind: kindBackup, id: req.ID, loc: loc, be: be, desc: &Descriptor{
 		StartedAt: now, ID: req.ID, Status: StatusStarted, Version: FormatVersion,
 		ServerVersion: m.opts.ServerVersion, Leader: m.opts.Node,
-		CompressionType: string(codec.Compression), StrataFormat: StrataFormat,
+		CompressionType: string(codec.Compression), StrataFormat: StrataFormat, Encryption: m.encryption(),
 		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusStarted}},
-	}}
+	}, key: m.opts.Encryption}
 	runCtx, cancel := context.WithCancelCause(context.Background())
 	j.cancel = cancel
 	if err := m.reserve(j); err != nil {
@@ -406,7 +406,7 @@ func (m *Manager) doBackup(ctx context.Context, j *job, snaps []db.ClassSnapshot
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := putJSON(ctx, j.loc.Store, layout.NodeManifest(j.id, m.opts.Node), manifest); err != nil {
+	if err := putSealedJSON(ctx, j.loc.Store, layout.NodeManifest(j.id, m.opts.Node), manifest, j.key); err != nil {
 		return fmt.Errorf("write node manifest: %w", err)
 	}
 	// The descriptor that says SUCCESS is written last, by runBackup; set the size first.
@@ -510,7 +510,7 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 	}()
 	key := layout.Chunk(j.id, m.opts.Node, p.class, p.n)
 	// The chunk is hashed on the upload side, off the compressing goroutine.
-	err := j.loc.Store.Put(ctx, key, io.TeeReader(pr, io.MultiWriter(h, j.movedCounter(""))), -1)
+	err := j.loc.Store.Put(ctx, key, io.TeeReader(sealed(j.key, pr), io.MultiWriter(h, j.movedCounter(""))), -1)
 	pr.CloseWithError(errors.New("chunk upload ended"))
 	wg.Wait()
 	if err != nil {

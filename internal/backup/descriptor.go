@@ -53,6 +53,15 @@ type Descriptor struct {
 	BaseBackupID            string                 `json:"baseBackupId"`
 	// StrataFormat is set on backups Strata wrote; others cannot be restored.
 	StrataFormat int `json:"strataFormat,omitempty"`
+	// Encryption is set on an encrypted backup: its chunks and manifests
+	// are sealed with the key whose check value it records.
+	Encryption *Encryption `json:"encryption,omitempty"`
+}
+
+// Encryption describes how a backup is encrypted.
+type Encryption struct {
+	Algorithm string `json:"algorithm"`
+	KeyCheck  string `json:"keyCheck"`
 }
 
 // NodeStatus is one node's part of a Descriptor.

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"strata/internal/backup/crypt"
 	"strata/internal/metrics"
 )
 
@@ -36,6 +37,9 @@ type job struct {
 	moved atomic.Int64
 	// progress counts the transfer per class once it is planned.
 	progress atomic.Pointer[progress]
+	// key seals (a backup) or opens (a restore) the backup's objects; nil
+	// when it is not encrypted.
+	key *crypt.Key
 }
 
 // movedCounter is a writer that counts what passes through it as bytes

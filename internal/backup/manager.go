@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"strata/internal/apperr"
+	"strata/internal/backup/crypt"
 	"strata/internal/backup/layout"
 	"strata/internal/blob"
 	"strata/internal/db"
@@ -74,6 +75,10 @@ type Options struct {
 	// Retention is applied to a backend after each of its backups that
 	// succeeds (STRATA_BACKUP_RETENTION_KEEP_LAST / _KEEP_WITHIN).
 	Retention Retention
+	// Encryption, when set, encrypts every chunk and manifest of new
+	// backups and decrypts backups made with it
+	// (STRATA_BACKUP_ENCRYPTION_KEY / _KEY_FILE).
+	Encryption *crypt.Key
 }
 
 // errClustered refuses a one-node backup or restore on a node of a cluster.

@@ -31,6 +31,9 @@ type PartRequest struct {
 	// Probe is a key the coordinator wrote to the location: a node that
 	// cannot read it does not share the backend (a node-local directory).
 	Probe string
+	// KeyCheck is the coordinator's encryption key check ("" without
+	// encryption): every node must encrypt with the same key.
+	KeyCheck string
 }
 
 // PartState is this node's part of a cluster backup.
@@ -92,7 +95,10 @@ func (m *Manager) PreparePart(ctx context.Context, req PartRequest) error {
 			return apperr.Invalidf("class %s doesn't exist on node %s", c, m.opts.Node)
 		}
 	}
-	j := &job{kind: kindBackup, part: true, id: req.ID, loc: loc, be: be, desc: &Descriptor{
+	if own := m.KeyCheck(); own != req.KeyCheck {
+		return apperr.Invalidf("node %s has another backup encryption key than the coordinator (key check %q, the coordinator's %q): give every node the same STRATA_BACKUP_ENCRYPTION_KEY", m.opts.Node, own, req.KeyCheck)
+	}
+	j := &job{key: m.opts.Encryption, kind: kindBackup, part: true, id: req.ID, loc: loc, be: be, desc: &Descriptor{
 		StartedAt: time.Now().UTC(), ID: req.ID, Status: StatusStarted, Version: FormatVersion,
 		ServerVersion: m.opts.ServerVersion, Leader: m.opts.Node,
 		CompressionType: string(codec.Compression), StrataFormat: StrataFormat,
@@ -338,7 +344,16 @@ func (m *Manager) BackendName(name string) (string, error) {
 func (m *Manager) NewDescriptor(id, compression string, started time.Time) *Descriptor {
 	return &Descriptor{StartedAt: started, ID: id, Status: StatusStarted, Version: FormatVersion,
 		ServerVersion: m.opts.ServerVersion, Leader: m.opts.Node, CompressionType: compression,
-		StrataFormat: StrataFormat, Nodes: map[string]*NodeStatus{}}
+		StrataFormat: StrataFormat, Encryption: m.encryption(), Nodes: map[string]*NodeStatus{}}
+}
+
+// KeyCheck identifies this node's encryption key ("" without one): the
+// nodes of a cluster backup must all have the coordinator's.
+func (m *Manager) KeyCheck() string {
+	if m.opts.Encryption == nil {
+		return ""
+	}
+	return m.opts.Encryption.Check()
 }
 
 // CompressionName is how descriptors name the compression a request's

@@ -15,6 +15,7 @@ import (
 
 	"strata/internal/apperr"
 	"strata/internal/backup/archive"
+	"strata/internal/backup/crypt"
 	"strata/internal/backup/layout"
 	"strata/internal/db"
 	"strata/internal/failpoint"
@@ -46,6 +47,10 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	if err != nil {
 		return Info{}, err
 	}
+	key, err := m.keyFor(d)
+	if err != nil {
+		return Info{}, err
+	}
 	sources, err := m.sourceNodes(d, req.NodeMapping)
 	if err != nil {
 		return Info{}, err
@@ -53,7 +58,7 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 	var available []string
 	byName := map[string]*classSources{}
 	for _, node := range sources {
-		manifest, err := m.readManifest(ctx, loc, req.ID, node)
+		manifest, err := m.readManifest(ctx, loc, req.ID, node, key)
 		if err != nil {
 			return Info{}, err
 		}
@@ -89,7 +94,7 @@ func (m *Manager) Restore(ctx context.Context, backendName string, req RestoreRe
 		ServerVersion: m.opts.ServerVersion, Leader: m.opts.Node, CompressionType: d.CompressionType,
 		PreCompressionSizeBytes: d.PreCompressionSizeBytes, StrataFormat: d.StrataFormat, NodeMapping: req.NodeMapping,
 		Nodes: map[string]*NodeStatus{m.opts.Node: {Classes: classes, Status: StatusTransferring}}}
-	j := &job{kind: kindRestore, id: req.ID, loc: loc, be: be, desc: rd}
+	j := &job{kind: kindRestore, id: req.ID, loc: loc, be: be, desc: rd, key: key}
 	runCtx, cancel := context.WithCancelCause(context.Background())
 	j.cancel = cancel
 	if err := m.reserve(j); err != nil {
@@ -247,7 +252,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-func (m *Manager) readManifest(ctx context.Context, loc *Location, id, node string) (*NodeManifest, error) {
+func (m *Manager) readManifest(ctx context.Context, loc *Location, id, node string, enc *crypt.Key) (*NodeManifest, error) {
 	key := layout.NodeManifest(id, node)
 	rc, err := loc.Store.Get(ctx, key)
 	if err != nil {
@@ -255,7 +260,7 @@ func (m *Manager) readManifest(ctx context.Context, loc *Location, id, node stri
 	}
 	defer rc.Close()
 	var nm NodeManifest
-	if err := json.NewDecoder(rc).Decode(&nm); err != nil {
+	if err := json.NewDecoder(opened(enc, rc)).Decode(&nm); err != nil {
 		return nil, apperr.Invalidf("fetch meta of node %q: corrupted %s: %v", node, key, err)
 	}
 	if nm.ID != id || nm.StrataFormat == 0 {
@@ -570,7 +575,7 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		}
 		return "", fmt.Errorf("entry %q does not belong to this chunk's shards", name)
 	}
-	files, err := archive.Extract(ctx, hr, comp, classDir, accept, want)
+	files, err := archive.Extract(ctx, opened(j.key, hr), comp, classDir, accept, want)
 	if err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}

@@ -59,7 +59,11 @@ func (m *Manager) StartRestorePart(ctx context.Context, req RestorePartRequest) 
 	if err != nil || !found {
 		return apperr.Invalidf("node %s: backup %s: descriptor not found (%v)", m.opts.Node, req.ID, err)
 	}
-	j := &job{kind: kindRestore, part: true, id: req.ID, loc: loc, be: be, desc: &Descriptor{
+	key, err := m.keyFor(d)
+	if err != nil {
+		return apperr.Invalidf("node %s: %v", m.opts.Node, err)
+	}
+	j := &job{key: key, kind: kindRestore, part: true, id: req.ID, loc: loc, be: be, desc: &Descriptor{
 		StartedAt: time.Now().UTC(), ID: req.ID, Status: StatusTransferring, Version: d.Version,
 		Nodes: map[string]*NodeStatus{m.opts.Node: {Status: StatusTransferring}}}}
 	runCtx, cancel := context.WithCancelCause(context.Background())
@@ -122,7 +126,7 @@ func (m *Manager) stageAndPlace(ctx context.Context, p *restorePart, comp archiv
 		man := manifests[s.Source]
 		if man == nil {
 			var err error
-			if man, err = m.readManifest(ctx, p.j.loc, p.req.ID, s.Source); err != nil {
+			if man, err = m.readManifest(ctx, p.j.loc, p.req.ID, s.Source, p.j.key); err != nil {
 				return err
 			}
 			manifests[s.Source] = man
@@ -271,10 +275,14 @@ func (m *Manager) CheckRestore(ctx context.Context, backendName string, req Rest
 	if err != nil {
 		return CheckedRestore{}, err
 	}
+	key, err := m.keyFor(d)
+	if err != nil {
+		return CheckedRestore{}, err
+	}
 	out := CheckedRestore{Location: loc, Descriptor: d, Manifests: map[string]*NodeManifest{}}
 	var available []string
 	for _, node := range sortedKeys(d.Nodes) {
-		man, err := m.readManifest(ctx, loc, req.ID, node)
+		man, err := m.readManifest(ctx, loc, req.ID, node, key)
 		if err != nil {
 			return CheckedRestore{}, err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"strata/internal/apperr"
 	"strata/internal/backup/archive"
+	"strata/internal/backup/crypt"
 	"strata/internal/backup/layout"
 	"strata/internal/blob"
 )
@@ -72,6 +73,8 @@ func (m *Manager) Verify(ctx context.Context, backendName, id, bucket, path, mod
 	default:
 		if err := checkVersion(d); err != nil {
 			v.problem(key, err)
+		} else if v.key, err = m.keyFor(d); err != nil {
+			v.problem(key, err)
 		} else {
 			v.comp = compressionOf(d)
 			v.nodes(ctx, d)
@@ -93,6 +96,7 @@ type verifier struct {
 	id   string
 	full bool
 	comp archive.Compression
+	key  *crypt.Key
 
 	chunks, files, bytes atomic.Int64
 
@@ -110,7 +114,7 @@ func (v *verifier) problem(file string, err error) {
 func (v *verifier) nodes(ctx context.Context, d *Descriptor) {
 	var tasks []chunkTask
 	for _, node := range sortedKeys(d.Nodes) {
-		man, err := v.m.readManifest(ctx, v.loc, v.id, node)
+		man, err := v.m.readManifest(ctx, v.loc, v.id, node, v.key)
 		if err != nil {
 			v.problem(layout.NodeManifest(v.id, node), err)
 			continue
@@ -178,7 +182,7 @@ func (v *verifier) chunk(ctx context.Context, t chunkTask) {
 	}
 	defer rc.Close()
 	hr := archive.NewHashingReader(&sizeBoundReader{r: rc, size: info.Size, left: info.Size})
-	files, err := archive.Verify(ctx, hr, v.comp, want)
+	files, err := archive.Verify(ctx, opened(v.key, hr), v.comp, want)
 	v.files.Add(int64(len(files)))
 	v.bytes.Add(hr.Size())
 	if err != nil {

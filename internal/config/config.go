@@ -63,6 +63,10 @@ type Config struct {
 	BackupSchedule                               string
 	BackupScheduleID, BackupScheduleBackend      string
 	BackupScheduleInclude, BackupScheduleExclude []string
+	// BackupEncryptionKey / BackupEncryptionKeyFile hold the key that
+	// encrypts backups (STRATA_BACKUP_ENCRYPTION_KEY, or the file named by
+	// STRATA_BACKUP_ENCRYPTION_KEY_FILE): 32 bytes in hex or base64.
+	BackupEncryptionKey, BackupEncryptionKeyFile string
 	GraphQL                                      GraphQLLimits
 	Cluster                                      Cluster
 
@@ -384,6 +388,11 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}
 	if err := positive("STRATA_BACKUP_RETENTION_KEEP_LAST", &c.BackupKeepLast); err != nil {
 		return err
+	}
+	str("STRATA_BACKUP_ENCRYPTION_KEY", &c.BackupEncryptionKey)
+	str("STRATA_BACKUP_ENCRYPTION_KEY_FILE", &c.BackupEncryptionKeyFile)
+	if c.BackupEncryptionKey != "" && c.BackupEncryptionKeyFile != "" {
+		return fmt.Errorf("STRATA_BACKUP_ENCRYPTION_KEY and STRATA_BACKUP_ENCRYPTION_KEY_FILE are both set: give the key once")
 	}
 	str("STRATA_BACKUP_SCHEDULE", &c.BackupSchedule)
 	str("STRATA_BACKUP_SCHEDULE_ID", &c.BackupScheduleID)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -909,4 +910,41 @@ func TestRestoreRename(t *testing.T) {
 	checkObjectsMatch(t, "Article", listAll(t, s, "Article", "", 1000), objs)
 	r := s.do(t, http.MethodPost, "/v1/backups/filesystem/rn/restore", map[string]any{"rename": map[string]string{"Article": "no such-name"}})
 	wantStatus(t, r, http.StatusUnprocessableEntity)
+}
+
+// TestEncryptedBackupE2E: with STRATA_BACKUP_ENCRYPTION_KEY no file of
+// the backup holds the data in plaintext; a server with another key
+// refuses the restore at once; one with the key (from a file) restores
+// every object.
+func TestEncryptedBackupE2E(t *testing.T) {
+	t.Parallel()
+	key := strings.Repeat("3c", 32)
+	backups := t.TempDir()
+	s := startServer(t, serverOptions{BackupDir: backups, Env: map[string]string{"STRATA_BACKUP_ENCRYPTION_KEY": key}})
+	createClass(t, s, articleClass("Article"))
+	objs := genObjects(33, 300, 8)
+	fastImport(t, s, "Article", "", objs, 300)
+	backupAndWait(t, s, map[string]any{"id": "sealed", "config": map[string]any{"CompressionLevel": "NoCompression"}})
+	title := objs[0].Title
+	filepath.WalkDir(filepath.Join(backups, "sealed"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Base(p) != "backup_config.json" {
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(title)) {
+				t.Errorf("%s holds plaintext", p)
+			}
+		}
+		return nil
+	})
+	s.stop()
+
+	wrong := startServer(t, serverOptions{BackupDir: backups, Env: map[string]string{"STRATA_BACKUP_ENCRYPTION_KEY": strings.Repeat("c3", 32)}})
+	r := wrong.do(t, http.MethodPost, "/v1/backups/filesystem/sealed/restore", map[string]any{})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(r.Body), "another key") {
+		t.Fatalf("restore with another key: %s", r)
+	}
+	keyFile := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(keyFile, []byte(key+"\n"), 0o600)
+	right := startServer(t, serverOptions{BackupDir: backups, Env: map[string]string{"STRATA_BACKUP_ENCRYPTION_KEY_FILE": keyFile}})
+	restoreAndWait(t, right, "sealed", nil)
+	checkObjectsMatch(t, "Article", listAll(t, right, "Article", "", 1000), objs)
 }

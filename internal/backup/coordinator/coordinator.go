@@ -479,7 +479,8 @@ func (d *driver) setup() error {
 	d.loc = loc
 	d.codec = req.CompressionLevel
 	d.req = backup.PartRequest{ID: d.job.ID, Backend: d.job.Backend, Bucket: d.job.Bucket, Path: d.job.Path,
-		Classes: d.job.Classes, CompressionLevel: req.CompressionLevel, CPUPercentage: req.CPUPercentage}
+		Classes: d.job.Classes, CompressionLevel: req.CompressionLevel, CPUPercentage: req.CPUPercentage,
+		KeyCheck: d.c.opts.Local.KeyCheck()}
 	return nil
 }
 
