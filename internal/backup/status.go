@@ -92,10 +92,12 @@ func (m *Manager) List(ctx context.Context, backendName, order string) ([]Info, 
 	if err != nil {
 		return nil, err
 	}
+	// One delimiter listing of the backups' directories: the chunks below
+	// are never walked. A directory without a descriptor is no backup.
 	var ids []string
-	err = loc.Store.List(ctx, "", func(a blob.Attrs) error {
-		if id, ok := layout.BackupIDOfDescriptor(a.Key); ok {
-			ids = append(ids, id)
+	err = loc.Store.ListDirs(ctx, "", func(name string) error {
+		if layout.CheckID(name) == nil {
+			ids = append(ids, name)
 		}
 		return nil
 	})

@@ -61,6 +61,14 @@ type Store interface {
 	// Objects put or deleted while List runs may or may not be reported.
 	List(ctx context.Context, prefix string, fn func(Attrs) error) error
 
+	// ListDirs calls fn, in lexical order, once for each name n such that
+	// some object's key starts with dir+n+"/": the "directories" right
+	// under dir, which is "" or a valid key followed by "/" (see
+	// ValidateDir). Object stores answer it with one delimiter listing, so
+	// it never walks the objects below. If fn returns an error, ListDirs
+	// stops and returns that error unchanged.
+	ListDirs(ctx context.Context, dir string, fn func(name string) error) error
+
 	// Delete removes an object; deleting a missing object is not an error.
 	Delete(ctx context.Context, key string) error
 

@@ -2,6 +2,7 @@ package blob
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -51,6 +52,45 @@ func ValidatePrefix(prefix string) error {
 		}
 	}
 	return nil
+}
+
+// ValidateDir checks a ListDirs directory: "" or a valid key followed by
+// "/".
+func ValidateDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	key, ok := strings.CutSuffix(dir, "/")
+	if !ok {
+		return invalidKey(dir, `a directory is "" or ends with "/"`)
+	}
+	return ValidateKey(key)
+}
+
+// EmitDirs calls fn for the names, sorted and without duplicates (for
+// ListDirs).
+func EmitDirs(names []string, fn func(string) error) error {
+	slices.Sort(names)
+	for i, n := range names {
+		if i > 0 && names[i-1] == n {
+			continue
+		}
+		if err := fn(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DirOf is the directory name right under dir that key lies in, if any
+// (for ListDirs).
+func DirOf(dir, key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, dir)
+	if !ok {
+		return "", false
+	}
+	name, _, deeper := strings.Cut(rest, "/")
+	return name, deeper && name != ""
 }
 
 // checkChars applies the rules on length and characters shared by keys and

@@ -114,3 +114,13 @@ func (p *prefixed) String() string {
 	}
 	return fmt.Sprintf("%s under %q", p.inner, p.prefix)
 }
+
+func (p *prefixed) ListDirs(ctx context.Context, dir string, fn func(string) error) error {
+	if p.err != nil {
+		return p.err
+	}
+	if err := ValidateDir(dir); err != nil {
+		return err
+	}
+	return p.inner.ListDirs(ctx, p.prefix+"/"+dir, fn)
+}

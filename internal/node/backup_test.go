@@ -298,6 +298,31 @@ func TestClusterBackupOrphanedInPrepareFails(t *testing.T) {
 	}
 }
 
+// backupSucceeds makes a backup through m and returns its id: id, or
+// id-2, id-3 when a leader change failed the earlier try (a coordinator
+// that stops while the nodes prepare fails its job, by design; a loaded
+// test machine can delay heartbeats past raft's timeouts).
+func backupSucceeds(t *testing.T, m *backupMember, id string) string {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		try := id
+		if attempt > 1 {
+			try = fmt.Sprintf("%s-%d", id, attempt)
+		}
+		_, err := m.coord.Create(context.Background(), "filesystem", backup.CreateRequest{ID: try})
+		info := backup.Info{Error: fmt.Sprint(err)}
+		if err == nil {
+			if info = waitBackup(t, m, try, 30*time.Second); info.Status == backup.StatusSuccess {
+				return try
+			}
+		}
+		if attempt == 3 || !strings.Contains(info.Error, "coordinator") {
+			t.Fatalf("backup %s: %+v", try, info)
+		}
+		t.Logf("backup %s failed with a leader change, again: %s", try, info.Error)
+	}
+}
+
 // checkDoc checks that every node reads the n objects fillDoc wrote.
 func checkDoc(t *testing.T, ms []*backupMember, n int) {
 	t.Helper()
@@ -339,33 +364,28 @@ func TestClusterRestore(t *testing.T) {
 	ms := startBackupCluster(t, [3]string{shared, shared, shared}, [3]chan struct{}{})
 	fillDoc(t, ms[0].db, 1500)
 	ctx := context.Background()
-	if _, err := ms[0].coord.Create(ctx, "filesystem", backup.CreateRequest{ID: "b1"}); err != nil {
-		t.Fatal(err)
-	}
-	if info := waitBackup(t, ms[0], "b1", 30*time.Second); info.Status != backup.StatusSuccess {
-		t.Fatalf("backup: %+v", info)
-	}
+	id := backupSucceeds(t, ms[0], "b1")
 	// A class of that name exists: refused before anything moves.
-	if _, err := ms[1].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"}); apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "already exists") {
+	if _, err := ms[1].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: id}); apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("restore over an existing class: %v", err)
 	}
 	if err := ms[0].db.DeleteClass("Doc"); err != nil {
 		t.Fatal(err)
 	}
-	info, err := ms[1].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"})
+	info, err := ms[1].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: id})
 	if err != nil || info.Status != backup.StatusStarted {
 		t.Fatalf("restore: %+v, %v", info, err)
 	}
-	if info := waitRestore(t, ms[2], "b1"); info.Status != backup.StatusSuccess {
+	if info := waitRestore(t, ms[2], id); info.Status != backup.StatusSuccess {
 		t.Fatalf("restore: %+v", info)
 	}
 	checkDoc(t, ms, 1500)
 
 	// Renamed: next to the live class, its shards on the same nodes.
-	if _, err := ms[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1", Rename: map[string]string{"Doc": "DocCopy"}}); err != nil {
+	if _, err := ms[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: id, Rename: map[string]string{"Doc": "DocCopy"}}); err != nil {
 		t.Fatal(err)
 	}
-	if info := waitRestore(t, ms[1], "b1"); info.Status != backup.StatusSuccess {
+	if info := waitRestore(t, ms[1], id); info.Status != backup.StatusSuccess {
 		t.Fatalf("restore with rename: %+v", info)
 	}
 	for _, m := range ms {
@@ -383,10 +403,10 @@ func TestClusterRestore(t *testing.T) {
 
 	// 3 → 2: another cluster of two nodes sharing the backup directory.
 	two := startBackupNodes(t, []string{"node1", "node2"}, []string{shared, shared}, []chan struct{}{nil, nil})
-	if _, err := two[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"}); err != nil {
+	if _, err := two[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: id}); err != nil {
 		t.Fatal(err)
 	}
-	if info := waitRestore(t, two[1], "b1"); info.Status != backup.StatusSuccess {
+	if info := waitRestore(t, two[1], id); info.Status != backup.StatusSuccess {
 		t.Fatalf("3 → 2: %+v", info)
 	}
 	checkDoc(t, two, 1500)
@@ -416,15 +436,15 @@ func TestClusterRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer soloMgr.Close()
-	_, err = soloMgr.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1", NodeMapping: map[string]string{"node1": "elsewhere"}})
+	_, err = soloMgr.Restore(ctx, "filesystem", backup.RestoreRequest{ID: id, NodeMapping: map[string]string{"node1": "elsewhere"}})
 	if apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), `"elsewhere"`) {
 		t.Fatalf("3 → 1 mapped to another node: %v", err)
 	}
-	if _, err := soloMgr.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"}); err != nil {
+	if _, err := soloMgr.Restore(ctx, "filesystem", backup.RestoreRequest{ID: id}); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "3 → 1 restore ends", 60*time.Second, func() bool {
-		info, err := soloMgr.RestoreStatus(ctx, "filesystem", "b1", "", "")
+		info, err := soloMgr.RestoreStatus(ctx, "filesystem", id, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,15 +460,15 @@ func TestClusterRestore(t *testing.T) {
 
 	// node_mapping to renamed nodes; a source that is not in the backup is 422.
 	renamed := startBackupNodes(t, []string{"a", "b", "c"}, []string{shared, shared, shared}, []chan struct{}{nil, nil, nil})
-	_, err = renamed[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1", NodeMapping: map[string]string{"node9": "a"}})
+	_, err = renamed[0].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: id, NodeMapping: map[string]string{"node9": "a"}})
 	if apperr.KindOf(err) != apperr.Invalid || !strings.Contains(err.Error(), "node9") {
 		t.Fatalf("unknown source node: %v", err)
 	}
 	mapping := map[string]string{"node1": "c", "node2": "a", "node3": "b"}
-	if _, err := renamed[1].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1", NodeMapping: mapping}); err != nil {
+	if _, err := renamed[1].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: id, NodeMapping: mapping}); err != nil {
 		t.Fatal(err)
 	}
-	if info := waitRestore(t, renamed[0], "b1"); info.Status != backup.StatusSuccess {
+	if info := waitRestore(t, renamed[0], id); info.Status != backup.StatusSuccess {
 		t.Fatalf("node_mapping: %+v", info)
 	}
 	checkDoc(t, renamed, 1500)
@@ -460,7 +480,7 @@ func TestClusterRestore(t *testing.T) {
 
 	// node2's chunk is damaged: the restore fails, and no node has the
 	// class or any of its data.
-	chunk := filepath.Join(shared, "b1", "node2", "Doc", "chunk-1")
+	chunk := filepath.Join(shared, id, "node2", "Doc", "chunk-1")
 	f, err := os.OpenFile(chunk, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -470,10 +490,10 @@ func TestClusterRestore(t *testing.T) {
 	if err := ms[0].db.DeleteClass("Doc"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ms[2].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: "b1"}); err != nil {
+	if _, err := ms[2].coord.Restore(ctx, "filesystem", backup.RestoreRequest{ID: id}); err != nil {
 		t.Fatal(err)
 	}
-	info = waitRestore(t, ms[0], "b1")
+	info = waitRestore(t, ms[0], id)
 	if info.Status != backup.StatusFailed || !strings.Contains(info.Error, "node2") {
 		t.Fatalf("restore of a damaged backup: %+v", info)
 	}

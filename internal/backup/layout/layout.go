@@ -47,15 +47,6 @@ func ChunkKey(class string, n int) string {
 	return path.Join(class, "chunk-"+strconv.Itoa(n))
 }
 
-// BackupIDOfDescriptor returns the id if key is "<id>/backup_config.json".
-func BackupIDOfDescriptor(key string) (string, bool) {
-	id, ok := strings.CutSuffix(key, "/"+BackupDescriptorName)
-	if !ok || id == "" || strings.Contains(id, "/") {
-		return "", false
-	}
-	return id, true
-}
-
 // EntryPrefix is the prefix of a shard's file names inside a chunk archive:
 // "<lowercase class>/<shard>/", relative to the data root as in Weaviate.
 func EntryPrefix(class, shard string) string {

@@ -73,3 +73,35 @@ func (s *Store) list(ctx context.Context, prefix string, add func(blob.Attrs) er
 	}
 	return nil
 }
+
+// ListDirs lists the blob prefixes right under dir (a "/" hierarchy
+// listing): the blobs below are never walked.
+func (s *Store) ListDirs(ctx context.Context, dir string, fn func(string) error) error {
+	if err := blob.ValidateDir(dir); err != nil {
+		return err
+	}
+	opts := &container.ListBlobsHierarchyOptions{}
+	if dir != "" {
+		opts.Prefix = &dir
+	}
+	var names []string
+	pager := s.container.NewListBlobsHierarchyPager("/", opts)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return s.wrap(ctx, "list", dir, err)
+		}
+		if page.Segment == nil {
+			continue
+		}
+		for _, p := range page.Segment.BlobPrefixes {
+			if p.Name == nil {
+				continue
+			}
+			if name, ok := blob.DirOf(dir, *p.Name); ok {
+				names = append(names, name)
+			}
+		}
+	}
+	return blob.EmitDirs(names, fn)
+}

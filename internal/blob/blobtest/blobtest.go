@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		{"List", testList},
 		{"ListStops", testListStops},
 		{"ListDeleteFromCallback", testListDeleteFromCallback},
+		{"ListDirs", testListDirs},
 		{"InvalidKeys", testInvalidKeys},
 		{"InvalidPrefixes", testInvalidPrefixes},
 		{"ConcurrentPuts", testConcurrentPuts},

@@ -112,3 +112,53 @@ func testInvalidPrefixes(t *testing.T, s blob.Store) {
 		}
 	}
 }
+
+// testListDirs: ListDirs reports the directories right under a directory,
+// sorted, each once, only those holding objects; it refuses a directory
+// without its "/", and stops at fn's error, returning it unchanged.
+func testListDirs(t *testing.T, s blob.Store) {
+	putFixture(t, s)
+	put(t, s, "a/b/d/e2", []byte("x")) // a second object under a/b/d
+	dirs := func(dir string) []string {
+		t.Helper()
+		var out []string
+		if err := s.ListDirs(t.Context(), dir, func(name string) error {
+			out = append(out, name)
+			return nil
+		}); err != nil {
+			t.Fatalf("ListDirs(%q): %v", dir, err)
+		}
+		return out
+	}
+	for dir, want := range map[string][]string{
+		"":        {"a", "b"},
+		"a/":      {"b", "b-c", "bc"},
+		"a/b/":    {"d"},
+		"a/b/d/":  nil,
+		"nope/":   nil,
+		"a/b/c/":  nil,
+		"a/bc/x/": nil,
+	} {
+		if got := dirs(dir); !slices.Equal(got, want) {
+			t.Errorf("ListDirs(%q) = %q, want %q", dir, got, want)
+		}
+	}
+	// A directory whose objects are all deleted is gone.
+	if err := s.Delete(t.Context(), "b/c"); err != nil {
+		t.Fatal(err)
+	}
+	if got := dirs(""); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("ListDirs(\"\") after b's only object was deleted = %q", got)
+	}
+	for _, bad := range []string{"a", "/", "a//", "../"} {
+		if err := s.ListDirs(t.Context(), bad, func(string) error { return nil }); !errors.Is(err, blob.ErrInvalidKey) {
+			t.Errorf("ListDirs(%q): %v, want ErrInvalidKey", bad, err)
+		}
+	}
+	stop := errors.New("enough")
+	calls := 0
+	err := s.ListDirs(t.Context(), "a/", func(string) error { calls++; return stop })
+	if err != stop || calls != 1 {
+		t.Errorf("ListDirs stopped by fn: %v after %d calls", err, calls)
+	}
+}

@@ -154,6 +154,14 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(blob.Attrs) err
 	return s.s.List(ctx, prefix, fn)
 }
 
+// ListDirs implements blob.Store.
+func (s *Store) ListDirs(ctx context.Context, dir string, fn func(string) error) error {
+	if _, err := s.fault(ctx, OpList, dir); err != nil {
+		return err
+	}
+	return s.s.ListDirs(ctx, dir, fn)
+}
+
 // Delete implements blob.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if _, err := s.fault(ctx, OpDelete, key); err != nil {

@@ -159,3 +159,53 @@ func (w *walker) readDir(dir string) ([]entry, error) {
 	slices.SortFunc(out, func(a, b entry) int { return strings.Compare(a.sortKey, b.sortKey) })
 	return out, nil
 }
+
+// ListDirs reads the directory dir and reports its subdirectories that
+// hold at least one object (a directory left empty by deletes does not
+// count); the objects below are walked only until the first is found.
+func (s *Store) ListDirs(ctx context.Context, dir string, fn func(string) error) error {
+	if err := blob.ValidateDir(dir); err != nil {
+		return err
+	}
+	root, err := s.openRoot()
+	if err != nil {
+		return s.wrap("list", dir, err)
+	}
+	defer root.Close()
+	path := strings.TrimSuffix(dir, "/")
+	if path == "" {
+		path = "."
+	} else if err := ensureIsDir(root, path); err != nil {
+		if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrPermission) {
+			return nil
+		}
+		return s.wrap("list", dir, err)
+	}
+	f, err := root.Open(path)
+	if err != nil {
+		return s.wrap("list", dir, err)
+	}
+	entries, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return s.wrap("list", dir, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() || checkKey(dir+e.Name()) != nil {
+			continue // files, symlinks, temp directories
+		}
+		found := false
+		err := s.List(ctx, dir+e.Name()+"/", func(blob.Attrs) error {
+			found = true
+			return errStop
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			return err
+		}
+		if found {
+			names = append(names, e.Name())
+		}
+	}
+	return blob.EmitDirs(names, fn)
+}

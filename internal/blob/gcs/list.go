@@ -50,3 +50,33 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(blob.Attrs) err
 		}
 	}
 }
+
+// ListDirs lists the prefixes right under dir (a "/" delimiter listing):
+// the objects below are never walked.
+func (s *Store) ListDirs(ctx context.Context, dir string, fn func(string) error) error {
+	if err := blob.ValidateDir(dir); err != nil {
+		return err
+	}
+	q := &storage.Query{Prefix: dir, Delimiter: "/"}
+	if err := q.SetAttrSelection([]string{"Name"}); err != nil {
+		return fmt.Errorf("%s: list %q: %w", s, dir, err)
+	}
+	var names []string
+	it := s.bucket.Objects(ctx, q)
+	for {
+		oa, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			return s.wrap(ctx, "list", dir, err)
+		}
+		if oa.Prefix == "" {
+			continue // an object right under dir
+		}
+		if name, ok := blob.DirOf(dir, oa.Prefix); ok {
+			names = append(names, name)
+		}
+	}
+	return blob.EmitDirs(names, fn)
+}

@@ -149,3 +149,22 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 }
 
 func (s *Store) String() string { return "mem" }
+
+// ListDirs implements blob.Store.
+func (s *Store) ListDirs(ctx context.Context, dir string, fn func(string) error) error {
+	if err := blob.ValidateDir(dir); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: list %q: %w", dir, err)
+	}
+	var names []string
+	s.mu.RLock()
+	for k := range s.objects {
+		if name, ok := blob.DirOf(dir, k); ok {
+			names = append(names, name)
+		}
+	}
+	s.mu.RUnlock()
+	return blob.EmitDirs(names, fn)
+}

@@ -152,6 +152,29 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(blob.Attrs) err
 	})
 }
 
+// ListDirs retries like List: a failure after fn was called is not
+// retried (fn would see names again).
+func (s *Store) ListDirs(ctx context.Context, dir string, fn func(string) error) error {
+	called := false
+	return s.do(ctx, "list", func() error {
+		err := s.s.ListDirs(ctx, dir, func(name string) error {
+			called = true
+			if err := fn(name); err != nil {
+				return stop{err}
+			}
+			return nil
+		})
+		var st stop
+		if errors.As(err, &st) {
+			return st
+		}
+		if err != nil && called {
+			return stop{err}
+		}
+		return err
+	})
+}
+
 // stop carries an error that must not be retried.
 type stop struct{ err error }
 

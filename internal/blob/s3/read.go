@@ -149,3 +149,29 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	return s.wrap(ctx, "delete", key, err)
 }
+
+// ListDirs lists the common prefixes right under dir (a "/" delimiter
+// listing): the objects below are never walked.
+func (s *Store) ListDirs(ctx context.Context, dir string, fn func(string) error) error {
+	if err := blob.ValidateDir(dir); err != nil {
+		return err
+	}
+	in := &awss3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Delimiter: aws.String("/")}
+	if dir != "" {
+		in.Prefix = aws.String(dir)
+	}
+	var names []string
+	pages := awss3.NewListObjectsV2Paginator(s.client, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return s.wrap(ctx, "list", dir, err)
+		}
+		for _, cp := range page.CommonPrefixes {
+			if name, ok := blob.DirOf(dir, aws.ToString(cp.Prefix)); ok {
+				names = append(names, name)
+			}
+		}
+	}
+	return blob.EmitDirs(names, fn)
+}
