@@ -95,9 +95,23 @@ func (c *Cloud) storeFor(bucket string) (blob.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s %s %q: %w", c.name, c.what, bucket, err)
 	}
+	if len(c.stores) >= maxCachedBuckets {
+		// Requests naming many buckets must not pile up clients: forget
+		// one other than the configured bucket (jobs that use it keep
+		// their reference; its idle connections time out).
+		for b := range c.stores {
+			if b != c.bucket {
+				delete(c.stores, b)
+				break
+			}
+		}
+	}
 	c.stores[bucket] = st
 	return st, nil
 }
+
+// maxCachedBuckets bounds the bucket clients a cloud backend keeps.
+const maxCachedBuckets = 16
 
 // joinHome joins bucket, root and id as Weaviate renders homes.
 func joinHome(prefix string, parts ...string) string {
