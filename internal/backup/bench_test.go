@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +16,10 @@ import (
 
 // BenchmarkBackupRestore backs up and restores one class of 50,000 objects
 // × 128 dims to the filesystem backend, without and with encryption;
-// MB/s is of uncompressed shard bytes, backup-s and restore-s the time of
-// each step.
+// MB/s is of uncompressed shard bytes, backup-s, verify-s (full) and
+// restore-s the time of each step, and zstd-d-s the time `zstd -d` takes
+// to decompress the backup's chunks (the floor of a full verify; plain
+// backups only, when zstd is installed).
 func BenchmarkBackupRestore(b *testing.B) {
 	key, err := crypt.ParseKey(strings.Repeat("42", 32))
 	if err != nil {
@@ -37,7 +41,8 @@ func benchBackupRestore(b *testing.B, key *crypt.Key) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	fsb, err := NewFilesystem(b.TempDir())
+	backups := b.TempDir()
+	fsb, err := NewFilesystem(backups)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,13 +58,21 @@ func benchBackupRestore(b *testing.B, key *crypt.Key) {
 	}
 	b.ResetTimer()
 	var size int64
-	var backupTime, restoreTime time.Duration
+	var backupTime, verifyTime, floorTime, restoreTime time.Duration
 	for i := 0; i < b.N; i++ {
 		id := "bench-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
 		t0 := time.Now()
 		info := f.backup(b, CreateRequest{ID: id})
 		backupTime += time.Since(t0)
 		size += info.SizeBytes
+		t0 = time.Now()
+		if rep, err := m.Verify(context.Background(), "filesystem", id, "", "", VerifyFull); err != nil || !rep.OK {
+			b.Fatalf("verify: %+v, %v", rep, err)
+		}
+		verifyTime += time.Since(t0)
+		if key == nil {
+			floorTime += zstdFloor(b, filepath.Join(backups, id))
+		}
 		if err := d.DeleteClass("Article"); err != nil {
 			b.Fatal(err)
 		}
@@ -69,5 +82,26 @@ func benchBackupRestore(b *testing.B, key *crypt.Key) {
 	}
 	b.ReportMetric(float64(size)/b.Elapsed().Seconds()/1e6, "MB/s")
 	b.ReportMetric(backupTime.Seconds()/float64(b.N), "backup-s")
+	b.ReportMetric(verifyTime.Seconds()/float64(b.N), "verify-s")
+	if floorTime > 0 {
+		b.ReportMetric(floorTime.Seconds()/float64(b.N), "zstd-d-s")
+	}
 	b.ReportMetric(restoreTime.Seconds()/float64(b.N), "restore-s")
+}
+
+// zstdFloor is how long `zstd -d` takes to decompress every chunk under
+// dir to nowhere (0 without zstd).
+func zstdFloor(b *testing.B, dir string) time.Duration {
+	zstd, err := exec.LookPath("zstd")
+	if err != nil {
+		return 0
+	}
+	chunks, _ := filepath.Glob(filepath.Join(dir, "*", "*", "chunk-*"))
+	t0 := time.Now()
+	cmd := exec.Command(zstd, append([]string{"-d", "-q", "-c"}, chunks...)...)
+	cmd.Stdout = io.Discard
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("zstd -d: %v", err)
+	}
+	return time.Since(t0)
 }

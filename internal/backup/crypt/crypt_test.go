@@ -121,3 +121,25 @@ func TestParseKey(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCrypt measures encryption and decryption throughput.
+func BenchmarkCrypt(b *testing.B) {
+	k, _ := ParseKey(strings.Repeat("11", 32))
+	plain := make([]byte, 32<<20)
+	rand.Read(plain)
+	sealed, _ := io.ReadAll(k.Encrypt(bytes.NewReader(plain)))
+	b.Run("encrypt", func(b *testing.B) {
+		b.SetBytes(int64(len(plain)))
+		for b.Loop() {
+			io.Copy(io.Discard, k.Encrypt(bytes.NewReader(plain)))
+		}
+	})
+	b.Run("decrypt", func(b *testing.B) {
+		b.SetBytes(int64(len(plain)))
+		for b.Loop() {
+			if _, err := io.Copy(io.Discard, k.Decrypt(bytes.NewReader(sealed))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
