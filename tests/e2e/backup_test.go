@@ -775,15 +775,7 @@ func TestVerifyBackup(t *testing.T) {
 	if rep := verify(map[string]any{"mode": "full"}); !rep.OK || rep.Mode != "full" {
 		t.Fatalf("full verify of a sound backup: %+v", rep)
 	}
-	chunk := filepath.Join(s.BackupDir, "v1", "node1", "Article", "chunk-1")
-	b, err := os.ReadFile(chunk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0x01
-	if err := os.WriteFile(chunk, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	flipMiddleByte(t, filepath.Join(s.BackupDir, "v1", "node1", "Article", "chunk-1"))
 	rep := verify(map[string]any{"mode": "full"})
 	if rep.OK || len(rep.Problems) != 1 || !strings.HasSuffix(rep.Problems[0].File, "v1/node1/Article/chunk-1") {
 		t.Fatalf("full verify of a flipped byte: %+v", rep)

@@ -71,15 +71,7 @@ func TestBackupCLI(t *testing.T) {
 		t.Fatalf("restore over an existing class: exit %d: %s", code, out)
 	}
 
-	chunk := filepath.Join(s.BackupDir, "c1", "node1", "Article", "chunk-1")
-	b, err := os.ReadFile(chunk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0x01
-	if err := os.WriteFile(chunk, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	flipMiddleByte(t, filepath.Join(s.BackupDir, "c1", "node1", "Article", "chunk-1"))
 	if code, out, _ = cli(t, s, "verify", "c1", "--full"); code != 1 || !strings.Contains(out, "c1/node1/Article/chunk-1") {
 		t.Fatalf("verify --full of a damaged chunk: exit %d: %s", code, out)
 	}
@@ -160,5 +152,18 @@ func TestBackupSchedule(t *testing.T) {
 	if err := bad.waitReady(bad.spawn(), readyTimeout); err == nil || !strings.Contains(err.Error(), "exited during start-up") ||
 		!bad.logContains(`STRATA_BACKUP_SCHEDULE: "at dawn"`) {
 		t.Fatalf("an invalid schedule: %v", err)
+	}
+}
+
+// flipMiddleByte damages a file of a backup: one bit of its middle byte.
+func flipMiddleByte(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x01
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

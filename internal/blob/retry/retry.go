@@ -132,34 +132,22 @@ func (s *Store) Stat(ctx context.Context, key string) (blob.Attrs, error) {
 // only if fn has not been called yet, so fn never sees a key twice; fn's
 // own errors are returned as they are.
 func (s *Store) List(ctx context.Context, prefix string, fn func(blob.Attrs) error) error {
-	called := false
-	return s.do(ctx, "list", func() error {
-		err := s.s.List(ctx, prefix, func(a blob.Attrs) error {
-			called = true
-			if err := fn(a); err != nil {
-				return stop{err}
-			}
-			return nil
-		})
-		var st stop
-		if errors.As(err, &st) {
-			return st
-		}
-		if err != nil && called {
-			return stop{err}
-		}
-		return err
-	})
+	return listing(s, ctx, fn, func(emit func(blob.Attrs) error) error { return s.s.List(ctx, prefix, emit) })
 }
 
-// ListDirs retries like List: a failure after fn was called is not
-// retried (fn would see names again).
+// ListDirs retries like List.
 func (s *Store) ListDirs(ctx context.Context, dir string, fn func(string) error) error {
+	return listing(s, ctx, fn, func(emit func(string) error) error { return s.s.ListDirs(ctx, dir, emit) })
+}
+
+// listing runs a listing with retries, but none once fn was called (it
+// would see entries again); fn's own error stops it unchanged.
+func listing[T any](s *Store, ctx context.Context, fn func(T) error, list func(emit func(T) error) error) error {
 	called := false
 	return s.do(ctx, "list", func() error {
-		err := s.s.ListDirs(ctx, dir, func(name string) error {
+		err := list(func(v T) error {
 			called = true
-			if err := fn(name); err != nil {
+			if err := fn(v); err != nil {
 				return stop{err}
 			}
 			return nil
