@@ -59,7 +59,6 @@ func (s gatedStore) Put(ctx context.Context, key string, r io.Reader, size int64
 // cluster's coordinator.
 type backupMember struct {
 	*member
-	mgr   *backup.Manager
 	coord *coordinator.Coordinator
 }
 
@@ -74,39 +73,30 @@ func startBackupCluster(t *testing.T, dirs [3]string, gates [3]chan struct{}) []
 // startBackupNodes starts a cluster of the named nodes that run backups.
 func startBackupNodes(t *testing.T, names, dirs []string, gates []chan struct{}) []*backupMember {
 	t.Helper()
-	ms := startCluster(t, names...)
+	ms := startClusterWith(t, names, func(i int, m *member) {
+		m.withBackups = func(d *db.DB) *backup.Manager {
+			fsb, err := backup.NewFilesystem(dirs[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var be backup.Backend = fsb
+			if gates[i] != nil {
+				be = gatedBackend{Backend: fsb, gate: gates[i]}
+			}
+			mgr, err := backup.New(context.Background(), backup.Options{DB: d, DataPath: m.dir, Node: m.name, ServerVersion: "1.39.0",
+				Backends: []backup.Backend{be}, Logger: quiet, Clustered: true, CPUs: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return mgr
+		}
+	})
 	out := make([]*backupMember, len(ms))
 	for i, m := range ms {
-		// Restart the node with a backup manager serving its parts.
-		m.stop()
-		n, err := Join(Config{Name: m.name, RaftDir: filepath.Join(m.dir, "raft"), Cluster: m.cfg, Local: true, Logger: quiet})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := db.Open(db.Options{DataPath: m.dir, Node: m.name, Nodes: n.Nodes, Log: n, Remote: n.Remote(), Logger: quiet})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsb, err := backup.NewFilesystem(dirs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		var be backup.Backend = fsb
-		if gates[i] != nil {
-			be = gatedBackend{Backend: fsb, gate: gates[i]}
-		}
-		mgr, err := backup.New(context.Background(), backup.Options{DB: d, DataPath: m.dir, Node: m.name, ServerVersion: "1.39.0",
-			Backends: []backup.Backend{be}, Logger: quiet, Clustered: true, CPUs: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(d, mgr); err != nil {
-			t.Fatal(err)
-		}
-		m.node, m.db = n, d
-		coord := coordinator.New(coordinator.Options{Cluster: n, Parts: n.Participants(), Local: mgr,
+		coord := coordinator.New(coordinator.Options{Cluster: m.node, Parts: m.node.Participants(), Local: m.mgr,
 			NodeTimeout: 3 * time.Second, Poll: 100 * time.Millisecond, Logger: quiet})
-		out[i] = &backupMember{member: m, mgr: mgr, coord: coord}
+		out[i] = &backupMember{member: m, coord: coord}
+		mgr := m.mgr
 		t.Cleanup(func() {
 			coord.Close()
 			mgr.Close()

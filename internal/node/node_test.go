@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"strata/internal/backup"
 	"strata/internal/config"
+	"strata/internal/dataport"
 	"strata/internal/db"
 	"strata/internal/schema"
 )
@@ -44,13 +46,18 @@ func freePort(t *testing.T) int {
 	}
 }
 
-// member is one node of an in-process cluster: its node and database.
+// member is one node of an in-process cluster: its node and database,
+// and its backup manager when the test made one (withBackups).
 type member struct {
 	name string
 	dir  string
 	cfg  config.Cluster
 	node *Node
 	db   *db.DB
+	// withBackups, when set, makes the backup manager that serves the
+	// node's parts of cluster backups.
+	withBackups func(d *db.DB) *backup.Manager
+	mgr         *backup.Manager
 }
 
 func (m *member) start(t *testing.T) {
@@ -63,7 +70,12 @@ func (m *member) start(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Start(d, nil); err != nil {
+	var parts dataport.Parts
+	if m.withBackups != nil {
+		m.mgr = m.withBackups(d)
+		parts = m.mgr
+	}
+	if err := n.Start(d, parts); err != nil {
 		t.Fatal(err)
 	}
 	m.node, m.db = n, d
@@ -79,6 +91,13 @@ func (m *member) stop() {
 }
 
 func startCluster(t *testing.T, names ...string) []*member {
+	t.Helper()
+	return startClusterWith(t, names, nil)
+}
+
+// startClusterWith is startCluster with setup(i, m) called on each member
+// before it starts.
+func startClusterWith(t *testing.T, names []string, setup func(i int, m *member)) []*member {
 	t.Helper()
 	base := t.TempDir()
 	var peers []config.RaftPeer
@@ -96,7 +115,10 @@ func startCluster(t *testing.T, names ...string) []*member {
 			m.cfg.Join = []string{fmt.Sprintf("127.0.0.1:%d", ms[0].cfg.GossipBindPort)}
 		}
 	}
-	for _, m := range ms {
+	for i, m := range ms {
+		if setup != nil {
+			setup(i, m)
+		}
 		m.start(t)
 	}
 	t.Cleanup(func() {
