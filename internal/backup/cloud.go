@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -116,4 +117,17 @@ const maxCachedBuckets = 16
 // joinHome joins bucket, root and id as Weaviate renders homes.
 func joinHome(prefix string, parts ...string) string {
 	return prefix + path.Join(parts...)
+}
+
+// Close closes every bucket client the backend keeps (at shutdown, when
+// no job uses them).
+func (c *Cloud) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for b, st := range c.stores {
+		errs = append(errs, st.Close())
+		delete(c.stores, b)
+	}
+	return errors.Join(errs...)
 }

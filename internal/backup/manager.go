@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -208,6 +209,14 @@ func (m *Manager) Close() {
 		}
 	}
 	m.wg.Wait()
+	// The backends are the manager's: their clients go with it.
+	for name, b := range m.backends {
+		if c, ok := b.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				m.log.Warn("close backup backend", "backend", name, "err", err)
+			}
+		}
+	}
 }
 
 var errShutdown = errors.New("interrupted by server shutdown")

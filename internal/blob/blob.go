@@ -75,6 +75,10 @@ type Store interface {
 	// String describes the store for messages, e.g.
 	// "filesystem /var/backups".
 	String() string
+
+	// Close releases what the store holds (its client's connections);
+	// the store is not used after it. Calling it again does nothing.
+	Close() error
 }
 
 // Attrs describes a stored object.

@@ -124,3 +124,6 @@ func (p *prefixed) ListDirs(ctx context.Context, dir string, fn func(string) err
 	}
 	return p.inner.ListDirs(ctx, p.prefix+"/"+dir, fn)
 }
+
+// Close does nothing: the inner store is shared, its owner closes it.
+func (p *prefixed) Close() error { return nil }

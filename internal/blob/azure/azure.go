@@ -178,3 +178,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	return s.wrap(ctx, "delete", key, err)
 }
+
+// Close implements blob.Store: the service client holds no connection of
+// its own to release.
+func (s *Store) Close() error { return nil }

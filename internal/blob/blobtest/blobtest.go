@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		{"ConcurrentOverwrite", testConcurrentOverwrite},
 		{"ConcurrentPutDelete", testConcurrentPutDelete},
 		{"String", testString},
+		{"Close", testClose},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,5 +207,16 @@ func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 func testString(t *testing.T, s blob.Store) {
 	if s.String() == "" {
 		t.Fatal("String() is empty")
+	}
+}
+
+// testClose: Close releases the store, and a second Close does nothing.
+func testClose(t *testing.T, s blob.Store) {
+	put(t, s, "k", []byte("v"))
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/option"
@@ -53,6 +54,9 @@ type Store struct {
 	name      string
 	projectID string
 	chunkSize int
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -106,10 +110,12 @@ func (s *Store) CreateBucket(ctx context.Context) error {
 // Close releases the client's resources. The Store must not be used
 // afterwards.
 func (s *Store) Close() error {
-	if err := s.client.Close(); err != nil {
-		return fmt.Errorf("%s: close: %w", s, err)
-	}
-	return nil
+	s.closeOnce.Do(func() {
+		if err := s.client.Close(); err != nil {
+			s.closeErr = fmt.Errorf("%s: close: %w", s, err)
+		}
+	})
+	return s.closeErr
 }
 
 // String returns "gs://<bucket>".

@@ -168,3 +168,6 @@ func (s *Store) ListDirs(ctx context.Context, dir string, fn func(string) error)
 	s.mu.RUnlock()
 	return blob.EmitDirs(names, fn)
 }
+
+// Close implements blob.Store: a memory store holds nothing to release.
+func (s *Store) Close() error { return nil }

@@ -176,3 +176,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // String implements blob.Store.
 func (s *Store) String() string { return s.s.String() }
+
+// Close closes the wrapped store.
+func (s *Store) Close() error { return s.s.Close() }

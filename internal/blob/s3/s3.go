@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -216,4 +217,12 @@ func (s *Store) CreateBucket(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("%s: create bucket: %w", s, blobio.WithCtx(ctx, mapErr(err)))
+}
+
+// Close drops the idle connections of the store's HTTP client.
+func (s *Store) Close() error {
+	if c, ok := s.client.Options().HTTPClient.(interface{ GetTransport() *http.Transport }); ok {
+		c.GetTransport().CloseIdleConnections()
+	}
+	return nil
 }
