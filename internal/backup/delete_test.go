@@ -98,8 +98,13 @@ func TestRetention(t *testing.T) {
 	for _, id := range []string{"r1", "r2", "r3", "r4"} {
 		f.backup(t, CreateRequest{ID: id})
 	}
-	if got := strings.Join(ids(), ","); got != "r3,r4" {
-		t.Fatalf("after four backups keeping the last two: %s", got)
+	// Retention runs right after each SUCCESS is stored.
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Join(ids(), ",") != "r3,r4" {
+		if time.Now().After(deadline) {
+			t.Fatalf("after four backups keeping the last two: %v", ids())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	if len(keysUnder(t, st, "r1")) != 0 {
 		t.Fatal("r1's objects are left")

@@ -865,9 +865,8 @@ func TestDeleteAndRetention(t *testing.T) {
 		}
 		return strings.Join(ids, ",")
 	}
-	if got := listed(); got != "k2,k3,k4" {
-		t.Fatalf("keeping the last 3 of 4: %s", got)
-	}
+	// Retention runs right after the SUCCESS is stored.
+	waitFor(t, "keeping the last 3 of 4", func() bool { return listed() == "k2,k3,k4" })
 	if _, err := os.Stat(filepath.Join(s.BackupDir, "k1")); !os.IsNotExist(err) {
 		t.Fatalf("k1's files are left: %v", err)
 	}
