@@ -160,6 +160,8 @@ func (m *Manager) finish(j *job, st Status, errMsg string) {
 	if err != nil {
 		m.recordFinal(j, st, errMsg) // before syncFinal may remove the record
 	}
+	// Counted before the end is visible, so that whoever sees it sees it counted.
+	metrics.JobEnded(string(j.kind), j.be.Name(), string(st), final.CompletedAt.Sub(final.StartedAt))
 	m.mu.Lock()
 	j.mu.Lock()
 	j.desc = &final
@@ -183,7 +185,6 @@ func (m *Manager) finish(j *job, st Status, errMsg string) {
 		m.removeRecord(j)
 	}
 	m.log.Info(string(j.kind)+" finished", "id", j.id, "status", st, "error", errMsg)
-	metrics.JobEnded(string(j.kind), j.be.Name(), string(st), final.CompletedAt.Sub(final.StartedAt))
 	if j.kind == kindBackup && st == StatusSuccess && !j.part {
 		m.RetainAfterSuccess(j.be.Name(), m.Delete)
 	}
