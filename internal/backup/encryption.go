@@ -54,18 +54,16 @@ func opened(key *crypt.Key, r io.Reader) io.Reader {
 	return key.Decrypt(r)
 }
 
-// putSealedJSON writes v as JSON, encrypted with key when there is one.
+// putSealedJSON writes v as JSON, encrypted with enc when there is one.
 func putSealedJSON(ctx context.Context, st blob.Store, key string, v any, enc *crypt.Key) error {
-	if enc == nil {
-		return putJSON(ctx, st, key, v)
-	}
-	b, err := json.Marshal(v)
+	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		return err
 	}
-	sealedBytes, err := io.ReadAll(enc.Encrypt(bytes.NewReader(b)))
-	if err != nil {
-		return err
+	if enc != nil {
+		if b, err = io.ReadAll(enc.Encrypt(bytes.NewReader(b))); err != nil {
+			return err
+		}
 	}
-	return st.Put(ctx, key, bytes.NewReader(sealedBytes), int64(len(sealedBytes)))
+	return st.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
 }

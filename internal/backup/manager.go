@@ -276,11 +276,7 @@ func readDescriptor(ctx context.Context, st blob.Store, key string) (*Descriptor
 }
 
 func putJSON(ctx context.Context, st blob.Store, key string, v any) error {
-	b, err := json.MarshalIndent(v, "", " ")
-	if err != nil {
-		return err
-	}
-	return st.Put(ctx, key, bytesReader(b), int64(len(b)))
+	return putSealedJSON(ctx, st, key, v, nil)
 }
 
 // jobRecord is the local trace of a running job, kept until its final

@@ -17,6 +17,7 @@ import (
 	"strata/internal/backup/archive"
 	"strata/internal/backup/crypt"
 	"strata/internal/backup/layout"
+	"strata/internal/blob"
 	"strata/internal/db"
 	"strata/internal/failpoint"
 	"strata/internal/schema"
@@ -554,16 +555,6 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		shards[s] = true
 	}
 	want := chunkFiles(c, n)
-	info, ok := c.ChunkInfo[n]
-	if !ok || info.Size < 0 {
-		return nil, fmt.Errorf("chunk %s: the manifest has no size and checksum for it", key)
-	}
-	rc, err := openResuming(ctx, j.loc.Store, key)
-	if err != nil {
-		return nil, fmt.Errorf("chunk %s: %w", key, err)
-	}
-	defer rc.Close()
-	hr := archive.NewHashingReader(&sizeBoundReader{r: io.TeeReader(rc, j.movedCounter(c.Name)), size: info.Size, left: info.Size})
 	accept := func(name string) (string, error) {
 		for s := range shards {
 			if rest, ok := strings.CutPrefix(name, layout.EntryPrefix(c.Name, s)); ok && rest != "" && !strings.Contains(rest, "/") {
@@ -575,26 +566,63 @@ func (m *Manager) fetchChunk(ctx context.Context, j *job, srcNode string, comp a
 		}
 		return "", fmt.Errorf("entry %q does not belong to this chunk's shards", name)
 	}
-	files, err := archive.Extract(ctx, opened(j.key, hr), comp, classDir, accept, want)
+	files, _, err := readChunk(ctx, j.loc.Store, key, c, n, j.key, j.movedCounter(c.Name), func(r io.Reader) ([]archive.FileInfo, error) {
+		return archive.Extract(ctx, r, comp, classDir, accept, want)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", key, err)
 	}
-	if err := hr.Verify(info.Size, info.SHA256); err != nil {
-		return nil, fmt.Errorf("chunk %s: %w", key, err)
-	}
 	j.progress.Load().files(c.Name, int64(len(files)))
-	if len(files) != len(want) {
-		for name := range want {
-			found := false
-			for _, f := range files {
-				found = found || f.Name == name
-			}
-			if !found {
-				return nil, fmt.Errorf("chunk %s: file %q is missing", key, name)
-			}
-		}
+	if missing := missingFiles(want, files); len(missing) > 0 {
+		return nil, fmt.Errorf("chunk %s: file %q is missing", key, missing[0])
 	}
 	return files, nil
+}
+
+// readChunk streams chunk n of class c, stored under key, through read,
+// which extracts or verifies its entries: the chunk is read up to its
+// recorded size only, decrypted with enc when there is one, and its size
+// and SHA-256 are checked once read is done. tee, when set, sees the
+// stored bytes. It returns read's files and the stored bytes read.
+func readChunk(ctx context.Context, st blob.Store, key string, c *ClassDescriptor, n int, enc *crypt.Key, tee io.Writer,
+	read func(io.Reader) ([]archive.FileInfo, error)) ([]archive.FileInfo, int64, error) {
+	info, ok := c.ChunkInfo[n]
+	if !ok || info.Size < 0 {
+		return nil, 0, errors.New("the manifest has no size and checksum for it")
+	}
+	rc, err := openResuming(ctx, st, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rc.Close()
+	var src io.Reader = rc
+	if tee != nil {
+		src = io.TeeReader(rc, tee)
+	}
+	hr := archive.NewHashingReader(&sizeBoundReader{r: src, size: info.Size, left: info.Size})
+	files, err := read(opened(enc, hr))
+	if err == nil {
+		err = hr.Verify(info.Size, info.SHA256)
+	}
+	return files, hr.Size(), err
+}
+
+// missingFiles lists, sorted, the files of want that files lacks.
+func missingFiles(want map[string]archive.FileInfo, files []archive.FileInfo) []string {
+	if len(files) == len(want) {
+		return nil // every file read was one of want, once (the archive checks both)
+	}
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		seen[f.Name] = true
+	}
+	var out []string
+	for _, name := range sortedKeys(want) {
+		if !seen[name] {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // sizeBoundReader fails as soon as its source yields more than size bytes:

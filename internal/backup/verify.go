@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -175,35 +176,18 @@ func (v *verifier) chunk(ctx context.Context, t chunkTask) {
 		v.bytes.Add(info.Size)
 		return
 	}
-	rc, err := openResuming(ctx, v.loc.Store, key)
-	if err != nil {
-		v.problem(key, err)
-		return
-	}
-	defer rc.Close()
-	hr := archive.NewHashingReader(&sizeBoundReader{r: rc, size: info.Size, left: info.Size})
-	files, err := archive.Verify(ctx, opened(v.key, hr), v.comp, want)
+	files, read, err := readChunk(ctx, v.loc.Store, key, t.class, t.n, v.key, nil, func(r io.Reader) ([]archive.FileInfo, error) {
+		return archive.Verify(ctx, r, v.comp, want)
+	})
 	v.files.Add(int64(len(files)))
-	v.bytes.Add(hr.Size())
+	v.bytes.Add(read)
 	if err != nil {
 		if ctx.Err() == nil {
 			v.problem(key, err)
 		}
 		return
 	}
-	if err := hr.Verify(info.Size, info.SHA256); err != nil {
-		v.problem(key, err)
-		return
-	}
-	if len(files) != len(want) {
-		seen := map[string]bool{}
-		for _, f := range files {
-			seen[f.Name] = true
-		}
-		for _, name := range sortedKeys(want) {
-			if !seen[name] {
-				v.problem(key, fmt.Errorf("file %q is missing", name))
-			}
-		}
+	for _, name := range missingFiles(want, files) {
+		v.problem(key, fmt.Errorf("file %q is missing", name))
 	}
 }
