@@ -9,7 +9,6 @@ import (
 	"strata/internal/apperr"
 	"strata/internal/blob"
 	"strata/internal/blob/mem"
-	"strata/internal/db"
 )
 
 // keysUnder lists the store's keys under a backup's prefix.
@@ -69,19 +68,9 @@ func TestDeleteBackup(t *testing.T) {
 // deletes the successful backups beyond the newest KeepLast; on request a
 // policy is applied the same way; a policy of neither rule keeps all.
 func TestRetention(t *testing.T) {
-	data := t.TempDir()
-	d, err := db.Open(db.Options{DataPath: data})
-	if err != nil {
-		t.Fatal(err)
-	}
 	st := mem.New()
-	m, err := New(context.Background(), Options{DB: d, DataPath: data, Node: "node1", ServerVersion: "1.35.0",
-		Backends: []Backend{&memBackend{st}}, Retention: Retention{KeepLast: 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(); d.Close() })
-	f := &fixture{db: d, mgr: m, store: st, data: data}
+	f := openFixture(t, st, st, func(o *Options) { o.Retention = Retention{KeepLast: 2} })
+	m := f.mgr
 	f.addObjects(t, "Article", 50, 4)
 	ctx := context.Background()
 	ids := func() []string {

@@ -23,18 +23,7 @@ const marker = "plaintext-marker-7f3a"
 // encFixture is a server with key (nil: none) backing up to st.
 func encFixture(t *testing.T, st *mem.Store, key *crypt.Key) *fixture {
 	t.Helper()
-	data := t.TempDir()
-	d, err := db.Open(db.Options{DataPath: data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(context.Background(), Options{DB: d, DataPath: data, Node: "node1", ServerVersion: "1.35.0",
-		Backends: []Backend{&memBackend{st}}, Encryption: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(); d.Close() })
-	return &fixture{db: d, mgr: m, store: st, data: data}
+	return openFixture(t, st, st, func(o *Options) { o.Encryption = key })
 }
 
 func addMarked(t *testing.T, f *fixture) {

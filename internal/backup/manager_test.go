@@ -331,19 +331,32 @@ func TestInterruptedJobIsFailedAfterRestart(t *testing.T) {
 // newFaultyFixture is a fixture whose backend injects faults chosen by rule.
 func newFaultyFixture(t testing.TB, rule faulty.Rule) *fixture {
 	t.Helper()
+	st := mem.New()
+	return openFixture(t, faulty.Wrap(st, rule), st, func(o *Options) { o.ChunkTargetSize = 64 << 10 })
+}
+
+// openFixture opens a database and a manager on node1 whose filesystem
+// backend is backend (store is the memory store under it, for tests that
+// read it); tune adjusts the manager's options, the node's name included.
+func openFixture(t testing.TB, backend blob.Store, store *mem.Store, tune func(*Options)) *fixture {
+	t.Helper()
 	data := t.TempDir()
-	d, err := db.Open(db.Options{DataPath: data})
+	opts := Options{DataPath: data, Node: "node1", ServerVersion: "1.35.0", Backends: []Backend{&memBackend{backend}}}
+	if tune != nil {
+		tune(&opts)
+	}
+	d, err := db.Open(db.Options{DataPath: data, Node: opts.Node})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := mem.New()
-	m, err := New(context.Background(), Options{DB: d, DataPath: data, Node: "node1", ServerVersion: "1.35.0",
-		Backends: []Backend{&memBackend{faulty.Wrap(st, rule)}}, ChunkTargetSize: 64 << 10})
+	opts.DB = d
+	m, err := New(context.Background(), opts)
 	if err != nil {
+		d.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close(); d.Close() })
-	return &fixture{db: d, mgr: m, store: st, data: data}
+	return &fixture{db: d, mgr: m, store: store, data: data}
 }
 
 func TestBackendFailureMidBackupFailsTheBackup(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"strata/internal/backup/layout"
 	"strata/internal/blob"
 	"strata/internal/blob/mem"
-	"strata/internal/db"
 )
 
 // TestProgressOfCreateAndRestore: while a backup or a restore transfers,
@@ -19,11 +18,6 @@ import (
 // counts that only grow up to them — and the totals are what the
 // finished backup reports.
 func TestProgressOfCreateAndRestore(t *testing.T) {
-	data := t.TempDir()
-	d, err := db.Open(db.Options{DataPath: data})
-	if err != nil {
-		t.Fatal(err)
-	}
 	gate := make(chan struct{})
 	hold := func(key string) {
 		if strings.Contains(key, "/chunk-") {
@@ -31,13 +25,8 @@ func TestProgressOfCreateAndRestore(t *testing.T) {
 		}
 	}
 	st := &hookedStore{Store: mem.New(), beforePut: hold, afterGet: hold}
-	m, err := New(context.Background(), Options{DB: d, DataPath: data, Node: "node1", ServerVersion: "1.35.0",
-		Backends: []Backend{&memBackend{st}}, ChunkTargetSize: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(); d.Close() })
-	f := &fixture{db: d, mgr: m, data: data}
+	f := openFixture(t, st, nil, func(o *Options) { o.ChunkTargetSize = 64 << 10 })
+	m := f.mgr
 	f.addObjects(t, "Article", 400, 32)
 	f.addObjects(t, "Other", 100, 8)
 	ctx := context.Background()
@@ -90,7 +79,7 @@ func TestProgressOfCreateAndRestore(t *testing.T) {
 	}
 
 	for _, c := range []string{"Article", "Other"} {
-		if err := d.DeleteClass(c); err != nil {
+		if err := f.db.DeleteClass(c); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"strata/internal/apperr"
-	"strata/internal/db"
 )
 
 // TestEndedRestorePartsAreForgotten: a restore part that failed stays
@@ -83,18 +82,8 @@ func TestRestoreOntoAnotherNodeName(t *testing.T) {
 	want := f.addObjects(t, "Article", 200, 8)
 	f.backup(t, CreateRequest{ID: "m1"})
 
-	data := t.TempDir()
-	d, err := db.Open(db.Options{DataPath: data, Node: "other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(context.Background(), Options{DB: d, DataPath: data, Node: "other", ServerVersion: "1.35.0",
-		Backends: []Backend{&memBackend{f.store}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(); d.Close() })
-	other := &fixture{db: d, mgr: m, store: f.store, data: data}
+	other := openFixture(t, f.store, f.store, func(o *Options) { o.Node = "other" })
+	m := other.mgr
 	ctx := context.Background()
 	for mapping, named := range map[string]string{
 		"":                    `backup node "node1" has no counterpart in this cluster (this node is "other"): restore with "node_mapping"`,
