@@ -97,6 +97,32 @@ func TestClusterRestoreOnSharedDirectory(t *testing.T) {
 	wantStatus(t, three[1].do(t, http.MethodGet, "/v1/schema/Article", nil), http.StatusNotFound)
 	wantFinal(t, "restore after node2 came back", restore(three[1]), "SUCCESS")
 	checkRestored("restored after node2 came back")
+	for _, s := range three {
+		s.stop()
+	}
+
+	// Renamed nodes: node_mapping sends each backup node's shards to its
+	// new name; a source the backup does not have is 422 naming it.
+	renamed := startCluster(t, []string{"a", "b", "c"}, serverOptions{BackupDir: shared, Env: env})
+	waitAllHealthy(t, renamed)
+	r = renamed[0].do(t, http.MethodPost, "/v1/backups/filesystem/f1/restore", map[string]any{"node_mapping": map[string]string{"node9": "a"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(r.Body), "node9") {
+		t.Fatalf("an unknown source node: %s", r)
+	}
+	wantStatus(t, renamed[1].do(t, http.MethodPost, "/v1/backups/filesystem/f1/restore",
+		map[string]any{"node_mapping": map[string]string{"node1": "c", "node2": "a"}}), http.StatusOK)
+	wantFinal(t, "restore onto renamed nodes", pollStatus(t, renamed[2], "/v1/backups/filesystem/f1/restore", 2*time.Minute), "SUCCESS")
+	held := map[string]int{}
+	for _, n := range nodesList(t, renamed[0], "/v1/nodes/Article?output=verbose") {
+		held[n.Name] = len(n.Shards)
+	}
+	if held["a"] != 1 || held["c"] != 1 || held["b"] != 0 {
+		t.Fatalf("shards after node_mapping {node1: c, node2: a}: %v", held)
+	}
+	for _, s := range renamed {
+		compareSnapshots(t, "renamed nodes, read through "+s.URL, snapshotObjects(t, s, "Article", ""), want)
+	}
 }
 
 // TestClusterBackupBlackholedNode: a participant whose data port stops
