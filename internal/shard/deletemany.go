@@ -58,7 +58,7 @@ func (s *Shard) DeleteMany(ids []uuid.UUID) (int, error) {
 		s.dropIndexes()
 		return 0, fmt.Errorf("delete objects: %w", err)
 	}
-	s.maybeCleanup()
+	s.afterCommit()
 	s.mu.Lock()
 	s.count -= len(changes)
 	s.mu.Unlock()

@@ -326,7 +326,7 @@ func (s *Shard) applyWrite(objs []*Object, mustBeNew bool) ([]error, *pebble.Bat
 	}
 	applied = true
 	s.syncing.Add(1)
-	s.maybeCleanup()
+	s.afterCommit()
 	s.mu.Lock()
 	s.count += added
 	for name, n := range newDims {

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -209,6 +210,7 @@ func (s *Shard) ensureIndexesLocked() error {
 	s.mu.Lock()
 	s.indexes, s.built = indexes, true
 	s.mu.Unlock()
+	s.maybeCheckpointGraphs() // a long log replayed
 	s.opts.Logger.Debug("vector indexes loaded", "shard", s.dir, "objects", n, "took", time.Since(start))
 	return nil
 }
@@ -266,35 +268,89 @@ func (s *Shard) loadGraphs(get func(string) vector.Index) error {
 // tests shorten it.
 var needsGraphCheckpoint = (*vector.HNSW).NeedsCheckpoint
 
-// flushIndexes puts the graph changes since the last flush into b: a log
-// entry, or a checkpoint that replaces the log when it is due.
+// flushIndexes puts the graph changes since the last flush into b as log
+// entries.
 func flushIndexes(b *pebble.Batch, indexes map[string]vector.Index) error {
 	for name, idx := range indexes {
 		h, ok := idx.(*vector.HNSW)
 		if !ok {
 			continue
 		}
-		seq, entry := h.FlushLog()
-		if !needsGraphCheckpoint(h) {
-			if entry != nil {
-				if err := b.Set(graphLogKey(name, seq), entry, nil); err != nil {
-					return fmt.Errorf("store vector index: %w", err)
-				}
+		if seq, entry := h.FlushLog(); entry != nil {
+			if err := b.Set(graphLogKey(name, seq), entry, nil); err != nil {
+				return fmt.Errorf("store vector index: %w", err)
 			}
-			continue
-		}
-		err := h.Checkpoint(
-			func(num uint32, rec []byte) error { return b.Set(graphKey(name, num), rec, nil) },
-			func(num uint32) error { return b.Delete(graphKey(name, num), nil) },
-			func(rec []byte) error { return b.Set(graphStateKey(name), rec, nil) })
-		if err == nil {
-			err = b.DeleteRange(graphLogKey(name, 0), graphLogEnd(name), nil)
-		}
-		if err != nil {
-			return fmt.Errorf("store vector index: %w", err)
 		}
 	}
 	return nil
+}
+
+// maybeCheckpointGraphs starts a background checkpoint of each graph whose
+// log is due for one. Callers hold writeMu, after committing the flush.
+func (s *Shard) maybeCheckpointGraphs() {
+	for name, idx := range s.indexes {
+		h, ok := idx.(*vector.HNSW)
+		if !ok || !needsGraphCheckpoint(h) {
+			continue
+		}
+		if run := h.StartCheckpoint(); run != nil {
+			s.bg.Go(func() { s.checkpointGraph(name, h, run) })
+		}
+	}
+}
+
+// checkpointGraph stores the records of a checkpoint run a chunk at a time
+// and then deletes the log entries they replace. Writers go on meanwhile:
+// each chunk is encoded without locks and committed under writeMu, so
+// that every write whose changes the chunk may hold is committed before
+// it. A failed or abandoned run leaves the log in place (records of a
+// newer state than the log's are fine, see vector.CheckpointRun).
+func (s *Shard) checkpointGraph(name string, h *vector.HNSW, run *vector.CheckpointRun) {
+	stored := false
+	defer func() { run.Finish(stored) }()
+	start := time.Now()
+	records := 0
+	for {
+		b := s.db.NewBatch()
+		done, err := run.Next(
+			func(num uint32, rec []byte) error { records++; return b.Set(graphKey(name, num), rec, nil) },
+			func(num uint32) error { records++; return b.Delete(graphKey(name, num), nil) })
+		if err == nil && done {
+			err = b.Set(graphStateKey(name), run.State(), nil)
+			if err == nil {
+				err = b.DeleteRange(graphLogKey(name, 0), graphLogKey(name, run.Upto()), nil)
+			}
+		}
+		if err == nil {
+			err = s.commitCheckpoint(name, h, b)
+		}
+		b.Close()
+		switch {
+		case errors.Is(err, errCheckpointAbandoned):
+			return
+		case err != nil:
+			s.opts.Logger.Error("vector index checkpoint", "shard", s.dir, "vector", name, "err", err)
+			return
+		case done:
+			stored = true
+			s.opts.Logger.Debug("vector index checkpoint", "shard", s.dir, "vector", name, "records", records, "took", time.Since(start))
+			return
+		}
+	}
+}
+
+var errCheckpointAbandoned = errors.New("checkpoint abandoned")
+
+// commitCheckpoint applies one batch of a checkpoint of graph name, unless
+// the shard closed or the index was dropped since the run started.
+func (s *Shard) commitCheckpoint(name string, h *vector.HNSW, b *pebble.Batch) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.isClosed() || s.indexes[name] != vector.Index(h) {
+		return errCheckpointAbandoned
+	}
+	// No sync: until a later write's sync, a crash leaves the log in place.
+	return s.db.Apply(b, pebble.NoSync)
 }
 
 // dropIndexes forgets the in-memory indexes after a failed commit, whose
@@ -360,6 +416,13 @@ func (s *Shard) applyVectors(b *pebble.Batch, changes []vectorChange) error {
 	return flushIndexes(b, s.indexes)
 }
 
+// afterCommit starts the background work a committed write may have made
+// due. Callers hold writeMu.
+func (s *Shard) afterCommit() {
+	s.maybeCheckpointGraphs()
+	s.maybeCleanup()
+}
+
 // maybeCleanup starts a background removal of tombstones from the HNSW
 // indexes that collected enough of them. Callers hold writeMu.
 func (s *Shard) maybeCleanup() {
@@ -405,6 +468,7 @@ func (s *Shard) cleanup() error {
 		s.dropIndexes()
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.maybeCheckpointGraphs()
 	s.opts.Logger.Debug("vector index cleaned up", "shard", s.dir, "freed", freed, "took", time.Since(start))
 	return nil
 }

@@ -2,10 +2,15 @@ package shard
 
 import (
 	"bytes"
+	"io"
+	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/google/uuid"
@@ -66,21 +71,23 @@ func checkpointGraphsWhen(t *testing.T, policy func(*vector.HNSW) bool) {
 func TestGraphPersistsWithObjects(t *testing.T) {
 	writes := 0
 	for _, tc := range []struct {
-		name   string
-		policy func(*vector.HNSW) bool
+		name            string
+		policy          func(*vector.HNSW) bool
+		records, logged bool // node records and log entries stored after a reopen
 	}{
-		{"log", func(*vector.HNSW) bool { return false }},
-		{"checkpoints", func(*vector.HNSW) bool { return true }},
-		{"log after a checkpoint", func(*vector.HNSW) bool { writes++; return writes == 6 }},
+		{"log", func(*vector.HNSW) bool { return false }, false, true},
+		// The checkpoint started on load replaces the whole log.
+		{"checkpoints", func(*vector.HNSW) bool { return true }, true, false},
+		{"log after a checkpoint", func(*vector.HNSW) bool { writes++; return writes == 6 }, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkpointGraphsWhen(t, tc.policy)
-			testGraphPersists(t)
+			testGraphPersists(t, tc.records, tc.logged)
 		})
 	}
 }
 
-func testGraphPersists(t *testing.T) {
+func testGraphPersists(t *testing.T, records, logged bool) {
 	r := rand.New(rand.NewPCG(1, 2))
 	dir := t.TempDir()
 	s := openShard(t, dir, map[string]string{"": vector.L2Squared})
@@ -107,6 +114,7 @@ func testGraphPersists(t *testing.T) {
 		queries[i] = randomObjects(r, 1, 16)[0].Vector
 	}
 	want := searchAll(t, s, queries)
+	s.bg.Wait()
 	t.Logf("stored: %d node records, %d log entries", countKeys(t, s, prefixGraph), countKeys(t, s, prefixGraphLog))
 	ckpt := t.TempDir() + "/ckpt"
 	if err := s.Checkpoint(ckpt); err != nil {
@@ -130,8 +138,9 @@ func testGraphPersists(t *testing.T) {
 		if h.Len() != 2900 || h.Tombstones() != 200 {
 			t.Fatalf("%s: loaded %d live nodes and %d tombstones, want 2900 and 200", d, h.Len(), h.Tombstones())
 		}
-		if n := countKeys(t, s2, prefixGraphLog); n > 0 == needsGraphCheckpoint(h) {
-			t.Fatalf("%s: %d log entries stored, checkpoint due: %v", d, n, needsGraphCheckpoint(h))
+		s2.bg.Wait()
+		if r, l := countKeys(t, s2, prefixGraph), countKeys(t, s2, prefixGraphLog); r > 0 != records || l > 0 != logged {
+			t.Fatalf("%s: %d node records and %d log entries stored; want records %v, log %v", d, r, l, records, logged)
 		}
 		s2.Close()
 	}
@@ -252,4 +261,77 @@ func TestCorruptGraphLogIsAnError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "log entry 1") {
 		t.Fatalf("search over a corrupt graph log: %v; want an error naming the entry", err)
 	}
+}
+
+// Graph checkpoints run in the background beside writers; a snapshot taken
+// at any moment, mid-checkpoint included, opens to a graph that holds
+// exactly the snapshot's objects, with nothing to repair.
+func TestGraphCheckpointsBesideWrites(t *testing.T) {
+	checkpointGraphsWhen(t, func(*vector.HNSW) bool { return true })
+	var logs strings.Builder
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, err := Open(t.TempDir(), Options{Vectors: hnswWith(map[string]string{"": vector.L2Squared}), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := rand.New(rand.NewPCG(7, 8))
+	objs := randomObjects(r, 4000, 8)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w * 50; i < len(objs); i += 200 {
+				if _, err := s.Put(objs[i : i+50]); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	var snaps []string
+	for i := range 6 {
+		time.Sleep(time.Duration(i+1) * 15 * time.Millisecond)
+		dir := filepath.Join(t.TempDir(), "snap")
+		if err := s.Checkpoint(dir); err != nil {
+			t.Fatal(err)
+		}
+		snaps = append(snaps, dir)
+	}
+	wg.Wait()
+	s.bg.Wait()
+	for _, dir := range append(snaps, s.Dir()) {
+		if dir == s.Dir() {
+			s.Close()
+		}
+		s2, err := Open(dir, Options{Vectors: hnswWith(map[string]string{"": vector.L2Squared}), Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s2.ensureIndexes(); err != nil {
+			t.Fatal(err)
+		}
+		nodes := 0
+		if h, ok := s2.indexes[""].(*vector.HNSW); ok {
+			nodes = h.Len()
+		}
+		if nodes != s2.Count() {
+			t.Errorf("%s: graph holds %d nodes, the shard %d objects", dir, nodes, s2.Count())
+		}
+		t.Logf("%d objects", nodes)
+		s2.Close()
+	}
+	if strings.Contains(logs.String(), "repaired") {
+		t.Fatalf("a snapshot's graph needed repairs:\n%s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

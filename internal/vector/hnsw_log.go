@@ -22,8 +22,8 @@ import (
 //     where the record took a hundred.
 //
 // Once the log outgrows the graph (NeedsCheckpoint), the owner writes the
-// records of every node changed since the last checkpoint (Checkpoint) and
-// deletes the log, in one atomic batch. Loading reads the records
+// records of every node changed since the last checkpoint and then deletes
+// the log entries they replace (CheckpointRun), in the background. Loading reads the records
 // (LoadNode, LoadState), replays the log entries in order (ReplayLog), and
 // then takes the vectors (LoadVector, FinishLoad).
 //
@@ -76,11 +76,11 @@ type changeLog struct {
 	links   []linkAppend        // links appended since the last FlushLog
 	state   bool                // the entry point changed since the last FlushLog
 
-	// Since the last checkpoint; only FlushLog, Checkpoint and loading,
-	// which the owner serialises, use these.
-	changed bitset // nodes the log entries touch
-	bytes   int    // size of the log entries
-	seq     uint64 // number of the next log entry
+	// Since the last checkpoint (or the start of the running one).
+	changed       bitset // nodes the log entries touch
+	bytes         int    // size of the log entries since the last checkpoint
+	seq           uint64 // number of the next log entry
+	checkpointing bool   // a CheckpointRun has not finished
 }
 
 // bitset is a set of node numbers.
@@ -185,46 +185,97 @@ func (h *HNSW) FlushLog() (seq uint64, entry []byte) {
 }
 
 // NeedsCheckpoint reports whether the log entries since the last
-// checkpoint outgrew the records a checkpoint would write.
+// checkpoint outgrew the records a checkpoint would write, and no
+// checkpoint is running.
 func (h *HNSW) NeedsCheckpoint() bool {
 	c := &h.changes
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.bytes > max(minCheckpointLog, checkpointBytesPerNode*len(*h.nodes.Load()))
+	return !c.checkpointing && c.bytes > max(minCheckpointLog, checkpointBytesPerNode*len(*h.nodes.Load()))
 }
 
-// Checkpoint reports the whole state as of now for every node changed
-// since the last checkpoint: put with its record (rec is only valid during
-// the call) or del for a freed one, then state with the state record. The
-// owner writes them and deletes every log entry so far in one atomic
-// batch. Checkpoint includes the changes not yet flushed; call FlushLog
-// first so they are not logged again. It stops at the first error, after
-// which the owner must reload the index. Writers must not run
-// concurrently.
-func (h *HNSW) Checkpoint(put func(num uint32, rec []byte) error, del func(num uint32) error, state func(rec []byte) error) error {
+// A CheckpointRun writes the records of every node the log entries before
+// it touched, while writers go on, so that those entries can be deleted.
+//
+// It reads each node as it is when Next reaches it, which may be newer
+// than the entries it replaces. That is safe because every change after
+// the run started is in a later log entry, and replaying a log on records
+// of any later state converges to the same graph: a node's whole record
+// (opRecord) or its free (opFree) resets it, a link append (opLink) is
+// skipped when the link is there already or the node is gone, and the
+// state record is logged whenever it changes. The owner must store a
+// record only after every write whose changes it may hold (writes applied
+// to the index before Next encoded it) is committed, ahead of it in the
+// store's write order, and must delete the log entries numbered below
+// Upto only once every record and the state are stored.
+type CheckpointRun struct {
+	h     *HNSW
+	nums  []uint32
+	next  int
+	upto  uint64
+	bytes int
+}
+
+// StartCheckpoint starts a checkpoint of the log entries flushed so far;
+// nil if one is running. Callers serialise it with FlushLog (the owner's
+// write lock) and end the run with Finish.
+func (h *HNSW) StartCheckpoint() *CheckpointRun {
 	c := &h.changes
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	nums := c.changed.members()
-	for lo := 0; lo < len(nums); lo += checkpointChunk {
-		chunk := nums[lo:min(lo+checkpointChunk, len(nums))]
-		for i, rec := range h.encodeNodes(chunk) {
-			var err error
-			if rec != nil {
-				err = put(chunk[i], rec)
-			} else {
-				err = del(chunk[i])
-			}
-			if err != nil {
-				return err
-			}
+	if c.checkpointing {
+		return nil
+	}
+	c.checkpointing = true
+	r := &CheckpointRun{h: h, nums: c.changed.members(), upto: c.seq, bytes: c.bytes}
+	c.changed = c.changed[:0]
+	return r
+}
+
+// Upto is the number of the first log entry the run does not replace.
+func (r *CheckpointRun) Upto() uint64 { return r.upto }
+
+// Next reports the current record of up to checkpointChunk more nodes:
+// put with the record (only valid during the call) or del for a freed
+// node. It reports done, without calling put or del, once every node is
+// reported. Safe to call while writers change the graph.
+func (r *CheckpointRun) Next(put func(num uint32, rec []byte) error, del func(num uint32) error) (done bool, err error) {
+	if r.next >= len(r.nums) {
+		return true, nil
+	}
+	chunk := r.nums[r.next:min(r.next+checkpointChunk, len(r.nums))]
+	r.next += len(chunk)
+	for i, rec := range r.h.encodeNodes(chunk) {
+		if rec != nil {
+			err = put(chunk[i], rec)
+		} else {
+			err = del(chunk[i])
+		}
+		if err != nil {
+			return false, err
 		}
 	}
-	if err := state(h.encodeState()); err != nil {
-		return err
+	return false, nil
+}
+
+// State is the current state record, to store with the last records.
+func (r *CheckpointRun) State() []byte { return r.h.encodeState() }
+
+// Finish ends the run: stored says whether every record, the state and the
+// deletion of the replaced log entries were stored. If not, the nodes are
+// still due for the next checkpoint.
+func (r *CheckpointRun) Finish(stored bool) {
+	c := &r.h.changes
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checkpointing = false
+	if stored {
+		c.bytes -= r.bytes
+		return
 	}
-	c.changed, c.bytes = c.changed[:0], 0
-	return nil
+	for _, num := range r.nums {
+		c.changed.add(num)
+	}
 }
 
 // ReplayLog applies log entry seq while loading: after LoadNode and
@@ -272,9 +323,14 @@ func (h *HNSW) ReplayLog(seq uint64, entry []byte) error {
 // replayLink appends a logged link (link<<layerBits | layer) to node num.
 func (h *HNSW) replayLink(num uint32, v uint64) error {
 	to, level := v>>layerBits, int(v&(1<<layerBits-1))
-	n := h.node(num)
-	if n == nil || level > n.level || to > math.MaxUint32 {
+	if to > math.MaxUint32 || level > maxLevel {
 		return fmt.Errorf("link of node %d on layer %d: %w", num, level, errCorrupt)
+	}
+	n := h.node(num)
+	if n == nil || level > n.level {
+		// The node's record is newer than this entry (see CheckpointRun): a
+		// later entry frees or rewrites it.
+		return nil
 	}
 	if level > 0 {
 		if links := n.linksAt(level); !slices.Contains(links, uint32(to)) {

@@ -83,7 +83,11 @@ func (h *HNSW) encodeNodes(nums []uint32) [][]byte {
 	return recs
 }
 
+// encodeNode appends n's record to buf. It holds n's writer lock, so that
+// a checkpoint running beside writers reads each list whole.
 func (h *HNSW) encodeNode(buf []byte, n *hnswNode) []byte {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	deleted := n.deleted.Load()
 	flags := byte(0)
 	if deleted {

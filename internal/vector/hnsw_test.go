@@ -126,18 +126,32 @@ func (s *store) flush(t testing.TB, h *HNSW) {
 // checkpoint replaces the log with the records of the nodes it touched.
 func (s *store) checkpoint(t testing.TB, h *HNSW) {
 	t.Helper()
+	s.flush(t, h)
+	run := h.StartCheckpoint()
+	for !s.checkpointStep(t, run) {
+	}
+}
+
+// checkpointStep stores the next chunk of a checkpoint run, and once the
+// run is done its state, dropping the log entries it replaces; it reports
+// whether the run is done.
+func (s *store) checkpointStep(t testing.TB, run *CheckpointRun) bool {
+	t.Helper()
 	if s.nodes == nil {
 		s.nodes = map[uint32][]byte{}
 	}
-	h.FlushLog()
-	err := h.Checkpoint(
+	done, err := run.Next(
 		func(num uint32, rec []byte) error { s.nodes[num] = slices.Clone(rec); return nil },
-		func(num uint32) error { delete(s.nodes, num); return nil },
-		func(rec []byte) error { s.state = slices.Clone(rec); return nil })
+		func(num uint32) error { delete(s.nodes, num); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.log = nil
+	if done {
+		s.state = run.State()
+		s.log = slices.DeleteFunc(s.log, func(e logEntry) bool { return e.seq < run.Upto() })
+		run.Finish(true)
+	}
+	return done
 }
 
 // loadGraph reads the records and replays the log into an empty index.
@@ -558,4 +572,115 @@ func TestHNSWLoadsVersion1Records(t *testing.T) {
 	a, b := st.load(t, cfg, live), v1.load(t, cfg, live)
 	sameGraph(t, a, b)
 	sameSearch(t, h, b, all[:50], 10)
+}
+
+// A checkpoint runs beside writers: its chunks are stored between writes
+// that insert, replace, delete and free nodes, and the store loads into
+// the same graph at every step (records newer than the log they replace
+// converge when the log is replayed on them).
+func TestHNSWCheckpointBesideWrites(t *testing.T) {
+	const n, dims = 2000, 16
+	defer func(c int) { checkpointChunk = c }(checkpointChunk)
+	checkpointChunk = 97
+	all := clustered(5, 3*n, dims, 20)
+	cfg := HNSWConfig{Distance: L2Squared, MaxConnections: 6, EFConstruction: 48}
+	h := newHNSW(t, cfg)
+	var st store
+	live := map[ID][]float32{}
+	add := func(i int, v []float32) {
+		if err := h.Add(idOf(i), v); err != nil {
+			t.Fatal(err)
+		}
+		live[idOf(i)] = v
+	}
+	for i := range n {
+		add(i, all[i])
+		if i%50 == 49 {
+			st.flush(t, h)
+		}
+	}
+	st.flush(t, h)
+	run := h.StartCheckpoint()
+	if h.StartCheckpoint() != nil {
+		t.Fatal("a second checkpoint started beside a running one")
+	}
+	next := n
+	for step := 0; ; step++ {
+		// A write between chunks: inserts, a replaced vector, deletes, and
+		// every fifth step a cleanup that frees the tombstones' nodes.
+		// Deletes fall among the nodes the run reaches last, so that some
+		// are freed, and their numbers reused, before it reads them.
+		for range 30 {
+			add(next, all[next])
+			next++
+		}
+		add(step*13%n, all[2*n+step])
+		for k := range 6 {
+			i := n/2 + (step*131+k*337)%(n/2)
+			h.Delete(idOf(i))
+			delete(live, idOf(i))
+		}
+		if step%3 == 2 {
+			h.Cleanup()
+		}
+		st.flush(t, h)
+		sameGraph(t, h, st.load(t, cfg, live))
+		if st.checkpointStep(t, run) {
+			break
+		}
+	}
+	if len(st.log) == 0 {
+		t.Fatal("the writes beside the checkpoint left no log entries")
+	}
+	sameGraph(t, h, st.load(t, cfg, live))
+	st.checkpoint(t, h)
+	if len(st.log) != 0 {
+		t.Fatalf("%d log entries after a checkpoint with no writes beside it", len(st.log))
+	}
+	sameGraph(t, h, st.load(t, cfg, live))
+}
+
+// The records a checkpoint reads while inserts run in parallel (run with
+// -race) load, with the log, into the graph the inserts built.
+func TestHNSWCheckpointConcurrentInserts(t *testing.T) {
+	const n, dims = 1500, 16
+	defer func(c int) { checkpointChunk = c }(checkpointChunk)
+	checkpointChunk = 64
+	all := clustered(4, 2*n, dims, 20)
+	cfg := HNSWConfig{Distance: Cosine, MaxConnections: 6, EFConstruction: 48}
+	h := newHNSW(t, cfg)
+	var st store
+	live := map[ID][]float32{}
+	for i := range n {
+		if err := h.Add(idOf(i), all[i]); err != nil {
+			t.Fatal(err)
+		}
+		live[idOf(i)] = all[i]
+	}
+	st.checkpoint(t, h)
+	for i := range n / 2 { // a log for the next checkpoint to replace
+		h.Delete(idOf(i))
+		delete(live, idOf(i))
+	}
+	h.Cleanup()
+	st.flush(t, h)
+	run := h.StartCheckpoint()
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := n + w; i < 2*n; i += 2 {
+				if err := h.Add(idOf(i), all[i]); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	for !st.checkpointStep(t, run) {
+	}
+	wg.Wait()
+	for i := n; i < 2*n; i++ {
+		live[idOf(i)] = all[i]
+	}
+	st.flush(t, h)
+	sameGraph(t, h, st.load(t, cfg, live))
 }
