@@ -510,7 +510,10 @@ func (m *Manager) writeChunk(ctx context.Context, j *job, p *chunkPlan, codec ar
 	}()
 	key := layout.Chunk(j.id, m.opts.Node, p.class, p.n)
 	// The chunk is hashed on the upload side, off the compressing goroutine.
-	err := j.loc.Store.Put(ctx, key, io.TeeReader(sealed(j.key, pr), io.MultiWriter(h, j.movedCounter(""))), -1)
+	// The store reads in its own small pieces; each pipe read is a switch
+	// between two locked threads, so take the writer's 1 MiB at once.
+	src := bufio.NewReaderSize(pr, 1<<20)
+	err := j.loc.Store.Put(ctx, key, io.TeeReader(sealed(j.key, src), io.MultiWriter(h, j.movedCounter(""))), -1)
 	pr.CloseWithError(errors.New("chunk upload ended"))
 	wg.Wait()
 	if err != nil {
