@@ -89,12 +89,6 @@ func graphLogKey(name string, seq uint64) []byte {
 	return numberedKey(prefixGraphLog, name, seq, logSeqSize)
 }
 
-// graphLogEnd is the upper bound of the graph log keys of a vector name.
-func graphLogEnd(name string) []byte {
-	k := append([]byte{prefixGraphLog}, name...)
-	return append(k, 1)
-}
-
 func graphStateKey(name string) []byte {
 	return append([]byte{prefixGraphState}, name...)
 }

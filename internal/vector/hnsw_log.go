@@ -23,9 +23,9 @@ import (
 //
 // Once the log outgrows the graph (NeedsCheckpoint), the owner writes the
 // records of every node changed since the last checkpoint and then deletes
-// the log entries they replace (CheckpointRun), in the background. Loading reads the records
-// (LoadNode, LoadState), replays the log entries in order (ReplayLog), and
-// then takes the vectors (LoadVector, FinishLoad).
+// the log entries they replace (CheckpointRun), in the background. Loading
+// reads the records (LoadNode, LoadState), replays the log entries in
+// order (ReplayLog), and then takes the vectors (LoadVector, FinishLoad).
 //
 // Log entry, version 1: byte version, then operations up to its end, each
 // a uvarint num<<2 | op followed by

@@ -132,6 +132,14 @@ func (s *store) checkpoint(t testing.TB, h *HNSW) {
 	}
 }
 
+// setCheckpointChunk sets how many records a checkpoint encodes at a time,
+// for the rest of the test.
+func setCheckpointChunk(t testing.TB, n int) {
+	saved := checkpointChunk
+	checkpointChunk = n
+	t.Cleanup(func() { checkpointChunk = saved })
+}
+
 // checkpointStep stores the next chunk of a checkpoint run, and once the
 // run is done its state, dropping the log entries it replaces; it reports
 // whether the run is done.
@@ -239,8 +247,7 @@ func sameGraph(t *testing.T, a, b *HNSW) {
 
 func TestHNSWPersistRoundTrip(t *testing.T) {
 	const n, dims = 3000, 32
-	defer func(c int) { checkpointChunk = c }(checkpointChunk)
-	checkpointChunk = 700 // checkpoints of several chunks
+	setCheckpointChunk(t, 700) // checkpoints of several chunks
 	all := clustered(3, n+50, dims, 20)
 	cfg := HNSWConfig{Distance: Cosine, MaxConnections: 8, EFConstruction: 64}
 	h := newHNSW(t, cfg)
@@ -580,8 +587,7 @@ func TestHNSWLoadsVersion1Records(t *testing.T) {
 // converge when the log is replayed on them).
 func TestHNSWCheckpointBesideWrites(t *testing.T) {
 	const n, dims = 2000, 16
-	defer func(c int) { checkpointChunk = c }(checkpointChunk)
-	checkpointChunk = 97
+	setCheckpointChunk(t, 97)
 	all := clustered(5, 3*n, dims, 20)
 	cfg := HNSWConfig{Distance: L2Squared, MaxConnections: 6, EFConstruction: 48}
 	h := newHNSW(t, cfg)
@@ -644,8 +650,7 @@ func TestHNSWCheckpointBesideWrites(t *testing.T) {
 // -race) load, with the log, into the graph the inserts built.
 func TestHNSWCheckpointConcurrentInserts(t *testing.T) {
 	const n, dims = 1500, 16
-	defer func(c int) { checkpointChunk = c }(checkpointChunk)
-	checkpointChunk = 64
+	setCheckpointChunk(t, 64)
 	all := clustered(4, 2*n, dims, 20)
 	cfg := HNSWConfig{Distance: Cosine, MaxConnections: 6, EFConstruction: 48}
 	h := newHNSW(t, cfg)

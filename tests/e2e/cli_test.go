@@ -156,7 +156,7 @@ func TestBackupSchedule(t *testing.T) {
 }
 
 // flipMiddleByte damages a file of a backup: one bit of its middle byte.
-func flipMiddleByte(t *testing.T, path string) {
+func flipMiddleByte(t testing.TB, path string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
